@@ -1,0 +1,373 @@
+/*
+ * main.c: dmarc-milter's process: command line, configuration, privileges,
+ * the milter thread, and the signals that reload and stop it.
+ *
+ * libmilter's own signal thread stops the filter on SIGHUP, which made
+ * OpenDMARC exit on a reload (its bug #322). Here the main thread owns the
+ * signals and smfi_main() runs in a thread of its own: the kernel offers a
+ * process signal to the main thread first while it waits in sigwait, so
+ * SIGHUP reloads and SIGTERM drains the messages in flight.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <idn2.h>
+#include <libpsl.h>
+#include <libmilter/mfapi.h>
+
+#include "dm_config.h"
+#include "dm_log.h"
+#include "milter_cb.h"
+#include "runtime.h"
+#include "spf_check.h"
+
+#define DM_EX_USAGE  64
+#define DM_EX_CONFIG 78
+#define DM_EX_OSERR  71
+#define DM_DRAIN_SECONDS 60
+
+struct dm_opts {
+    const char *conf_path;
+    bool foreground;
+    bool check_only;
+    bool verbose;
+};
+
+static atomic_bool dm_milter_done;
+
+static void
+dm_usage(FILE *fp)
+{
+    fprintf(fp,
+            "usage: dmarc-milter [-c FILE] [-f] [-n] [-v] [-V]\n"
+            "  -c FILE  configuration file (default %s)\n"
+            "  -f       stay in the foreground and log to stderr\n"
+            "  -n       check the configuration and exit\n"
+            "  -v       log debugging detail\n"
+            "  -V       print the version and features, then exit\n",
+            CF_DEFAULT_FILE);
+}
+
+static void
+dm_version(void)
+{
+    unsigned int mj = 0, mn = 0, pl = 0;
+
+    (void)smfi_version(&mj, &mn, &pl);
+    printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+    printf("  libmilter %u.%u.%u\n", mj, mn, pl);
+    printf("  libspf2 %s (SPF self-validation)\n", spf_version());
+    printf("  libpsl %s (organizational domains)\n", psl_get_version());
+    printf("  libidn2 %s (IDN From domains)\n", idn2_check_version(NULL));
+    printf("  features: DMARC (RFC 7489), trusted Authentication-Results, "
+           "SPF self-validation, reload on SIGHUP/SIGUSR1\n");
+}
+
+/* Configuration diagnostics go to stderr before the log is open. */
+static void
+dm_report(void *arg, bool is_error, const char *msg)
+{
+    bool *to_log = arg;
+
+    if (*to_log)
+        dm_log(is_error ? LOG_ERR : LOG_WARNING, "%s", msg);
+    else
+        fprintf(stderr, "dmarc-milter: %s: %s\n",
+                is_error ? "error" : "warning", msg);
+}
+
+static struct dm_runtime *
+dm_load(const char *path, bool to_log)
+{
+    struct dm_config *cf;
+    struct dm_runtime *rt;
+    char err[512];
+
+    cf = cf_load(path, dm_report, &to_log);
+    if (cf == NULL)
+        return NULL;
+    rt = rt_build(cf, err, sizeof(err));
+    if (rt == NULL) {
+        dm_report(&to_log, true, err);
+        cf_free(cf);
+    }
+    return rt;
+}
+
+static int
+dm_drop_privileges(const char *spec)
+{
+    char user[256], *colon;
+    struct passwd *pw;
+    gid_t gid;
+
+    if (spec == NULL || getuid() != 0)
+        return 0;
+    snprintf(user, sizeof(user), "%s", spec);
+    colon = strchr(user, ':');
+    if (colon != NULL)
+        *colon++ = '\0';
+    if ((pw = getpwnam(user)) == NULL) {
+        dm_log(LOG_ERR, "UserID: no such user \"%s\"", user);
+        return -1;
+    }
+    gid = pw->pw_gid;
+    if (colon != NULL) {
+        struct group *gr = getgrnam(colon);
+
+        if (gr == NULL) {
+            dm_log(LOG_ERR, "UserID: no such group \"%s\"", colon);
+            return -1;
+        }
+        gid = gr->gr_gid;
+    }
+    if (setgid(gid) != 0 || initgroups(pw->pw_name, gid) != 0 ||
+        setuid(pw->pw_uid) != 0) {
+        dm_log(LOG_ERR, "UserID %s: cannot change identity: %s", spec,
+               strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int
+dm_daemonize(void)
+{
+    pid_t pid = fork();
+    int fd;
+
+    if (pid < 0)
+        return -1;
+    if (pid > 0)
+        _exit(0);
+    if (setsid() < 0)
+        return -1;
+    fd = open("/dev/null", O_RDWR);
+    if (fd >= 0) {
+        (void)dup2(fd, STDIN_FILENO);
+        (void)dup2(fd, STDOUT_FILENO);
+        (void)dup2(fd, STDERR_FILENO);
+        if (fd > STDERR_FILENO)
+            close(fd);
+    }
+    return 0;
+}
+
+static int
+dm_write_pidfile(const char *path)
+{
+    FILE *fp;
+
+    if (path == NULL)
+        return 0;
+    fp = fopen(path, "w");
+    if (fp == NULL) {
+        dm_log(LOG_ERR, "PidFile %s: %s", path, strerror(errno));
+        return -1;
+    }
+    fprintf(fp, "%ld\n", (long)getpid());
+    if (fclose(fp) != 0) {
+        dm_log(LOG_ERR, "PidFile %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void *
+dm_milter_thread(void *arg)
+{
+    int *status = arg;
+
+    *status = smfi_main();
+    atomic_store(&dm_milter_done, true);
+    return NULL;
+}
+
+/* The keys a running daemon cannot take over without a restart. */
+static void
+dm_warn_static(const struct dm_config *old, const struct dm_config *new)
+{
+    static const struct { const char *key; size_t off; } keys[] = {
+        { "Socket", offsetof(struct dm_config, socket) },
+        { "UserID", offsetof(struct dm_config, user_id) },
+        { "PidFile", offsetof(struct dm_config, pid_file) },
+        { "BaseDirectory", offsetof(struct dm_config, base_directory) },
+    };
+
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const char *a = *(char *const *)((const char *)old + keys[i].off);
+        const char *b = *(char *const *)((const char *)new + keys[i].off);
+
+        if ((a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0))
+            dm_log(LOG_WARNING, "reload: %s changed; it takes effect at the "
+                   "next restart", keys[i].key);
+    }
+    if (old->umask != new->umask || old->umask_set != new->umask_set ||
+        old->syslog != new->syslog ||
+        old->syslog_facility != new->syslog_facility)
+        dm_log(LOG_WARNING, "reload: UMask or Syslog settings changed; they "
+               "take effect at the next restart");
+}
+
+static void
+dm_reload(const char *path)
+{
+    struct dm_runtime *cur = rt_acquire(), *rt;
+
+    dm_log(LOG_INFO, "reloading configuration from %s", path);
+    rt = dm_load(path, true);
+    if (rt == NULL) {
+        dm_log(LOG_ERR, "reload failed; keeping the running configuration");
+    } else {
+        dm_warn_static(cur->cf, rt->cf);
+        rt_install(rt);
+        dm_log(LOG_INFO, "configuration reloaded from %s", path);
+    }
+    rt_release(cur);
+}
+
+/* Wait for the messages in flight after the listener has closed. */
+static void
+dm_drain(void)
+{
+    for (int i = 0; i < DM_DRAIN_SECONDS * 10 && mc_inflight() > 0; i++) {
+        struct timespec ts = { 0, 100000000L };
+
+        nanosleep(&ts, NULL);
+    }
+    if (mc_inflight() > 0)
+        dm_log(LOG_WARNING, "stopping with %d messages unfinished; the MTA "
+               "applies milter_default_action to them", mc_inflight());
+}
+
+static int
+dm_serve(const char *path)
+{
+    sigset_t set;
+    pthread_t tid;
+    int status = MI_FAILURE, sig;
+    struct timespec tick = { 1, 0 };
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    if (pthread_create(&tid, NULL, dm_milter_thread, &status) != 0) {
+        dm_log(LOG_ERR, "cannot start the milter thread: %s",
+               strerror(errno));
+        return DM_EX_OSERR;
+    }
+    dm_log(LOG_INFO, "%s %s started", PACKAGE_NAME, PACKAGE_VERSION);
+    while (!atomic_load(&dm_milter_done)) {
+        sig = sigtimedwait(&set, NULL, &tick);
+        if (sig == SIGHUP || sig == SIGUSR1) {
+            dm_reload(path);
+        } else if (sig == SIGTERM || sig == SIGINT) {
+            dm_log(LOG_INFO, "stopping: %d messages in flight",
+                   mc_inflight());
+            smfi_stop();
+            break;
+        }
+    }
+    pthread_join(tid, NULL);
+    dm_drain();
+    dm_log(LOG_INFO, "stopped");
+    return status == MI_SUCCESS ? 0 : DM_EX_OSERR;
+}
+
+int
+main(int argc, char **argv)
+{
+    struct dm_opts o = { CF_DEFAULT_FILE, false, false, false };
+    struct dm_runtime *rt;
+    const struct dm_config *cf;
+    char *pid_file;
+    int ch, rc;
+
+    while ((ch = getopt(argc, argv, "c:fnvVh")) != -1) {
+        switch (ch) {
+        case 'c': o.conf_path = optarg; break;
+        case 'f': o.foreground = true; break;
+        case 'n': o.check_only = true; break;
+        case 'v': o.verbose = true; break;
+        case 'V': dm_version(); return 0;
+        case 'h': dm_usage(stdout); return 0;
+        default:  dm_usage(stderr); return DM_EX_USAGE;
+        }
+    }
+    if (optind != argc) {
+        dm_usage(stderr);
+        return DM_EX_USAGE;
+    }
+    rt = dm_load(o.conf_path, false);
+    if (rt == NULL) {
+        fprintf(stderr, "dmarc-milter: %s: configuration not usable\n",
+                o.conf_path);
+        return DM_EX_CONFIG;
+    }
+    if (o.check_only) {
+        printf("%s: configuration OK\n", o.conf_path);
+        rt_release(rt);
+        return 0;
+    }
+    cf = rt->cf;
+    dm_log_open(PACKAGE_NAME, cf->syslog, cf->syslog_facility);
+    dm_log_debug(o.verbose);
+    if (o.foreground)
+        dm_log_stderr(true);
+    spf_init();
+    if (cf->umask_set)
+        umask(cf->umask);
+    if (cf->base_directory != NULL && chdir(cf->base_directory) != 0) {
+        dm_log(LOG_ERR, "BaseDirectory %s: %s", cf->base_directory,
+               strerror(errno));
+        return DM_EX_CONFIG;
+    }
+    if (dm_drop_privileges(cf->user_id) != 0)
+        return DM_EX_CONFIG;
+    if (cf->background && !o.foreground && dm_daemonize() != 0) {
+        dm_log(LOG_ERR, "cannot go into the background: %s", strerror(errno));
+        return DM_EX_OSERR;
+    }
+    if (dm_write_pidfile(cf->pid_file) != 0)
+        return DM_EX_OSERR;
+    signal(SIGPIPE, SIG_IGN);
+    if (smfi_setconn(cf->socket) != MI_SUCCESS ||
+        smfi_register(mc_desc) != MI_SUCCESS) {
+        dm_log(LOG_ERR, "cannot register the filter on %s", cf->socket);
+        return DM_EX_OSERR;
+    }
+    if (cf->milter_debug > 0)
+        (void)smfi_setdbg(cf->milter_debug);
+    if (smfi_opensocket(true) != MI_SUCCESS) {
+        dm_log(LOG_ERR, "cannot open socket %s (is another instance "
+               "running, or is its directory missing?)", cf->socket);
+        return DM_EX_OSERR;
+    }
+    /* A reload frees cf with its runtime; keep what the exit needs. */
+    pid_file = cf->pid_file != NULL ? strdup(cf->pid_file) : NULL;
+    rt_install(rt);
+    rc = dm_serve(o.conf_path);
+    if (pid_file != NULL) {
+        (void)unlink(pid_file);
+        free(pid_file);
+    }
+    return rc;
+}

@@ -1,0 +1,552 @@
+/*
+ * milter_cb.c: libmilter callbacks (see milter_cb.h).
+ */
+#include <config.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "ar_parse.h"
+#include "ar_trust.h"
+#include "ar_write.h"
+#include "dm_log.h"
+#include "dmarc_eval.h"
+#include "domain_name.h"
+#include "enforce.h"
+#include "from_header.h"
+#include "milter_cb.h"
+#include "required_headers.h"
+#include "runtime.h"
+#include "spf_check.h"
+
+/* Postfix's own header_size_limit: any header it passes fits. */
+#define MC_HEADER_MAX   102400
+#define MC_MAX_FROM     16      /* From fields kept (more: RequiredHeaders) */
+#define MC_MAX_AR       64      /* A-R fields kept, topmost first */
+#define MC_ID_MAX       256
+#define MC_QID_MAX      64
+
+struct mc_msg {
+    bool active;
+    char sender[512];                  /* MAIL FROM without <> */
+    char mailfrom_domain[DM_DOMAIN_MAX];
+    struct rh_counts counts;
+    char *from[MC_MAX_FROM];           /* NULL: over MC_HEADER_MAX */
+    size_t n_from;
+    char *ar[MC_MAX_AR];
+    size_t n_ar;
+    size_t ar_seen;                    /* A-R fields, kept or not */
+};
+
+struct mc_conn {
+    struct dm_runtime *rt;
+    struct sockaddr_storage addr;
+    bool have_addr;
+    char addr_text[INET6_ADDRSTRLEN];
+    char hostname[DM_DOMAIN_MAX];
+    char helo[DM_DOMAIN_MAX];
+    char mta_id[MC_ID_MAX];            /* the j macro */
+    struct mc_msg msg;
+};
+
+/* Process-wide: messages in flight, and the verdict consumer. */
+static atomic_int mc_inflight_count;
+static mc_verdict_fn mc_hook;
+static void *mc_hook_arg;
+
+int
+mc_inflight(void)
+{
+    return atomic_load(&mc_inflight_count);
+}
+
+void
+mc_set_verdict_hook(mc_verdict_fn fn, void *arg)
+{
+    mc_hook = fn;
+    mc_hook_arg = arg;
+}
+
+static void
+mc_msg_clear(struct mc_msg *m)
+{
+    for (size_t i = 0; i < m->n_from; i++)
+        free(m->from[i]);
+    for (size_t i = 0; i < m->n_ar; i++)
+        free(m->ar[i]);
+    if (m->active)
+        atomic_fetch_sub(&mc_inflight_count, 1);
+    memset(m, 0, sizeof(*m));
+}
+
+static void
+mc_copy(char *dst, size_t dstsz, const char *src)
+{
+    if (src == NULL)
+        src = "";
+    snprintf(dst, dstsz, "%s", src);
+}
+
+static const char *
+mc_qid(SMFICTX *ctx)
+{
+    const char *q = smfi_getsymval(ctx, "i");
+
+    return q != NULL && *q != '\0' ? q : "NOQUEUE";
+}
+
+static void
+mc_publish(const struct dm_verdict *v)
+{
+    if (mc_hook != NULL)
+        mc_hook(v, mc_hook_arg);
+}
+
+/* A message we do not evaluate: say why in the log and to the counters. */
+static sfsistat
+mc_skip(SMFICTX *ctx, struct mc_conn *c, enum dm_skip why, const char *detail)
+{
+    struct dm_verdict v;
+
+    memset(&v, 0, sizeof(v));
+    v.skip = why;
+    mc_copy(v.from_domain, sizeof(v.from_domain), "");
+    dm_log(LOG_INFO, "%s: not evaluated: %s (%s)", mc_qid(ctx),
+           dm_skip_name(why), detail);
+    mc_publish(&v);
+    mc_msg_clear(&c->msg);
+    return SMFIS_ACCEPT;
+}
+
+static sfsistat
+mc_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+             unsigned long f2, unsigned long f3, unsigned long *pf0,
+             unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+    const unsigned long need = SMFIF_ADDHDRS | SMFIF_CHGHDRS |
+        SMFIF_QUARANTINE;
+    const unsigned long skip = SMFIP_NORCPT | SMFIP_NOBODY |
+        SMFIP_NOUNKNOWN | SMFIP_NODATA;
+
+    (void)ctx;
+    (void)f2;
+    (void)f3;
+    if ((f0 & need) != need) {
+        dm_log(LOG_ERR, "the MTA does not offer the add-header, "
+               "change-header and quarantine actions; not filtering");
+        return SMFIS_REJECT;
+    }
+    *pf0 = need;
+    *pf1 = f1 & skip;
+    *pf2 = 0;
+    *pf3 = 0;
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat
+mc_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
+{
+    struct mc_conn *c = calloc(1, sizeof(*c));
+
+    if (c == NULL) {
+        dm_log(LOG_ERR, "out of memory at connect; temporary failure");
+        return SMFIS_TEMPFAIL;
+    }
+    c->rt = rt_acquire();
+    mc_copy(c->hostname, sizeof(c->hostname), hostname);
+    mc_copy(c->mta_id, sizeof(c->mta_id), smfi_getsymval(ctx, "j"));
+    if (sa != NULL && (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)) {
+        size_t len = sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+                                              : sizeof(struct sockaddr_in6);
+        const void *ap = sa->sa_family == AF_INET
+            ? (const void *)&((struct sockaddr_in *)(void *)sa)->sin_addr
+            : (const void *)&((struct sockaddr_in6 *)(void *)sa)->sin6_addr;
+
+        memcpy(&c->addr, sa, len);
+        c->have_addr = true;
+        if (inet_ntop(sa->sa_family, ap, c->addr_text,
+                      sizeof(c->addr_text)) == NULL)
+            mc_copy(c->addr_text, sizeof(c->addr_text), "unknown");
+    } else {
+        mc_copy(c->addr_text, sizeof(c->addr_text), "unknown");
+    }
+    smfi_setpriv(ctx, c);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat
+mc_helo(SMFICTX *ctx, char *helo)
+{
+    struct mc_conn *c = smfi_getpriv(ctx);
+
+    if (c != NULL)
+        mc_copy(c->helo, sizeof(c->helo), helo);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat
+mc_envfrom(SMFICTX *ctx, char **argv)
+{
+    struct mc_conn *c = smfi_getpriv(ctx);
+    const struct dm_config *cf;
+    const char *s, *auth, *at;
+    size_t len;
+
+    if (c == NULL)
+        return SMFIS_TEMPFAIL;
+    cf = c->rt->cf;
+    mc_msg_clear(&c->msg);
+    c->msg.active = true;
+    atomic_fetch_add(&mc_inflight_count, 1);
+
+    if (ipl_match(cf->ignore_hosts,
+                  c->have_addr ? (struct sockaddr *)&c->addr : NULL,
+                  c->hostname))
+        return mc_skip(ctx, c, DM_SKIP_IGNORED_HOST, c->addr_text);
+    auth = smfi_getsymval(ctx, "{auth_authen}");
+    if (cf->ignore_auth_clients && auth != NULL && *auth != '\0')
+        return mc_skip(ctx, c, DM_SKIP_AUTHENTICATED, auth);
+
+    s = argv != NULL && argv[0] != NULL ? argv[0] : "";
+    while (*s == ' ')
+        s++;
+    if (*s == '<')
+        s++;
+    len = strcspn(s, ">");
+    if (len >= sizeof(c->msg.sender))
+        len = 0;   /* absurd: treat as having no usable SPF identity */
+    memcpy(c->msg.sender, s, len);
+    c->msg.sender[len] = '\0';
+    at = strrchr(c->msg.sender, '@');
+    if (at == NULL || dn_normalize(at + 1, strlen(at + 1),
+                                   c->msg.mailfrom_domain,
+                                   sizeof(c->msg.mailfrom_domain)) != DN_OK)
+        c->msg.mailfrom_domain[0] = '\0';
+    return SMFIS_CONTINUE;
+}
+
+static char *
+mc_keep(const char *value)
+{
+    size_t len = strnlen(value, MC_HEADER_MAX + 1);
+
+    return len > MC_HEADER_MAX ? NULL : strndup(value, len);
+}
+
+static sfsistat
+mc_header(SMFICTX *ctx, char *name, char *value)
+{
+    struct mc_conn *c = smfi_getpriv(ctx);
+    struct mc_msg *m;
+
+    if (c == NULL || name == NULL || value == NULL)
+        return SMFIS_CONTINUE;
+    m = &c->msg;
+    rh_count(&m->counts, name);
+    if (strcasecmp(name, "From") == 0) {
+        if (m->n_from < MC_MAX_FROM)
+            m->from[m->n_from++] = mc_keep(value);
+    } else if (strcasecmp(name, "Authentication-Results") == 0) {
+        m->ar_seen++;
+        if (m->n_ar < MC_MAX_AR)
+            m->ar[m->n_ar++] = mc_keep(value);
+    }
+    return SMFIS_CONTINUE;
+}
+
+static bool
+mc_trusted(void *arg, const char *id)
+{
+    const struct mc_conn *c = arg;
+
+    /* cf_trusted_id also matches our own id; ar_trust rules those out. */
+    return cf_trusted_id(c->rt->cf, NULL, id);
+}
+
+static const char *
+mc_own_id(const struct mc_conn *c, char *buf, size_t bufsz)
+{
+    if (c->rt->cf->authserv_id != NULL)
+        return c->rt->cf->authserv_id;
+    if (c->mta_id[0] != '\0')
+        return c->mta_id;
+    if (gethostname(buf, bufsz) != 0)
+        mc_copy(buf, bufsz, "localhost");
+    buf[bufsz - 1] = '\0';
+    return buf;
+}
+
+static unsigned
+mc_sample(void)
+{
+    unsigned r = 0;
+
+    /* pct sampling needs no secrecy, only independence between messages. */
+    if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+        r = (unsigned)rand();
+    return r % 100;
+}
+
+/* Collect the distinct From domains; returns a status for the caller. */
+static enum fh_status
+mc_from_domains(const struct mc_msg *m, struct fh_result *all)
+{
+    memset(all, 0, sizeof(*all));
+    if (m->n_from == 0)
+        return FH_EMPTY;
+    for (size_t i = 0; i < m->n_from; i++) {
+        struct fh_result one;
+        enum fh_status st;
+
+        if (m->from[i] == NULL)
+            return FH_SYNTAX;
+        st = fh_parse(m->from[i], strlen(m->from[i]), &one);
+        if (st != FH_OK)
+            return st;
+        for (size_t k = 0; k < one.count; k++) {
+            bool dup = false;
+
+            for (size_t j = 0; j < all->count && !dup; j++)
+                dup = strcmp(all->domain[j], one.domain[k]) == 0;
+            if (dup)
+                continue;
+            if (all->count == FH_MAX_ADDRS)
+                return FH_TOO_MANY;
+            strcpy(all->domain[all->count++], one.domain[k]);
+        }
+    }
+    return all->count ? FH_OK : FH_EMPTY;
+}
+
+static sfsistat
+mc_reply(SMFICTX *ctx, const char *rcode, const char *xcode, const char *text,
+         sfsistat st)
+{
+    if (smfi_setreply(ctx, (char *)rcode, (char *)xcode, (char *)text)
+        != MI_SUCCESS)
+        dm_log(LOG_WARNING, "%s: could not set reply \"%s %s %s\"",
+               mc_qid(ctx), rcode, xcode, text);
+    return st;
+}
+
+/* Parse the A-R fields, delete the forged ones, keep trusted claims. */
+static void
+mc_auth_results(SMFICTX *ctx, struct mc_conn *c, const char *own_id,
+                struct art_claims *claims)
+{
+    struct mc_msg *m = &c->msg;
+    const struct ar_header *hdrs[MC_MAX_AR];
+    struct ar_header *parsed[MC_MAX_AR];
+    struct art_input in = {
+        .own_id = own_id, .trusted = mc_trusted, .trusted_arg = c,
+        .mailfrom_domain = m->mailfrom_domain, .helo_domain = "",
+    };
+    char helo_dom[DM_DOMAIN_MAX];
+
+    if (dn_normalize(c->helo, strlen(c->helo), helo_dom,
+                     sizeof(helo_dom)) == DN_OK)
+        in.helo_domain = helo_dom;
+    for (size_t i = 0; i < m->n_ar; i++) {
+        parsed[i] = NULL;
+        if (m->ar[i] != NULL && (parsed[i] = malloc(sizeof(**parsed))) != NULL
+            && !ar_parse(m->ar[i], strlen(m->ar[i]), parsed[i])) {
+            free(parsed[i]);
+            parsed[i] = NULL;
+        }
+        hdrs[i] = parsed[i];
+    }
+    art_collect(&in, hdrs, m->n_ar, claims);
+    /* Deleting from the bottom keeps the indexes of the rest valid. */
+    for (size_t i = m->n_ar; i-- > 0;) {
+        if (art_is_own(&in, hdrs[i])) {
+            dm_log(LOG_NOTICE, "%s: removing an Authentication-Results "
+                   "field that claims our id %s", mc_qid(ctx), own_id);
+            if (smfi_chgheader(ctx, "Authentication-Results", (int)i + 1,
+                               NULL) != MI_SUCCESS)
+                dm_log(LOG_WARNING, "%s: could not remove it", mc_qid(ctx));
+        }
+    }
+    for (size_t i = 0; i < m->n_ar; i++)
+        free(parsed[i]);
+    if (claims->n_conflicts)
+        dm_log(LOG_NOTICE, "%s: %zu contradictory trusted "
+               "Authentication-Results claims ignored", mc_qid(ctx),
+               claims->n_conflicts);
+}
+
+static void
+mc_add_header(SMFICTX *ctx, const char *name, const char *value)
+{
+    if (smfi_insheader(ctx, 0, (char *)name, (char *)value) != MI_SUCCESS)
+        dm_log(LOG_WARNING, "%s: could not add %s header", mc_qid(ctx), name);
+}
+
+static sfsistat
+mc_eom(SMFICTX *ctx)
+{
+    struct mc_conn *c = smfi_getpriv(ctx);
+    const struct dm_config *cf;
+    struct art_claims claims;
+    struct fh_result from;
+    struct spf_outcome spf_self;
+    struct dm_auth_id spf_used;
+    bool have_spf = false, self_spf = false;
+    struct dm_eval_input in;
+    struct dm_verdict best, v;
+    struct enf_decision d;
+    char reason[256], idbuf[MC_ID_MAX], hdr[1024];
+    const char *own_id, *why, *qid = mc_qid(ctx);
+    enum fh_status fst;
+    sfsistat ret = SMFIS_ACCEPT;
+
+    if (c == NULL)
+        return SMFIS_TEMPFAIL;
+    cf = c->rt->cf;
+
+    if (cf->required_headers &&
+        (why = rh_check(&c->msg.counts, reason, sizeof(reason))) != NULL) {
+        dm_log(LOG_NOTICE, "%s: rejected: %s", qid, why);
+        mc_msg_clear(&c->msg);
+        return mc_reply(ctx, "550", "5.7.1", why, SMFIS_REJECT);
+    }
+    fst = mc_from_domains(&c->msg, &from);
+    if (fst != FH_OK) {
+        if (cf->required_headers ||
+            (fst == FH_TOO_MANY && cf->reject_failures)) {
+            snprintf(reason, sizeof(reason), "From field unusable: %s",
+                     fh_strerror(fst));
+            dm_log(LOG_NOTICE, "%s: rejected: %s", qid, reason);
+            mc_msg_clear(&c->msg);
+            return mc_reply(ctx, "550", "5.7.1", reason, SMFIS_REJECT);
+        }
+        return mc_skip(ctx, c, DM_SKIP_NO_FROM, fh_strerror(fst));
+    }
+    for (size_t i = 0; i < from.count; i++) {
+        if (cf_ignore_mailfrom(cf, from.domain[i]))
+            return mc_skip(ctx, c, DM_SKIP_IGNORED_MAILFROM, from.domain[i]);
+    }
+    if (from.count > 1 && cf->multi_from == CF_MULTI_FROM_REJECT) {
+        dm_log(LOG_NOTICE, "%s: rejected: From has %zu domains", qid,
+               from.count);
+        mc_msg_clear(&c->msg);
+        return mc_reply(ctx, "550", "5.7.1",
+                        "multiple From domains are not accepted here",
+                        SMFIS_REJECT);
+    }
+
+    own_id = mc_own_id(c, idbuf, sizeof(idbuf));
+    mc_auth_results(ctx, c, own_id, &claims);
+    if (claims.have_spf && !cf->spf_ignore_results) {
+        spf_used = claims.spf;
+        have_spf = true;
+    } else if (cf->spf_self_validate &&
+               spf_check(c->have_addr ? (struct sockaddr *)&c->addr : NULL,
+                         c->helo, c->msg.sender, &spf_self)) {
+        self_spf = true;
+        have_spf = true;
+        spf_used.result = spf_self.result;
+        strcpy(spf_used.domain, spf_self.domain);
+        spf_used.selector[0] = '\0';
+    }
+
+    in.spf = have_spf ? &spf_used : NULL;
+    in.dkim = claims.dkim;
+    in.n_dkim = claims.n_dkim;
+    in.sample = mc_sample();
+    for (size_t i = 0; i < from.count; i++) {
+        in.from_domain = from.domain[i];
+        v.skip = DM_SKIP_NONE;
+        dmarc_eval(&in, &c->rt->dns, c->rt->psl, &v);
+        if (i == 0 || dmarc_verdict_stricter(&v, &best))
+            best = v;
+    }
+    enf_decide(cf, &best, &d);
+
+    dm_log(LOG_INFO, "%s: %s %s (p=%s dis=%s) policy_domain=%s spf=%s%s "
+           "dkim_aligned=%s action=%s", qid, best.from_domain,
+           dm_result_name(best.result), dm_policy_name(best.policy),
+           dm_disposition_name(best.disposition), best.policy_domain,
+           have_spf ? dm_auth_name(spf_used.result) : "none",
+           self_spf ? "(self)" : "", best.dkim_aligned ? "yes" : "no",
+           enf_action_name(d.action));
+    mc_publish(&best);
+
+    switch (d.action) {
+    case ENF_REJECT:
+        ret = mc_reply(ctx, d.rcode, d.xcode, d.text, SMFIS_REJECT);
+        break;
+    case ENF_TEMPFAIL:
+        ret = mc_reply(ctx, d.rcode, d.xcode, d.text, SMFIS_TEMPFAIL);
+        break;
+    case ENF_QUARANTINE:
+    case ENF_ACCEPT:
+        /* A held message still carries our verdict for whoever releases it. */
+        if (d.action == ENF_QUARANTINE &&
+            smfi_quarantine(ctx, d.text) != MI_SUCCESS)
+            dm_log(LOG_WARNING, "%s: could not quarantine", qid);
+        if (self_spf && aw_spf(hdr, sizeof(hdr), own_id, spf_self.result,
+                               spf_self.domain, spf_self.helo))
+            mc_add_header(ctx, "Authentication-Results", hdr);
+        if (aw_dmarc(hdr, sizeof(hdr), own_id, &best))
+            mc_add_header(ctx, "Authentication-Results", hdr);
+        else
+            dm_log(LOG_WARNING, "%s: AuthservID \"%s\" cannot be written in "
+                   "a header; none added", qid, own_id);
+        if (cf->software_header) {
+            snprintf(hdr, sizeof(hdr), "%s v%s %s", PACKAGE_NAME,
+                     PACKAGE_VERSION, own_id);
+            if (aw_id_ok(own_id))
+                mc_add_header(ctx, "DMARC-Filter", hdr);
+        }
+        ret = SMFIS_ACCEPT;
+        break;
+    }
+    mc_msg_clear(&c->msg);
+    return ret;
+}
+
+static sfsistat
+mc_abort(SMFICTX *ctx)
+{
+    struct mc_conn *c = smfi_getpriv(ctx);
+
+    if (c != NULL)
+        mc_msg_clear(&c->msg);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat
+mc_close(SMFICTX *ctx)
+{
+    struct mc_conn *c = smfi_getpriv(ctx);
+
+    if (c != NULL) {
+        mc_msg_clear(&c->msg);
+        rt_release(c->rt);
+        free(c);
+        smfi_setpriv(ctx, NULL);
+    }
+    return SMFIS_CONTINUE;
+}
+
+struct smfiDesc mc_desc = {
+    .xxfi_name = (char *)PACKAGE_NAME,
+    .xxfi_version = SMFI_VERSION,
+    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
+    .xxfi_connect = mc_connect,
+    .xxfi_helo = mc_helo,
+    .xxfi_envfrom = mc_envfrom,
+    .xxfi_header = mc_header,
+    .xxfi_eom = mc_eom,
+    .xxfi_abort = mc_abort,
+    .xxfi_close = mc_close,
+    .xxfi_negotiate = mc_negotiate,
+};

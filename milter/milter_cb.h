@@ -1,0 +1,26 @@
+/*
+ * milter_cb.h: the libmilter callbacks. They gather a message's inputs,
+ * hand them to the engine, and apply the decision; nothing else.
+ */
+#ifndef DM_MILTER_CB_H
+#define DM_MILTER_CB_H
+
+#include <libmilter/mfapi.h>
+
+#include "verdict.h"
+
+/* The filter description handed to smfi_register(). */
+extern struct smfiDesc mc_desc;
+
+/* Messages between MAIL FROM and their end; SIGTERM waits for zero. */
+int mc_inflight(void);
+
+/*
+ * Called with the verdict of every message, evaluated or skipped, after
+ * the action was decided (the counters hook in here). Set before
+ * smfi_main(); fn must be thread-safe.
+ */
+typedef void (*mc_verdict_fn)(const struct dm_verdict *v, void *arg);
+void mc_set_verdict_hook(mc_verdict_fn fn, void *arg);
+
+#endif

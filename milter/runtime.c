@@ -1,0 +1,73 @@
+/*
+ * runtime.c: the current runtime and its reference counts.
+ */
+#include <config.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "runtime.h"
+
+/* The process's current runtime; the mutex guards the pointer only. */
+static struct dm_runtime *rt_current;
+static pthread_mutex_t rt_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct dm_runtime *
+rt_build(struct dm_config *cf, char *err, size_t errsz)
+{
+    struct dm_runtime *rt = calloc(1, sizeof(*rt));
+
+    if (rt == NULL) {
+        snprintf(err, errsz, "out of memory");
+        return NULL;
+    }
+    rt->psl = od_open(cf->public_suffix_list, err, errsz);
+    if (rt->psl == NULL) {
+        free(rt);
+        return NULL;
+    }
+    atomic_init(&rt->refs, 1);
+    rt->cf = cf;
+    /* One try per DNSTimeout: the setting bounds a lookup's whole wait. */
+    rt->dns_opts.timeout = cf->dns_timeout;
+    rt->dns_opts.tries = 1;
+    dns_system_resolver(&rt->dns, &rt->dns_opts);
+    return rt;
+}
+
+void
+rt_install(struct dm_runtime *rt)
+{
+    struct dm_runtime *old;
+
+    pthread_mutex_lock(&rt_lock);
+    old = rt_current;
+    rt_current = rt;
+    pthread_mutex_unlock(&rt_lock);
+    if (old != NULL)
+        rt_release(old);
+}
+
+struct dm_runtime *
+rt_acquire(void)
+{
+    struct dm_runtime *rt;
+
+    pthread_mutex_lock(&rt_lock);
+    rt = rt_current;
+    if (rt != NULL)
+        atomic_fetch_add(&rt->refs, 1);
+    pthread_mutex_unlock(&rt_lock);
+    return rt;
+}
+
+void
+rt_release(struct dm_runtime *rt)
+{
+    if (rt == NULL || atomic_fetch_sub(&rt->refs, 1) != 1)
+        return;
+    od_close(rt->psl);
+    cf_free(rt->cf);
+    free(rt);
+}
