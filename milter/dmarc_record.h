@@ -40,6 +40,8 @@ struct dmarc_record {
  * except p: an invalid or missing p gives p=none when rua holds a valid
  * URI, else DMARC_RECORD_INVALID. On INVALID, *why names the problem
  * (static string). Never reads past len; txt may contain any bytes.
+ * A repeated tag keeps its first occurrence. *why is NULL on OK, and
+ * rec/why may be NULL when only the status matters.
  */
 enum dmarc_record_status dmarc_record_parse(const char *txt, size_t len,
                                             struct dmarc_record *rec,
