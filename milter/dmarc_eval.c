@@ -135,6 +135,8 @@ dmarc_eval(const struct dm_eval_input *in, const struct dns_txt_resolver *dns,
         return;
     case EVAL_NONE:
     case EVAL_MULTIPLE:
+        /* No policy applies, so no other domain "decided". */
+        strcpy(v->policy_domain, in->from_domain);
         v->used_sp = false;
         v->result = DM_RESULT_NONE;
         return;

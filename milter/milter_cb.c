@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ar_parse.h"
@@ -284,6 +285,15 @@ mc_own_id(const struct mc_conn *c, char *buf, size_t bufsz)
     return buf;
 }
 
+static double
+mc_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static unsigned
 mc_sample(void)
 {
@@ -406,6 +416,7 @@ mc_eom(SMFICTX *ctx)
     const char *own_id, *why, *qid = mc_qid(ctx);
     enum fh_status fst;
     sfsistat ret = SMFIS_ACCEPT;
+    double started = mc_now();
 
     if (c == NULL)
         return SMFIS_TEMPFAIL;
@@ -469,6 +480,7 @@ mc_eom(SMFICTX *ctx)
             best = v;
     }
     enf_decide(cf, &best, &d);
+    best.eval_seconds = mc_now() - started;
 
     dm_log(LOG_INFO, "%s: %s %s (p=%s dis=%s) policy_domain=%s spf=%s%s "
            "dkim_aligned=%s action=%s", qid, best.from_domain,

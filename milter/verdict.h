@@ -70,6 +70,7 @@ struct dm_verdict {
     bool dkim_aligned;
     bool sampled_out;                 /* failed but outside pct */
     bool used_sp;                     /* sp (subdomain policy) applied */
+    double eval_seconds;              /* inputs to verdict, DNS included */
     char from_domain[DM_DOMAIN_MAX];  /* normalised From domain */
     char policy_domain[DM_DOMAIN_MAX];/* where the applied record was found */
 };

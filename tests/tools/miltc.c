@@ -174,6 +174,7 @@ struct mc_opts {
     struct mc_macro *macros;
     size_t nmacros;
     unsigned long repeat;           /* messages per connection */
+    const char *wait_file;          /* -w: between messages, wait for it */
     unsigned long load_n;           /* 0 = single mode */
     unsigned long load_c;
     struct mc_msg msg;
@@ -1235,6 +1236,26 @@ mc_code_ends_connection(int code)
  * Runs nmsg messages over one connection.  A verdict at connect or HELO
  * time applies to every message of the connection.
  */
+/*
+ * Tests that change the filter between two messages of one connection
+ * (a reload) hold the connection open here until they are done.
+ */
+static int
+mc_wait_for_file(const char *path, int timeout)
+{
+    printf("WAIT %s\n", path);
+    fflush(stdout);
+    for (int i = 0; i < timeout * 10; i++) {
+        struct timespec ts = { 0, 100000000L };
+
+        if (access(path, F_OK) == 0)
+            return 0;
+        nanosleep(&ts, NULL);
+    }
+    fprintf(stderr, "miltc: %s did not appear within %d s\n", path, timeout);
+    return -1;
+}
+
 static int
 mc_session(struct mc_sess *s, unsigned long nmsg)
 {
@@ -1267,6 +1288,9 @@ mc_session(struct mc_sess *s, unsigned long nmsg)
             mc_result(s, conn, conn_text);
             continue;
         }
+        if (i > 0 && s->o->wait_file != NULL &&
+            mc_wait_for_file(s->o->wait_file, s->o->timeout) < 0)
+            goto out;
         if (mc_message(s, &code, &early) < 0)
             goto out;
         mc_result(s, code, s->reply_text);
@@ -1565,6 +1589,8 @@ mc_usage(void)
 "  -q ID         queue id, macro i (default TESTQ1)\n"
 "  -T            send SMFIC_QUIT at the end (always done)\n"
 "  -R N          send the message N times on one connection\n"
+"  -w FILE       with -R: before each message after the first, print\n"
+"                \"WAIT FILE\" and wait until FILE exists (up to -t)\n"
 "  -t SECONDS    I/O timeout per packet (default 30)\n"
 "  -L N -C M     load mode: N messages over M concurrent connections\n",
         stderr);
@@ -1667,7 +1693,7 @@ mc_parse_args(int argc, char **argv, struct mc_opts *o, const char **file)
 
     /* User macros are applied after the defaults, so they override them. */
 #define MC_USAGE() do { mc_usage(); goto usage; } while (0)
-    while ((c = getopt(argc, argv, "+s:c:n:H:f:r:M:a:q:TR:t:L:C:h")) != -1) {
+    while ((c = getopt(argc, argv, "+s:c:n:H:f:r:M:a:q:TR:w:t:L:C:h")) != -1) {
         switch (c) {
         case 's': o->socket = optarg; break;
         case 'c': o->client_addr = optarg; break;
@@ -1697,6 +1723,7 @@ mc_parse_args(int argc, char **argv, struct mc_opts *o, const char **file)
             if (!mc_parse_ulong(optarg, 1, 1000000, &o->repeat))
                 MC_USAGE();
             break;
+        case 'w': o->wait_file = optarg; break;
         case 't':
             if (!mc_parse_ulong(optarg, 1, 86400, &v))
                 MC_USAGE();

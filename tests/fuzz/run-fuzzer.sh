@@ -1,0 +1,38 @@
+#!/bin/sh
+# run-fuzzer.sh NAME SECONDS BUILDDIR: build one libFuzzer harness from
+# tests/fuzz/NAME.c with the pure core sources, then run it on its seed
+# corpus (tests/fuzz/corpus_*/) for SECONDS. Fails on any crash, leak or
+# undefined behaviour.
+set -eu
+
+name=$1
+seconds=$2
+out=$3
+top=$(cd "$(dirname "$0")/../.." && pwd)
+mkdir -p "$out/$name.corpus"
+cat >"$out/config.h" <<EOC
+#define _GNU_SOURCE 1
+#define PACKAGE_NAME "dmarc-milter"
+#define PACKAGE_VERSION "fuzz"
+#define DM_SYSTEM_PSL_FILE "/usr/share/publicsuffix/public_suffix_list.dat"
+EOC
+core=""
+for f in verdict domain_name dmarc_record org_domain dmarc_align dns_txt \
+         dmarc_eval from_header ar_parse ar_trust ar_write enforce \
+         required_headers ip_list dm_config; do
+    core="$core $top/milter/$f.c"
+done
+flags="-std=c11 -g -O1 -fsanitize=fuzzer,address,undefined"
+flags="$flags -fno-sanitize-recover=undefined"
+# shellcheck disable=SC2086
+clang $flags -I"$out" -I"$top/milter" -DSYSCONFDIR='"/etc"' \
+    -o "$out/$name" "$top/tests/fuzz/$name.c" $core \
+    $(pkg-config --cflags --libs libpsl libidn2) -lresolv
+seed="$top/tests/fuzz/corpus_${name#fuzz_}"
+[ -d "$seed" ] || seed=""
+echo "fuzzing $name for ${seconds}s"
+# shellcheck disable=SC2086
+"$out/$name" -max_total_time="$seconds" -max_len=8192 -timeout=10 \
+    -print_final_stats=1 "$out/$name.corpus" $seed 2>"$out/$name.log" ||
+    { tail -n 40 "$out/$name.log"; exit 1; }
+grep -E '^stat::number_of_executed_units' "$out/$name.log" || true
