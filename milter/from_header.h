@@ -31,6 +31,10 @@ struct fh_result {
  * (<@a,@b:u@d>) and trailing dots. Domains are normalised with
  * dn_normalize(). On anything but FH_OK, res->count may still be
  * non-zero (the addresses parsed so far) but must not be trusted.
+ * When several apply, FH_SYNTAX wins over FH_NO_DOMAIN, which wins over
+ * FH_TOO_MANY. "<>" and "<user>" are FH_NO_DOMAIN; NUL bytes, bare
+ * control characters and anything left over after an address
+ * ("<a@x>y.example", "a@x>") are FH_SYNTAX.
  */
 enum fh_status fh_parse(const char *value, size_t len, struct fh_result *res);
 
