@@ -111,7 +111,7 @@ dns_txt_parse_answer(const unsigned char *pkt, int len,
         size_t out = 0;
 
         if (ns_parserr(&msg, ns_s_an, i, &rr) < 0)
-            return DNS_PERMFAIL;
+            goto malformed;
         /* CNAMEs the resolver followed come first; only TXT counts. */
         if (ns_rr_type(rr) != ns_t_txt || ns_rr_class(rr) != ns_c_in)
             continue;
@@ -124,7 +124,7 @@ dns_txt_parse_answer(const unsigned char *pkt, int len,
             size_t slen = *rd++;
 
             if (slen > (size_t)(end - rd))
-                return DNS_PERMFAIL;
+                goto malformed;
             if (out + slen > DNS_TXT_MAX_LEN) {
                 out = DNS_TXT_MAX_LEN + 1;   /* marks it as too long */
                 break;
@@ -141,6 +141,11 @@ dns_txt_parse_answer(const unsigned char *pkt, int len,
         ans->count++;
     }
     return ans->count ? DNS_OK : DNS_NODATA;
+
+malformed:
+    /* Half an answer is no answer: nothing of it may be used. */
+    ans->count = 0;
+    return DNS_PERMFAIL;
 }
 
 static enum dns_status

@@ -43,7 +43,11 @@ build_and_check() {
         failed=$((failed + 1))
         return 1
     fi
-    make -C "$dir" -j1 check || true
+    # Every TAP line is in the logs; the console gets the totals and,
+    # for a failure, the failing script's whole log.
+    make -C "$dir" -j1 check >"$dir/check.out" 2>&1 || true
+    grep -E '^(FAIL|ERROR|SKIP):|^# (TOTAL|PASS|SKIP|XFAIL|FAIL|XPASS|ERROR):' \
+        "$dir/check.out" | sed 's/^/  /'
     count_suite "$dir/test-suite.log"
     if grep -q '^# FAIL: *[1-9]\|^# ERROR: *[1-9]' "$dir/test-suite.log" 2>/dev/null; then
         cat "$dir/test-suite.log"

@@ -33,6 +33,7 @@ seed="$top/tests/fuzz/corpus_${name#fuzz_}"
 echo "fuzzing $name for ${seconds}s"
 # shellcheck disable=SC2086
 "$out/$name" -max_total_time="$seconds" -max_len=8192 -timeout=10 \
+    -artifact_prefix="$out/$name-" \
     -print_final_stats=1 "$out/$name.corpus" $seed 2>"$out/$name.log" ||
     { tail -n 40 "$out/$name.log"; exit 1; }
 grep -E '^stat::number_of_executed_units' "$out/$name.log" || true
