@@ -1,0 +1,72 @@
+/*
+ * fuzz_config.c: libFuzzer target for the configuration reader.
+ *
+ * cf_load() reads a path, so each input is written to one temporary file
+ * that lives as long as the process. Build and run for 60 s:
+ *   tests/fuzz/run-fuzzer.sh fuzz_config 60 /tmp/fuzz
+ * Files the input names (IgnoreHosts, PublicSuffixList) are opened for
+ * real; only regular files are read, so /dev/zero or a FIFO cannot hang it.
+ */
+#include <config.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "dm_config.h"
+
+static char fz_path[] = "/tmp/fuzz_config.XXXXXX";
+static int fz_fd = -1;
+
+static void
+fz_cleanup(void)
+{
+    if (fz_fd >= 0)
+        unlink(fz_path);
+}
+
+/* Diagnostics must be well formed: the file name first, no control bytes. */
+static void
+fz_report(void *arg, bool is_error, const char *msg)
+{
+    size_t plen = strlen(fz_path);
+
+    (void)arg;
+    (void)is_error;
+    if (strncmp(msg, fz_path, plen) != 0 || msg[plen] != ':')
+        abort();
+    for (const char *p = msg; *p != '\0'; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            abort();
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct dm_config *cf;
+
+    if (fz_fd < 0) {
+        fz_fd = mkstemp(fz_path);
+        if (fz_fd < 0)
+            abort();
+        atexit(fz_cleanup);
+    }
+    if (ftruncate(fz_fd, 0) != 0 ||
+        pwrite(fz_fd, data, size, 0) != (ssize_t)size)
+        abort();
+
+    cf = cf_load(fz_path, fz_report, NULL);
+    if (cf != NULL) {
+        /* a loaded configuration is complete */
+        if (cf->socket == NULL || cf->path == NULL ||
+            cf->dns_timeout < 1 || cf->dns_timeout > 60 ||
+            cf->milter_debug < 0 || cf->milter_debug > 6 ||
+            (cf->umask_set && cf->umask > 0777))
+            abort();
+        (void)cf_trusted_id(cf, "fuzz.example", "FUZZ.example");
+        (void)cf_ignore_mailfrom(cf, "example.com");
+    }
+    cf_free(cf);
+    return 0;
+}

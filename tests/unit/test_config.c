@@ -1,0 +1,1179 @@
+/* test_config.c: the configuration file: syntax, keys, defaults, errors. */
+#include <config.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+#include "dm_config.h"
+#include "domain_name.h"
+#include "verdict.h"
+#include "tap.h"
+
+#define DEBIAN_PSL "/usr/share/publicsuffix/public_suffix_list.dat"
+#define NDIAG 64
+
+/* Diagnostics of the last load. */
+static struct {
+    int n, nerr, nwarn;
+    bool err[NDIAG];
+    char msg[NDIAG][1100];
+} D;
+
+static char tmpdir[] = "/tmp/test_config.XXXXXX";
+static char cpath[300];          /* the config file of the last load */
+
+static void
+rep(void *arg, bool is_error, const char *msg)
+{
+    (void)arg;
+    if (D.n < NDIAG) {
+        D.err[D.n] = is_error;
+        snprintf(D.msg[D.n], sizeof(D.msg[0]), "%s", msg);
+    }
+    D.n++;
+    if (is_error)
+        D.nerr++;
+    else
+        D.nwarn++;
+}
+
+/* len (size_t)-1: data is a string */
+static void
+write_file(const char *path, const char *data, size_t len)
+{
+    if (len == (size_t)-1)
+        len = strlen(data);
+    FILE *fp = fopen(path, "w");
+    if (fp == NULL || fwrite(data, 1, len, fp) != len || fclose(fp) != 0) {
+        printf("# cannot write %s: %s\n", path, strerror(errno));
+        exit(1);
+    }
+}
+
+/* A path in the temp directory; rotating static buffers. */
+static const char *
+tpath(const char *name)
+{
+    static char buf[4][300];
+    static unsigned next;
+    char *b = buf[next++ % 4];
+    snprintf(b, sizeof(buf[0]), "%s/%s", tmpdir, name);
+    return b;
+}
+
+static struct dm_config *
+load_len(const char *text, size_t len)
+{
+    static int seq;
+    snprintf(cpath, sizeof(cpath), "%s/c%d.conf", tmpdir, ++seq);
+    write_file(cpath, text, len);
+    memset(&D, 0, sizeof(D));
+    return cf_load(cpath, rep, NULL);
+}
+
+static struct dm_config *
+load(const char *text)
+{
+    return load_len(text, strlen(text));
+}
+
+/* "cpath:line: text" (line 0: "cpath: text"); rotating static buffers. */
+static const char *
+at(unsigned line, const char *fmt, ...)
+{
+    static char buf[4][1200];
+    static unsigned next;
+    char *b = buf[next++ % 4];
+    int n;
+    va_list ap;
+
+    if (line > 0)
+        n = snprintf(b, sizeof(buf[0]), "%s:%u: ", cpath, line);
+    else
+        n = snprintf(b, sizeof(buf[0]), "%s: ", cpath);
+    va_start(ap, fmt);
+    vsnprintf(b + n, sizeof(buf[0]) - (size_t)n, fmt, ap);
+    va_end(ap);
+    return b;
+}
+
+#define SOCK "Socket local:/run/t.sock\n"
+
+/* text must fail with exactly one error, on line. */
+static void
+bad_at(const char *text, unsigned line, const char *want)
+{
+    struct dm_config *cf = load(text);
+
+    ok(cf == NULL, "refused: %s", want);
+    is_int(D.n, 1, "one diagnostic: %s", want);
+    ok(D.err[0], "it is an error: %s", want);
+    is_str(D.msg[0], at(line, "%s", want), "message: %s", want);
+    cf_free(cf);
+}
+
+/* body after a Socket line must fail with exactly one error on line 2. */
+static void
+bad1(const char *body, const char *want)
+{
+    char text[8192];
+
+    snprintf(text, sizeof(text), SOCK "%s", body);
+    bad_at(text, 2, want);
+}
+
+/* body after a Socket line loads, with exactly one warning on line 2. */
+static struct dm_config *
+warn1(const char *body, const char *want)
+{
+    char text[8192];
+    struct dm_config *cf;
+
+    snprintf(text, sizeof(text), SOCK "%s", body);
+    cf = load(text);
+    ok(cf != NULL, "loads with a warning: %s", want);
+    is_int(D.n, 1, "one diagnostic: %s", want);
+    ok(D.n >= 1 && !D.err[0], "it is a warning: %s", want);
+    is_str(D.msg[0], at(2, "%s", want), "message: %s", want);
+    return cf;
+}
+
+/* body after a Socket line loads silently. */
+static struct dm_config *
+clean(const char *body)
+{
+    char text[8192];
+    struct dm_config *cf;
+
+    char name[64];
+
+    snprintf(text, sizeof(text), SOCK "%s", body);
+    cf = load(text);
+    snprintf(name, sizeof(name), "%s", body);
+    for (char *p = name; *p != '\0'; p++)
+        if (*p == '\n')
+            *p = '|';
+    ok(cf != NULL && D.n == 0, "loads cleanly: %s", name);
+    for (int i = 0; i < D.n && i < NDIAG; i++)
+        printf("#   diag: %s\n", D.msg[i]);
+    return cf;
+}
+
+static bool
+match(const struct ipl *l, const char *addr)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
+    if (strchr(addr, ':')) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+        s6->sin6_family = AF_INET6;
+        inet_pton(AF_INET6, addr, &s6->sin6_addr);
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+        s4->sin_family = AF_INET;
+        inet_pton(AF_INET, addr, &s4->sin_addr);
+    }
+    return ipl_match(l, (struct sockaddr *)&ss, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+
+static void
+check_defaults(const struct dm_config *cf, const char *what)
+{
+    is_int(cf->background, true, "%s: Background true", what);
+    is_int(cf->umask_set, false, "%s: UMask unset", what);
+    is_int(cf->milter_debug, 0, "%s: MilterDebug 0", what);
+    is_int(cf->syslog, false, "%s: Syslog false", what);
+    is_int(cf->syslog_facility, LOG_MAIL, "%s: SyslogFacility mail", what);
+    is_int(cf->syslog_success, true, "%s: SyslogSuccess true", what);
+    ok(cf->authserv_id == NULL, "%s: AuthservID unset", what);
+    is_int(cf->n_trusted_ids, 0, "%s: no TrustedAuthservIDs", what);
+    is_int(ipl_count(cf->ignore_hosts), 2, "%s: IgnoreHosts two", what);
+    ok(match(cf->ignore_hosts, "127.0.0.1"), "%s: 127.0.0.1 ignored", what);
+    ok(match(cf->ignore_hosts, "::1"), "%s: ::1 ignored", what);
+    ok(match(cf->ignore_hosts, "::ffff:127.0.0.1"),
+       "%s: mapped 127.0.0.1 ignored", what);
+    ok(!match(cf->ignore_hosts, "127.0.0.2"), "%s: 127.0.0.2 not", what);
+    is_int(cf->ignore_auth_clients, false, "%s: IgnoreAuth false", what);
+    is_int(cf->n_ignore_mailfrom, 0, "%s: no IgnoreMailFrom", what);
+    is_int(cf->required_headers, false, "%s: RequiredHeaders false", what);
+    is_int(cf->multi_from, CF_MULTI_FROM_STRICTEST, "%s: multi-from", what);
+    is_int(cf->spf_self_validate, false, "%s: SPFSelfValidate", what);
+    is_int(cf->spf_ignore_results, false, "%s: SPFIgnoreResults", what);
+    ok(cf->public_suffix_list == NULL, "%s: PublicSuffixList unset", what);
+    is_int(cf->dns_timeout, 5, "%s: DNSTimeout 5", what);
+    is_int(cf->reject_failures, false, "%s: RejectFailures false", what);
+    is_int(cf->hold_quarantined, true, "%s: HoldQuarantined true", what);
+    is_int(cf->temperror_action, CF_TEMPERROR_ACCEPT, "%s: temperror", what);
+    is_int(cf->software_header, false, "%s: SoftwareHeader false", what);
+    ok(cf->user_id == NULL && cf->pid_file == NULL &&
+       cf->base_directory == NULL, "%s: path strings unset", what);
+}
+
+static void
+test_defaults(void)
+{
+    struct dm_config *cf = cf_defaults();
+
+    ok(cf != NULL, "cf_defaults");
+    ok(cf->socket == NULL, "defaults: Socket unset");
+    ok(cf->path == NULL, "defaults: no path");
+    check_defaults(cf, "cf_defaults");
+    cf_free(cf);
+
+    cf = load(SOCK);
+    ok(cf != NULL && D.n == 0, "Socket alone loads cleanly");
+    is_str(cf->socket, "local:/run/t.sock", "Socket stored");
+    is_str(cf->path, cpath, "path stored");
+    check_defaults(cf, "Socket only");
+    cf_free(cf);
+    cf_free(NULL);
+}
+
+static void
+test_all_keys(void)
+{
+    char text[4096];
+    struct dm_config *cf;
+
+    write_file(tpath("psl.dat"), "com\n", (size_t)-1);
+    snprintf(text, sizeof(text),
+             "Socket inet:8893@localhost\n"
+             "UserID dmarc:mail\n"
+             "PidFile /run/dm/dm.pid\n"
+             "Background false\n"
+             "UMask 0027\n"
+             "BaseDirectory /var/lib/dm\n"
+             "MilterDebug 6\n"
+             "Syslog true\n"
+             "SyslogFacility local5\n"
+             "SyslogSuccess no\n"
+             "AuthservID mx.example.com\n"
+             "TrustedAuthservIDs a.example, b.example\n"
+             "IgnoreHosts 192.0.2.0/24\n"
+             "IgnoreAuthenticatedClients yes\n"
+             "IgnoreMailFrom Example.COM., lists.example.org\n"
+             "RequiredHeaders on\n"
+             "RejectMultiValueFrom true\n"
+             "SPFSelfValidate 1\n"
+             "SPFIgnoreResults true\n"
+             "PublicSuffixList %s\n"
+             "DNSTimeout 60\n"
+             "RejectFailures true\n"
+             "HoldQuarantinedMessages false\n"
+             "TempErrorAction tempfail\n"
+             "SoftwareHeader true\n", tpath("psl.dat"));
+    cf = load(text);
+    ok(cf != NULL && D.n == 0, "every key set: loads cleanly");
+    is_str(cf->socket, "inet:8893@localhost", "Socket");
+    is_str(cf->user_id, "dmarc:mail", "UserID");
+    is_str(cf->pid_file, "/run/dm/dm.pid", "PidFile");
+    is_int(cf->background, false, "Background");
+    is_int(cf->umask, 027, "UMask octal");
+    is_int(cf->umask_set, true, "UMask set");
+    is_str(cf->base_directory, "/var/lib/dm", "BaseDirectory");
+    is_int(cf->milter_debug, 6, "MilterDebug");
+    is_int(cf->syslog, true, "Syslog");
+    is_int(cf->syslog_facility, LOG_LOCAL5, "SyslogFacility");
+    is_int(cf->syslog_success, false, "SyslogSuccess");
+    is_str(cf->authserv_id, "mx.example.com", "AuthservID");
+    is_int(cf->n_trusted_ids, 2, "TrustedAuthservIDs count");
+    is_str(cf->trusted_ids[0], "a.example", "TrustedAuthservIDs 0");
+    is_str(cf->trusted_ids[1], "b.example", "TrustedAuthservIDs 1");
+    is_int(ipl_count(cf->ignore_hosts), 1, "IgnoreHosts replaces default");
+    ok(!match(cf->ignore_hosts, "127.0.0.1"), "127.0.0.1 no longer ignored");
+    ok(match(cf->ignore_hosts, "192.0.2.9"), "IgnoreHosts network");
+    is_int(cf->ignore_auth_clients, true, "IgnoreAuthenticatedClients");
+    is_int(cf->n_ignore_mailfrom, 2, "IgnoreMailFrom count");
+    is_str(cf->ignore_mailfrom[0], "example.com", "IgnoreMailFrom normalised");
+    is_str(cf->ignore_mailfrom[1], "lists.example.org", "IgnoreMailFrom 1");
+    is_int(cf->required_headers, true, "RequiredHeaders");
+    is_int(cf->multi_from, CF_MULTI_FROM_REJECT, "RejectMultiValueFrom");
+    is_int(cf->spf_self_validate, true, "SPFSelfValidate");
+    is_int(cf->spf_ignore_results, true, "SPFIgnoreResults");
+    is_str(cf->public_suffix_list, tpath("psl.dat"), "PublicSuffixList");
+    is_int(cf->dns_timeout, 60, "DNSTimeout");
+    is_int(cf->reject_failures, true, "RejectFailures");
+    is_int(cf->hold_quarantined, false, "HoldQuarantinedMessages");
+    is_int(cf->temperror_action, CF_TEMPERROR_TEMPFAIL, "TempErrorAction");
+    is_int(cf->software_header, true, "SoftwareHeader");
+    cf_free(cf);
+}
+
+static void
+test_syntax(void)
+{
+    struct dm_config *cf;
+
+    cf = load("# comment\n"
+              "   # indented comment\n"
+              "\n"
+              "  \t \n"
+              "socket\tlocal:/run/a#b.sock   # trailing comment\n"
+              "SYSLOG   yes\t# comment after a tab\n"
+              "  AuthservID \"mx.example.com\"  # quoted, then a comment\n"
+              "PidFile \"/run/with space/x.pid\"\n"
+              "BaseDirectory \"/srv/a # b\"\n"
+              "UserID opendmarc");          /* no final newline */
+    ok(cf != NULL && D.n == 0, "syntax mix loads cleanly");
+    is_str(cf->socket, "local:/run/a#b.sock", "# inside a word is kept");
+    is_int(cf->syslog, true, "key case-insensitive, comment after value");
+    is_str(cf->authserv_id, "mx.example.com", "quotes stripped");
+    is_str(cf->pid_file, "/run/with space/x.pid", "quoted space kept");
+    is_str(cf->base_directory, "/srv/a # b", "quoted # kept");
+    is_str(cf->user_id, "opendmarc", "last line without newline");
+    cf_free(cf);
+
+    cf = load("Socket local:/run/t.sock\r\nSyslog true\r\n"
+              "AuthservID mx.example.com \r\n");
+    ok(cf != NULL && D.n == 0, "CRLF line ends");
+    is_str(cf->socket, "local:/run/t.sock", "CRLF: no \\r in value");
+    is_str(cf->authserv_id, "mx.example.com", "trailing space trimmed");
+    is_int(cf->syslog, true, "CRLF: bool");
+    cf_free(cf);
+
+    cf = load("Socket \"inet:8893@mail\"\n");
+    ok(cf != NULL && D.n == 0, "quoted socket (docker-mailserver style)");
+    is_str(cf->socket, "inet:8893@mail", "quoted socket value");
+    cf_free(cf);
+
+    cf = clean("IgnoreHosts \"\"\n");
+    is_int(ipl_count(cf->ignore_hosts), 0, "IgnoreHosts \"\" empties it");
+    ok(!match(cf->ignore_hosts, "127.0.0.1"), "empty: 127.0.0.1 evaluated");
+    cf_free(cf);
+
+}
+
+static void
+test_lines(void)
+{
+    char *text = malloc(20000);
+    struct dm_config *cf;
+    size_t n;
+
+    /* exactly 4096 bytes is fine, with \n or \r\n */
+    n = (size_t)sprintf(text, SOCK);
+    text[n++] = '#';
+    memset(text + n, 'x', 4095);
+    n += 4095;
+    memcpy(text + n, "\r\n#", 3);
+    n += 3;
+    memset(text + n, 'y', 4095);
+    n += 4095;
+    text[n++] = '\n';
+    cf = load_len(text, n);
+    ok(cf != NULL && D.n == 0, "4096-byte lines are accepted");
+    cf_free(cf);
+
+    /* 4097 bytes is not; the following lines are still checked */
+    n = (size_t)sprintf(text, SOCK);
+    memset(text + n, 'x', 4097);
+    n += 4097;
+    n += (size_t)sprintf(text + n, "\nBogus 1\n");
+    cf = load_len(text, n);
+    ok(cf == NULL, "4097-byte line refused");
+    is_int(D.n, 2, "two diagnostics");
+    is_str(D.msg[0], at(2, "line longer than 4096 bytes"), "long line");
+    is_str(D.msg[1], at(3, "unknown key 'Bogus'"), "next line still read");
+    cf_free(cf);
+
+    n = (size_t)sprintf(text, SOCK "Syslog true");
+    text[n++] = '\0';
+    n += (size_t)sprintf(text + n, "junk\nSyslog false\n");
+    cf = load_len(text, n);
+    ok(cf == NULL, "NUL byte refused");
+    is_int(D.n, 1, "one diagnostic for NUL");
+    is_str(D.msg[0], at(2, "NUL byte in line"), "NUL message");
+    cf_free(cf);
+    free(text);
+
+    /* a runaway file (sparse, all NULs, no newline) stops at 16 MiB */
+    snprintf(cpath, sizeof(cpath), "%s", tpath("huge.conf"));
+    int fd = open(cpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ok(fd >= 0 && ftruncate(fd, 17L * 1024 * 1024) == 0, "sparse file");
+    close(fd);
+    memset(&D, 0, sizeof(D));
+    cf = cf_load(cpath, rep, NULL);
+    ok(cf == NULL, "huge file refused");
+    is_int(D.n, 2, "huge: two diagnostics");
+    is_str(D.msg[0], at(0, "larger than 16777216 bytes; the rest is not read"),
+           "huge file message");
+    is_str(D.msg[1], at(0, "Socket is not set"), "huge: then no Socket");
+    unlink(cpath);
+}
+
+static void
+test_file_errors(void)
+{
+    struct dm_config *cf;
+
+    snprintf(cpath, sizeof(cpath), "%s", tpath("missing.conf"));
+    memset(&D, 0, sizeof(D));
+    cf = cf_load(cpath, rep, NULL);
+    ok(cf == NULL, "missing file");
+    is_int(D.n, 1, "missing: one diagnostic");
+    is_str(D.msg[0], at(0, "cannot open: No such file or directory"),
+           "missing file message");
+
+    snprintf(cpath, sizeof(cpath), "%s", tmpdir);
+    memset(&D, 0, sizeof(D));
+    cf = cf_load(cpath, rep, NULL);
+    ok(cf == NULL, "directory as config");
+    is_int(D.nerr, 2, "directory: two errors");
+    is_str(D.msg[0], at(0, "read error: Is a directory"), "directory message");
+    is_str(D.msg[1], at(0, "Socket is not set"), "directory: no Socket");
+
+    cf = load("Syslog true\n");
+    ok(cf == NULL, "no Socket");
+    is_int(D.n, 1, "no Socket: one diagnostic");
+    is_str(D.msg[0], at(0, "Socket is not set"), "no Socket message");
+
+    cf = load("");
+    ok(cf == NULL, "empty file");
+    is_str(D.msg[0], at(0, "Socket is not set"), "empty file message");
+
+    /* a NULL report function is allowed */
+    cf = cf_load(tpath("missing.conf"), NULL, NULL);
+    ok(cf == NULL, "NULL report: still refused");
+}
+
+static void
+test_key_errors(void)
+{
+    bad1("Sockett local:/x\n", "unknown key 'Sockett'");
+    bad1("Foo\n", "unknown key 'Foo'");
+    bad1("Bad\x01Key 1\n", "unknown key 'Bad?Key'");
+    bad1("Syslog\n", "no value for key 'Syslog'");
+    bad1("Syslog   # only a comment\n", "no value for key 'Syslog'");
+    bad1("IgnoreHosts\n", "no value for key 'IgnoreHosts'");
+    bad1("AuthservID \"mx.example.com\n",
+         "unterminated quote in value of AuthservID");
+    bad1("AuthservID \"mx\" extra\n",
+         "text after the closing quote in value of AuthservID");
+    bad1("AuthservID \"a\"\"b\"\n",
+         "text after the closing quote in value of AuthservID");
+
+    /* one message per line, all reported, in order */
+    struct dm_config *cf = load("Foo 1\nSyslog maybe\nDNSTimeout 0\n");
+    ok(cf == NULL, "three problems");
+    is_int(D.nerr, 4, "four errors");
+    is_str(D.msg[0], at(1, "unknown key 'Foo'"), "first");
+    is_str(D.msg[1], at(2, "bad value 'maybe' for Syslog: expected true or "
+                        "false (yes/no, on/off, 1/0)"), "second");
+    is_str(D.msg[2], at(3, "bad value '0' for DNSTimeout: expected an "
+                        "integer from 1 to 60"), "third");
+    is_str(D.msg[3], at(0, "Socket is not set"), "fourth");
+}
+
+#define BOOL_WANT "expected true or false (yes/no, on/off, 1/0)"
+#define SOCK_WANT "expected local:/path, unix:/path, inet:PORT[@HOST], " \
+                  "inet6:PORT[@HOST] or /path"
+#define ID_WANT "expected an authserv-id or HOSTNAME (printable ASCII; no " \
+                "spaces, quotes, commas, parentheses, backslashes or ';')"
+
+static void
+test_value_errors(void)
+{
+    char want[512], body[512];
+
+    bad1("Background maybe\n", "bad value 'maybe' for Background: " BOOL_WANT);
+    bad1("Syslog enabled\n", "bad value 'enabled' for Syslog: " BOOL_WANT);
+    bad1("RejectFailures \"\"\n",
+         "bad value '' for RejectFailures: " BOOL_WANT);
+    bad1("RejectMultiValueFrom 2\n",
+         "bad value '2' for RejectMultiValueFrom: " BOOL_WANT);
+    bad1("Syslog \x1b[31mtrue\n",
+         "bad value '?[31mtrue' for Syslog: " BOOL_WANT);
+
+    bad1("DNSTimeout 0\n",
+         "bad value '0' for DNSTimeout: expected an integer from 1 to 60");
+    bad1("DNSTimeout 61\n",
+         "bad value '61' for DNSTimeout: expected an integer from 1 to 60");
+    bad1("DNSTimeout 5s\n",
+         "bad value '5s' for DNSTimeout: expected an integer from 1 to 60");
+    bad1("DNSTimeout -\n",
+         "bad value '-' for DNSTimeout: expected an integer from 1 to 60");
+    bad1("DNSTimeout 99999999999999999999\n",
+         "bad value '99999999999999999999' for DNSTimeout: expected an "
+         "integer from 1 to 60");
+    bad1("MilterDebug 7\n",
+         "bad value '7' for MilterDebug: expected an integer from 0 to 6");
+    bad1("MilterDebug -1\n",
+         "bad value '-1' for MilterDebug: expected an integer from 0 to 6");
+
+    bad1("UMask 0999\n",
+         "bad value '0999' for UMask: expected an octal mode from 0 to 0777");
+    bad1("UMask 01000\n",
+         "bad value '01000' for UMask: expected an octal mode from 0 to 0777");
+    bad1("UMask 0x12\n",
+         "bad value '0x12' for UMask: expected an octal mode from 0 to 0777");
+    bad1("UMask 00000000000000000000001000\n",
+         "bad value '00000000000000000000001000' for UMask: expected an "
+         "octal mode from 0 to 0777");
+
+    bad1("SyslogFacility kern\n", "bad value 'kern' for SyslogFacility: "
+         "expected mail, daemon, user or local0 to local7");
+    bad1("SyslogFacility local8\n", "bad value 'local8' for SyslogFacility: "
+         "expected mail, daemon, user or local0 to local7");
+
+    bad1("TempErrorAction reject\n", "bad value 'reject' for "
+         "TempErrorAction: expected accept or tempfail");
+
+    bad1("UserID user:\n", "bad value 'user:' for UserID: "
+         "expected user or user:group");
+    bad1("UserID :grp\n", "bad value ':grp' for UserID: "
+         "expected user or user:group");
+    bad1("UserID a b\n", "bad value 'a b' for UserID: "
+         "expected user or user:group");
+    bad1("UserID a:b:c\n", "bad value 'a:b:c' for UserID: "
+         "expected user or user:group");
+
+    bad1("PidFile \"\"\n", "bad value '' for PidFile: "
+         "expected a non-empty value");
+    bad1("BaseDirectory \"\"\n", "bad value '' for BaseDirectory: "
+         "expected a non-empty value");
+
+    bad1("AuthservID \"mx example\"\n",
+         "bad value 'mx example' for AuthservID: " ID_WANT);
+    bad1("AuthservID mx;x\n", "bad value 'mx;x' for AuthservID: " ID_WANT);
+    bad1("AuthservID \"\"\n", "bad value '' for AuthservID: " ID_WANT);
+    bad1("TrustedAuthservIDs good.example, bad(id)\n",
+         "bad value 'bad(id)' for TrustedAuthservIDs: " ID_WANT);
+
+    static const char *const bad_sockets[] = {
+        "local:relative.sock", "unix:", "local:/", "/", "tcp:8893",
+        "inet:127.0.0.1:8893", "inet:@localhost", "inet:0@localhost",
+        "inet:65536@localhost", "inet:8893@", "inet:-1@localhost",
+        "inet:8893@bad_host!", "inet6:8893@[::1", "inet6:8893@[zz::1]",
+        "inet6:8893@:::1", "inet:88.93@localhost", "inet:", "inet6:",
+        "8893",
+    };
+    for (size_t i = 0; i < sizeof(bad_sockets) / sizeof(*bad_sockets); i++) {
+        snprintf(body, sizeof(body), "Syslog no\nSocket %s\n",
+                 bad_sockets[i]);
+        snprintf(want, sizeof(want), "bad value '%s' for Socket: " SOCK_WANT,
+                 bad_sockets[i]);
+        bad_at(body, 2, want);
+    }
+
+    /* a long value is cut in the message */
+    char longv[200];
+    memset(longv, 'z', sizeof(longv) - 1);
+    longv[sizeof(longv) - 1] = '\0';
+    snprintf(body, sizeof(body), "TempErrorAction %s\n", longv);
+    snprintf(want, sizeof(want), "bad value '%.80s...' for TempErrorAction: "
+             "expected accept or tempfail", longv);
+    bad1(body, want);
+
+    /* IgnoreMailFrom: the reason comes from dn_normalize */
+    static const char *const bad_domains[] = {
+        "bad..example", "[192.0.2.1]", "a b!c.example",
+    };
+    for (size_t i = 0; i < sizeof(bad_domains) / sizeof(*bad_domains); i++) {
+        const char *d = bad_domains[i];
+        char out[DM_DOMAIN_MAX];
+        size_t len = strcspn(d, " ");
+        enum dn_status st = dn_normalize(d, len, out, sizeof(out));
+        if (strchr(d, ' ') != NULL) {
+            d = strchr(d, ' ') + 1;        /* the first item is fine */
+            len = strlen(d);
+            st = dn_normalize(d, len, out, sizeof(out));
+        }
+        ok(st != DN_OK, "dn_normalize refuses '%s'", d);
+        snprintf(body, sizeof(body), "IgnoreMailFrom %s\n", bad_domains[i]);
+        snprintf(want, sizeof(want), "bad value '%s' for IgnoreMailFrom: "
+                 "expected a domain name (%s)", d, dn_strerror(st));
+        bad1(body, want);
+    }
+
+    snprintf(want, sizeof(want), "cannot read PublicSuffixList file "
+             "'%s': No such file or directory", tpath("nope.dat"));
+    snprintf(body, sizeof(body), "PublicSuffixList %s\n", tpath("nope.dat"));
+    bad1(body, want);
+    snprintf(want, sizeof(want), "cannot read PublicSuffixList file "
+             "'%s': Is a directory", tmpdir);
+    snprintf(body, sizeof(body), "PublicSuffixList %s\n", tmpdir);
+    bad1(body, want);
+    bad1("PublicSuffixList \"\"\n",
+         "bad value '' for PublicSuffixList: expected a file name");
+}
+
+static void
+test_good_values(void)
+{
+    struct dm_config *cf;
+    static const char *const yes[] = {
+        "true", "TRUE", "True", "yes", "Yes", "on", "ON", "1", "t", "T", "y",
+        "Y",
+    };
+    static const char *const no[] = {
+        "false", "False", "no", "NO", "off", "Off", "0", "f", "F", "n", "N",
+    };
+    char body[128];
+
+    for (size_t i = 0; i < sizeof(yes) / sizeof(*yes); i++) {
+        snprintf(body, sizeof(body), "Syslog %s\nBackground %s\n",
+                 yes[i], yes[i]);
+        cf = clean(body);
+        ok(cf && cf->syslog && cf->background, "'%s' is true", yes[i]);
+        cf_free(cf);
+    }
+    for (size_t i = 0; i < sizeof(no) / sizeof(*no); i++) {
+        snprintf(body, sizeof(body), "Syslog %s\nBackground %s\n",
+                 no[i], no[i]);
+        cf = clean(body);
+        ok(cf && !cf->syslog && !cf->background, "'%s' is false", no[i]);
+        cf_free(cf);
+    }
+
+    static const char *const good_sockets[] = {
+        "local:/run/opendmarc/opendmarc.sock", "unix:/var/run/x.sock",
+        "LOCAL:/x", "/run/bare.sock", "inet:8893@localhost",
+        "inet:8893@127.0.0.1", "inet:8893", "inet:milter@mx.example.com",
+        "inet6:8893@[::1]", "inet6:8893@::1", "inet6:65535@ip6-localhost",
+        "inet:1@h",
+    };
+    for (size_t i = 0; i < sizeof(good_sockets) / sizeof(*good_sockets); i++) {
+        char text[256];
+        snprintf(text, sizeof(text), "Socket %s\n", good_sockets[i]);
+        cf = load(text);
+        ok(cf != NULL && D.n == 0, "socket '%s' accepted", good_sockets[i]);
+        is_str(cf ? cf->socket : NULL, good_sockets[i], "socket stored");
+        cf_free(cf);
+    }
+
+    static const struct { const char *v; int fac; } facs[] = {
+        { "mail", LOG_MAIL }, { "MAIL", LOG_MAIL }, { "daemon", LOG_DAEMON },
+        { "user", LOG_USER }, { "local0", LOG_LOCAL0 },
+        { "Local7", LOG_LOCAL7 },
+    };
+    for (size_t i = 0; i < sizeof(facs) / sizeof(*facs); i++) {
+        snprintf(body, sizeof(body), "SyslogFacility %s\n", facs[i].v);
+        cf = clean(body);
+        is_int(cf ? cf->syslog_facility : -1, facs[i].fac, "facility %s",
+               facs[i].v);
+        cf_free(cf);
+    }
+
+    static const struct { const char *v; unsigned m; } masks[] = {
+        { "0002", 02 }, { "0", 0 }, { "777", 0777 }, { "0777", 0777 },
+        { "22", 022 }, { "000007", 07 },
+    };
+    for (size_t i = 0; i < sizeof(masks) / sizeof(*masks); i++) {
+        snprintf(body, sizeof(body), "UMask %s\n", masks[i].v);
+        cf = clean(body);
+        is_int(cf ? (long long)cf->umask : -1, masks[i].m, "UMask %s",
+               masks[i].v);
+        cf_free(cf);
+    }
+
+    cf = clean("DNSTimeout 1\nMilterDebug 0\nTempErrorAction Accept\n"
+               "UserID opendmarc\n");
+    is_int(cf->dns_timeout, 1, "DNSTimeout 1");
+    is_int(cf->temperror_action, CF_TEMPERROR_ACCEPT, "Accept");
+    cf_free(cf);
+    cf = clean("TempErrorAction TEMPFAIL\nRejectMultiValueFrom no\n");
+    is_int(cf->temperror_action, CF_TEMPERROR_TEMPFAIL, "TEMPFAIL");
+    is_int(cf->multi_from, CF_MULTI_FROM_STRICTEST, "RejectMultiValueFrom no");
+    cf_free(cf);
+}
+
+static void
+test_bool_compat(void)
+{
+    struct dm_config *cf;
+
+    cf = warn1("Background Yellow\n", "value 'Yellow' for Background is read "
+               "as true from its first character, as OpenDMARC does; "
+               "write true");
+    ok(cf && cf->background, "Yellow is true");
+    cf_free(cf);
+    cf = warn1("Background nope\n", "value 'nope' for Background is read "
+               "as false from its first character, as OpenDMARC does; "
+               "write false");
+    ok(cf && !cf->background, "nope is false");
+    cf_free(cf);
+    cf = warn1("Syslog true#x\n", "value 'true#x' for Syslog is read "
+               "as true from its first character, as OpenDMARC does; "
+               "write true");
+    ok(cf && cf->syslog, "# glued to a word is not a comment");
+    cf_free(cf);
+    cf = warn1("RejectMultiValueFrom 10\n", "value '10' for "
+               "RejectMultiValueFrom is read as true from its first "
+               "character, as OpenDMARC does; write true");
+    is_int(cf ? (int)cf->multi_from : -1, CF_MULTI_FROM_REJECT, "10 is true");
+    cf_free(cf);
+}
+
+static void
+test_unimplemented(void)
+{
+    static const char *const keys[] = {
+        "AuthservIDWithJobID", "AutoRestart", "AutoRestartCount",
+        "AutoRestartRate", "ChangeRootDirectory", "CopyFailuresTo",
+        "DomainWhitelist", "DomainWhitelistFile", "DomainWhitelistSize",
+        "EnableCoredumps", "FailureReports", "FailureReportsBcc",
+        "FailureReportsOnNone", "FailureReportsSentBy", "HistoryFile",
+        "RecordAllMessages", "ReportCommand", "TestDNSData", "IgnoreMailTo",
+        "NoReportsList", "RejectString", "RequiredFrom", "ForensicReports",
+        "ForensicReportsBcc", "ForensicReportsOnNone",
+        "ForensicReportsSentBy",
+    };
+    char body[128], want[256];
+    struct dm_config *cf;
+
+    for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++) {
+        snprintf(body, sizeof(body), "%s some value\n", keys[i]);
+        snprintf(want, sizeof(want), "OpenDMARC key '%s' is not implemented "
+                 "by dmarc-milter; ignored", keys[i]);
+        cf = warn1(body, want);
+        cf_free(cf);
+    }
+    cf = warn1("autorestart\n", "OpenDMARC key 'AutoRestart' is not "
+               "implemented by dmarc-milter; ignored");
+    cf_free(cf);
+
+    /* the count of unimplemented keys in the table matches this list */
+    size_t n = 0;
+    bool impl;
+    for (size_t i = 0; cf_key_name(i, &impl) != NULL; i++)
+        if (!impl)
+            n++;
+    is_int(n, sizeof(keys) / sizeof(*keys), "unimplemented key count");
+}
+
+static void
+test_duplicates(void)
+{
+    struct dm_config *cf;
+
+    cf = load(SOCK "Syslog true\nDNSTimeout 7\nSYSLOG false\n");
+    ok(cf != NULL, "duplicate scalar loads");
+    is_int(D.n, 1, "duplicate: one diagnostic");
+    ok(!D.err[0], "duplicate: a warning");
+    is_str(D.msg[0], at(4, "Syslog was already set on line 2; the value on "
+                        "line 4 is used"), "duplicate message");
+    is_int(cf->syslog, false, "later value wins");
+    cf_free(cf);
+
+    cf = load("Socket local:/a\nSocket local:/b\nSocket local:/c\n");
+    ok(cf != NULL, "triple Socket loads");
+    is_int(D.nwarn, 2, "two warnings");
+    is_str(D.msg[1], at(3, "Socket was already set on line 2; the value on "
+                        "line 3 is used"), "third names the second");
+    is_str(cf->socket, "local:/c", "last Socket wins");
+    cf_free(cf);
+
+    /* lists add up */
+    cf = clean("TrustedAuthservIDs a.example\nTrustedAuthservIDs b.example "
+               "c.example\nIgnoreMailFrom x.example\nIgnoreMailFrom "
+               "y.example\nIgnoreHosts 10.0.0.1\nIgnoreHosts 10.0.0.2\n");
+    is_int(cf->n_trusted_ids, 3, "TrustedAuthservIDs accumulate");
+    is_str(cf->trusted_ids[2], "c.example", "third id");
+    is_int(cf->n_ignore_mailfrom, 2, "IgnoreMailFrom accumulate");
+    is_int(ipl_count(cf->ignore_hosts), 2, "IgnoreHosts accumulate");
+    ok(match(cf->ignore_hosts, "10.0.0.1") &&
+       match(cf->ignore_hosts, "10.0.0.2"), "both hosts ignored");
+    ok(!match(cf->ignore_hosts, "127.0.0.1"), "default replaced");
+    cf_free(cf);
+}
+
+static void
+test_hostname(void)
+{
+    char host[256];
+    struct dm_config *cf;
+
+    ok(gethostname(host, sizeof(host)) == 0, "gethostname");
+    host[sizeof(host) - 1] = '\0';
+
+    cf = clean("AuthservID HOSTNAME\n");
+    is_str(cf->authserv_id, host, "AuthservID HOSTNAME expanded");
+    cf_free(cf);
+    cf = clean("AuthservID hostname\n");
+    is_str(cf->authserv_id, host, "AuthservID hostname (any case)");
+    cf_free(cf);
+    cf = clean("AuthservID HOSTNAMEX\n");
+    is_str(cf->authserv_id, "HOSTNAMEX", "HOSTNAMEX kept literally");
+    cf_free(cf);
+
+    cf = clean("TrustedAuthservIDs HOSTNAME,mx.example.com other.example,\n");
+    is_int(cf->n_trusted_ids, 3, "three trusted ids");
+    is_str(cf->trusted_ids[0], host, "TrustedAuthservIDs HOSTNAME expanded");
+    is_str(cf->trusted_ids[1], "mx.example.com", "comma separated");
+    is_str(cf->trusted_ids[2], "other.example", "space separated");
+
+    ok(cf_trusted_id(cf, "own.example", "own.example"), "own id");
+    ok(cf_trusted_id(cf, "own.example", "OWN.Example"), "own id, any case");
+    ok(cf_trusted_id(cf, "own.example", "MX.example.COM"), "listed, any case");
+    ok(cf_trusted_id(cf, NULL, host), "listed HOSTNAME, no own id");
+    ok(!cf_trusted_id(cf, "own.example", "HOSTNAME"), "literal not listed");
+    ok(!cf_trusted_id(cf, "own.example", "evil.example"), "not trusted");
+    ok(!cf_trusted_id(cf, "own.example", "mx.example.com.evil"), "no prefix");
+    ok(!cf_trusted_id(cf, "own.example", NULL), "NULL id");
+    ok(!cf_trusted_id(cf, NULL, ""), "empty id");
+    ok(cf_trusted_id(NULL, "own", "OWN"), "NULL config: own id still");
+    ok(!cf_trusted_id(NULL, NULL, "own"), "NULL config and own id");
+    cf_free(cf);
+}
+
+static void
+test_mailfrom(void)
+{
+    struct dm_config *cf = clean("IgnoreMailFrom Example.COM., b.example\n");
+
+    is_int(cf->n_ignore_mailfrom, 2, "two domains");
+    is_str(cf->ignore_mailfrom[0], "example.com", "lower case, no dot");
+    ok(cf_ignore_mailfrom(cf, "example.com"), "exact match");
+    ok(cf_ignore_mailfrom(cf, "b.example"), "second");
+    ok(!cf_ignore_mailfrom(cf, "sub.example.com"), "no subdomains");
+    ok(!cf_ignore_mailfrom(cf, "com"), "no parent");
+    ok(!cf_ignore_mailfrom(cf, NULL), "NULL domain");
+    ok(!cf_ignore_mailfrom(NULL, "example.com"), "NULL config");
+    cf_free(cf);
+}
+
+static void
+test_ignore_hosts(void)
+{
+    struct dm_config *cf;
+    char body[512], want[512];
+
+    write_file(tpath("hosts"),
+               "# trusted relays\n"
+               "!192.0.2.66, 2001:db8::/32\n"
+               "192.0.2.0/24   # office\n"
+               "\n"
+               "  relay.example.net .example.org\n", (size_t)-1);
+    snprintf(body, sizeof(body), "IgnoreHosts %s\n", tpath("hosts"));
+    cf = clean(body);
+    is_int(ipl_count(cf->ignore_hosts), 5, "five entries from the file");
+    ok(!match(cf->ignore_hosts, "192.0.2.66"), "exception order kept");
+    ok(match(cf->ignore_hosts, "192.0.2.65"), "network from file");
+    ok(match(cf->ignore_hosts, "2001:db8::25"), "v6 network from file");
+    ok(ipl_match(cf->ignore_hosts, NULL, "a.example.org"), "suffix host");
+    ok(ipl_match(cf->ignore_hosts, NULL, "relay.example.net"), "exact host");
+    ok(!match(cf->ignore_hosts, "127.0.0.1"), "file replaces the default");
+    cf_free(cf);
+
+    /* inline, with a host-suffix that must not be taken for a file */
+    cf = clean("IgnoreHosts 127.0.0.1, ::1 .example.com\n");
+    is_int(ipl_count(cf->ignore_hosts), 3, "inline list");
+    ok(ipl_match(cf->ignore_hosts, NULL, "mx.example.com"), ".suffix inline");
+    cf_free(cf);
+
+    /* a relative file name */
+    char cwd[512];
+    ok(getcwd(cwd, sizeof(cwd)) != NULL && chdir(tmpdir) == 0, "chdir");
+    cf = clean("IgnoreHosts ./hosts\n");
+    is_int(ipl_count(cf->ignore_hosts), 5, "./hosts read");
+    cf_free(cf);
+    ok(chdir(cwd) == 0, "chdir back");
+
+    /* a file plus the file name again: entries add up */
+    snprintf(body, sizeof(body), "IgnoreHosts %s\nIgnoreHosts 10.9.9.9\n",
+             tpath("hosts"));
+    cf = clean(body);
+    is_int(ipl_count(cf->ignore_hosts), 6, "file then inline add up");
+    cf_free(cf);
+
+    bad1("IgnoreHosts 10.0.0.0/33\n", "bad IgnoreHosts entry '10.0.0.0/33': "
+         "prefix length must be 0 to 32 for IPv4");
+    bad1("IgnoreHosts 127.0.0.1, 300.0.0.1\n", "bad IgnoreHosts entry "
+         "'300.0.0.1': not a valid IPv4 address");
+
+    snprintf(body, sizeof(body), "IgnoreHosts %s\n", tpath("nohosts"));
+    snprintf(want, sizeof(want), "cannot open IgnoreHosts file '%s': No such "
+             "file or directory", tpath("nohosts"));
+    bad1(body, want);
+
+    bad1("IgnoreHosts /dev/null\n", "cannot open IgnoreHosts file "
+         "'/dev/null': not a regular file");
+    snprintf(body, sizeof(body), "IgnoreHosts %s/\n", tmpdir);
+    snprintf(want, sizeof(want), "cannot open IgnoreHosts file '%s/': Is a "
+             "directory", tmpdir);
+    bad1(body, want);
+    bad1("PublicSuffixList /dev/null\n", "cannot read PublicSuffixList file "
+         "'/dev/null': not a regular file");
+
+    /* a file name with a control byte is shown without it */
+    write_file(tpath("ctl\x01hosts"), "10.0.0.1/99\n", (size_t)-1);
+    snprintf(body, sizeof(body), SOCK "IgnoreHosts %s\n",
+             tpath("ctl\x01hosts"));
+    cf = load(body);
+    ok(cf == NULL, "bad entry in a file with a control byte in its name");
+    snprintf(want, sizeof(want), "%s:1: bad IgnoreHosts entry '10.0.0.1/99': "
+             "prefix length must be 0 to 32 for IPv4", tpath("ctl?hosts"));
+    is_str(D.msg[0], want, "control byte in the file name replaced");
+    unlink(tpath("ctl\x01hosts"));
+
+    /* errors in the hosts file carry its name and line */
+    write_file(tpath("badhosts"),
+               "192.0.2.1\n"
+               "# fine\n"
+               "10.0.0.1 bogus! 2001:db8::/200\n", (size_t)-1);
+    snprintf(body, sizeof(body), SOCK "IgnoreHosts %s\n", tpath("badhosts"));
+    cf = load(body);
+    ok(cf == NULL, "bad hosts file refused");
+    is_int(D.nerr, 2, "two bad entries");
+    snprintf(want, sizeof(want), "%s:3: bad IgnoreHosts entry 'bogus!': not "
+             "an IP address, network or host name", tpath("badhosts"));
+    is_str(D.msg[0], want, "hosts file line in message");
+    snprintf(want, sizeof(want), "%s:3: bad IgnoreHosts entry "
+             "'2001:db8::/200': prefix length must be 0 to 128 for IPv6",
+             tpath("badhosts"));
+    is_str(D.msg[1], want, "second bad entry on the same line");
+
+    char *big = malloc(5000);
+    memcpy(big, "10.0.0.1\n", 9);
+    memset(big + 9, ' ', 4100);
+    memcpy(big + 4109, "\n10.0.0.2\n1\x00" "2\n", 14);
+    write_file(tpath("longhosts"), big, 4123);
+    free(big);
+    snprintf(body, sizeof(body), SOCK "IgnoreHosts %s\n", tpath("longhosts"));
+    cf = load(body);
+    ok(cf == NULL, "long hosts line refused");
+    is_int(D.nerr, 2, "long line and NUL byte");
+    snprintf(want, sizeof(want), "%s:2: line longer than 4096 bytes",
+             tpath("longhosts"));
+    is_str(D.msg[0], want, "hosts file long line");
+    snprintf(want, sizeof(want), "%s:4: NUL byte in line", tpath("longhosts"));
+    is_str(D.msg[1], want, "hosts file NUL byte");
+}
+
+static void
+test_debian(void)
+{
+    const char *text =
+        "# This is a basic configuration for opendmarc\n"
+        "PidFile /run/opendmarc/opendmarc.pid\n"
+        "PublicSuffixList /usr/share/publicsuffix/public_suffix_list.dat\n"
+        "Socket local:/run/opendmarc/opendmarc.sock\n"
+        "Syslog true\n"
+        "UMask 0002\n"
+        "UserID opendmarc\n";
+    struct dm_config *cf;
+
+    if (access(DEBIAN_PSL, R_OK) != 0) {
+        ok(1, "# SKIP %s not installed", DEBIAN_PSL);
+        return;
+    }
+    cf = load(text);
+    ok(cf != NULL, "Debian's opendmarc.conf loads");
+    is_int(D.n, 0, "with no diagnostics");
+    is_str(cf->pid_file, "/run/opendmarc/opendmarc.pid", "Debian PidFile");
+    is_str(cf->public_suffix_list, DEBIAN_PSL, "Debian PublicSuffixList");
+    is_str(cf->socket, "local:/run/opendmarc/opendmarc.sock", "Debian Socket");
+    is_int(cf->syslog, true, "Debian Syslog");
+    is_int(cf->umask, 02, "Debian UMask");
+    is_str(cf->user_id, "opendmarc", "Debian UserID");
+    cf_free(cf);
+}
+
+/* A file of the source tree: $top_srcdir/rel, else relative guesses. */
+static const char *
+src_file(const char *rel)
+{
+    static char buf[1024];
+    const char *top = getenv("top_srcdir");
+    const char *guess[] = { top, ".", "..", "../.." };
+
+    for (size_t i = 0; i < sizeof(guess) / sizeof(*guess); i++) {
+        if (guess[i] == NULL)
+            continue;
+        snprintf(buf, sizeof(buf), "%s/%s", guess[i], rel);
+        if (access(buf, R_OK) == 0)
+            return buf;
+    }
+    snprintf(buf, sizeof(buf), "%s/%s", top ? top : ".", rel);
+    return buf;
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "r");
+    char *buf = NULL;
+    long n;
+
+    if (fp == NULL)
+        return NULL;
+    if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 &&
+        fseek(fp, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) != NULL) {
+        *len = fread(buf, 1, (size_t)n, fp);
+        buf[*len] = '\0';
+    }
+    fclose(fp);
+    return buf;
+}
+
+static void
+test_sample(void)
+{
+    char path[1024];
+    size_t len = 0;
+    char *text, *out, *p;
+    struct dm_config *cf;
+    bool impl;
+
+    snprintf(path, sizeof(path), "%s", src_file("etc/dmarc-milter.conf"));
+    memset(&D, 0, sizeof(D));
+    cf = cf_load(path, rep, NULL);
+    ok(cf != NULL, "the sample %s loads", path);
+    is_int(D.n, 0, "sample: no diagnostics");
+    for (int i = 0; i < D.n && i < NDIAG; i++)
+        printf("#   diag: %s\n", D.msg[i]);
+    cf_free(cf);
+
+    text = slurp(path, &len);
+    ok(text != NULL, "sample readable");
+    if (text == NULL)
+        return;
+
+    /* every implemented key has a commented line "#Key value" */
+    for (size_t i = 0; cf_key_name(i, &impl) != NULL; i++) {
+        const char *k = cf_key_name(i, NULL);
+        char needle[64];
+        if (!impl)
+            continue;
+        snprintf(needle, sizeof(needle), "\n#%s ", k);
+        bool found = strstr(text, needle) != NULL;
+        snprintf(needle, sizeof(needle), "\n%s ", k);
+        found = found || strstr(text, needle) != NULL;
+        ok(found, "sample shows %s", k);
+    }
+
+    /* uncommenting every "#Key value" line still loads cleanly */
+    out = malloc(len + 1);
+    size_t o = 0, uncommented = 0;
+    for (p = text; *p != '\0';) {
+        char *eol = strchr(p, '\n');
+        size_t ll = eol ? (size_t)(eol - p) + 1 : strlen(p);
+        if (p[0] == '#' && p[1] >= 'A' && p[1] <= 'Z') {
+            memcpy(out + o, p + 1, ll - 1);
+            o += ll - 1;
+            uncommented++;
+        } else {
+            memcpy(out + o, p, ll);
+            o += ll;
+        }
+        p += ll;
+    }
+    size_t nimpl = 0;
+    for (size_t i = 0; cf_key_name(i, &impl) != NULL; i++)
+        nimpl += impl;
+    /* one "#Key value" line per key, but Socket, which is set */
+    is_int(uncommented, nimpl - 1, "sample: one commented line per key");
+    if (access(DEBIAN_PSL, R_OK) != 0) {
+        ok(1, "# SKIP %s not installed", DEBIAN_PSL);
+    } else {
+        cf = load_len(out, o);
+        ok(cf != NULL, "sample with every setting uncommented loads");
+        is_int(D.n, 0, "uncommented sample: no diagnostics");
+        for (int i = 0; i < D.n && i < NDIAG; i++)
+            printf("#   diag: %s\n", D.msg[i]);
+        /* the lines of keys that have a default show that default */
+        if (cf != NULL) {
+            is_int(cf->background, true, "sample Background default");
+            is_int(cf->milter_debug, 0, "sample MilterDebug default");
+            is_int(cf->syslog, false, "sample Syslog default");
+            is_int(cf->syslog_facility, LOG_MAIL, "sample facility default");
+            is_int(cf->syslog_success, true, "sample SyslogSuccess default");
+            is_int(ipl_count(cf->ignore_hosts), 2, "sample IgnoreHosts");
+            ok(match(cf->ignore_hosts, "127.0.0.1") &&
+               match(cf->ignore_hosts, "::1"), "sample IgnoreHosts default");
+            is_int(cf->ignore_auth_clients, false, "sample IgnoreAuth");
+            is_int(cf->required_headers, false, "sample RequiredHeaders");
+            is_int(cf->multi_from, CF_MULTI_FROM_STRICTEST, "sample multi");
+            is_int(cf->spf_self_validate, false, "sample SPFSelfValidate");
+            is_int(cf->spf_ignore_results, false, "sample SPFIgnoreResults");
+            is_int(cf->dns_timeout, 5, "sample DNSTimeout default");
+            is_int(cf->reject_failures, false, "sample RejectFailures");
+            is_int(cf->hold_quarantined, true, "sample HoldQuarantined");
+            is_int(cf->temperror_action, CF_TEMPERROR_ACCEPT, "sample TEA");
+            is_int(cf->software_header, false, "sample SoftwareHeader");
+        }
+        cf_free(cf);
+    }
+    free(out);
+    free(text);
+}
+
+static void
+test_manpage(void)
+{
+    size_t len = 0;
+    char *text = slurp(src_file("man/dmarc-milter.conf.5"), &len);
+    bool impl;
+
+    ok(text != NULL, "man page readable");
+    if (text == NULL)
+        return;
+    for (size_t i = 0; cf_key_name(i, &impl) != NULL; i++) {
+        char needle[64];
+        snprintf(needle, sizeof(needle), "\\fB%s\\fR", cf_key_name(i, NULL));
+        ok(strstr(text, needle) != NULL, "man page names %s%s",
+           cf_key_name(i, NULL), impl ? "" : " (not implemented)");
+    }
+    ok(strstr(text, ".SH \"DIFFERENCES FROM OPENDMARC\"") != NULL,
+       "man page has DIFFERENCES FROM OPENDMARC");
+    free(text);
+}
+
+static void
+test_key_names(void)
+{
+    bool impl = false;
+
+    is_str(cf_key_name(0, &impl), "Socket", "first key");
+    ok(impl, "Socket implemented");
+    ok(cf_key_name(100000, &impl) == NULL, "past the end");
+}
+
+int
+main(void)
+{
+    if (mkdtemp(tmpdir) == NULL) {
+        printf("Bail out! mkdtemp: %s\n", strerror(errno));
+        return 1;
+    }
+    test_defaults();
+    test_all_keys();
+    test_syntax();
+    test_lines();
+    test_file_errors();
+    test_key_errors();
+    test_value_errors();
+    test_good_values();
+    test_bool_compat();
+    test_unimplemented();
+    test_duplicates();
+    test_hostname();
+    test_mailfrom();
+    test_ignore_hosts();
+    test_debian();
+    test_sample();
+    test_manpage();
+    test_key_names();
+
+    /* leave no temp files behind */
+    static const char *const names[] = {
+        "psl.dat", "hosts", "badhosts", "longhosts",
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+        unlink(tpath(names[i]));
+    for (int i = 1; i < 1000; i++) {
+        char n[32];
+        snprintf(n, sizeof(n), "c%d.conf", i);
+        unlink(tpath(n));
+    }
+    rmdir(tmpdir);
+    return done_testing();
+}
