@@ -139,6 +139,16 @@ static const struct cf_key cf_keys[] = {
     K_FN("TempErrorAction", cf_set_temperror, temperror_action, "accept"),
     K_BOOL("SoftwareHeader", software_header, "false"),
 
+    /* metrics: files are read at start, by metrics/ */
+    K_STR("MetricsListen", metrics_listen, NULL),
+    K_INT("MetricsMaxDomains", metrics_max_domains, 1, 100000, "10000"),
+    K_STR("MetricsDomains", metrics_domains, NULL),
+    K_STR("MetricsStateFile", metrics_state_file, NULL),
+    K_INT("MetricsStateInterval", metrics_state_interval, 1, 86400, "60"),
+    K_STR("MetricsTLSCert", metrics_tls_cert, NULL),
+    K_STR("MetricsTLSKey", metrics_tls_key, NULL),
+    K_STR("MetricsBasicAuthFile", metrics_basic_auth_file, NULL),
+
     /* OpenDMARC keys with no counterpart here */
     K_UNIMPL("AuthservIDWithJobID"),
     K_UNIMPL("AutoRestart"),
@@ -1131,6 +1141,12 @@ cf_free(struct dm_config *cf)
     ipl_free(cf->ignore_hosts);
     cf_strv_free(&cf->ignore_mailfrom, &cf->n_ignore_mailfrom);
     free(cf->public_suffix_list);
+    free(cf->metrics_listen);
+    free(cf->metrics_domains);
+    free(cf->metrics_state_file);
+    free(cf->metrics_tls_cert);
+    free(cf->metrics_tls_key);
+    free(cf->metrics_basic_auth_file);
     free(cf);
 }
 

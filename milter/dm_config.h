@@ -62,6 +62,16 @@ struct dm_config {
     bool hold_quarantined;         /* HoldQuarantinedMessages, default TRUE */
     enum cf_temperror_action temperror_action; /* TempErrorAction */
     bool software_header;          /* SoftwareHeader */
+
+    /* metrics (not reloadable: the counters outlive a reload) */
+    char *metrics_listen;          /* MetricsListen ADDRESS:PORT; NULL: off */
+    int metrics_max_domains;       /* MetricsMaxDomains, default 10000 */
+    char *metrics_domains;         /* MetricsDomains FILE */
+    char *metrics_state_file;      /* MetricsStateFile FILE */
+    int metrics_state_interval;    /* MetricsStateInterval s, default 60 */
+    char *metrics_tls_cert;        /* MetricsTLSCert FILE (PEM) */
+    char *metrics_tls_key;         /* MetricsTLSKey FILE (PEM) */
+    char *metrics_basic_auth_file; /* MetricsBasicAuthFile FILE */
 };
 
 /*
