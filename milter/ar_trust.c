@@ -10,10 +10,11 @@
 #include "domain_name.h"
 
 bool
-art_is_own(const struct art_input *in, const struct ar_header *h)
+art_is_forged_own(const struct art_input *in, const struct ar_header *h)
 {
     return h != NULL && in->own_id != NULL &&
-        strcasecmp(h->authserv_id, in->own_id) == 0;
+        strcasecmp(h->authserv_id, in->own_id) == 0 &&
+        !in->trusted(in->trusted_arg, h->authserv_id);
 }
 
 /* The domain of a property value written as "domain" or "user@domain". */
@@ -124,8 +125,7 @@ art_collect(const struct art_input *in, const struct ar_header *const *hdrs,
         const struct ar_header *a = hdrs[h];
         bool seen_above = false;
 
-        if (a == NULL || art_is_own(in, a) ||
-            !in->trusted(in->trusted_arg, a->authserv_id))
+        if (a == NULL || !in->trusted(in->trusted_arg, a->authserv_id))
             continue;
         /* Only the topmost header of each trusted id was added here. */
         for (size_t k = 0; k < h && !seen_above; k++) {

@@ -6,8 +6,11 @@
  * (1) in a header whose authserv-id is trusted, (2) in the topmost header
  * of that id (a verifier at this hop adds its header on top of what the
  * sender wrote), and (3) not contradicted by another trusted claim about
- * the same identity. Headers that carry our own authserv-id are never
- * believed: we have not seen this message before, so they are forged.
+ * the same identity. Headers that carry our own authserv-id are forged
+ * (we have not seen this message before) and are neither believed nor
+ * kept, unless the operator lists our id in TrustedAuthservIDs: that says
+ * an earlier milter at this hop (opendkim, often) writes with our id, and
+ * then those headers are judged like any trusted id's.
  */
 #ifndef DM_AR_TRUST_H
 #define DM_AR_TRUST_H
@@ -44,7 +47,10 @@ struct art_claims {
 void art_collect(const struct art_input *in, const struct ar_header *const *hdrs,
                  size_t n, struct art_claims *out);
 
-/* True when the header carries our own id (the milter deletes those). */
-bool art_is_own(const struct art_input *in, const struct ar_header *h);
+/*
+ * True when the header carries our own id and our id is not trusted: a
+ * forgery, which the milter deletes.
+ */
+bool art_is_forged_own(const struct art_input *in, const struct ar_header *h);
 
 #endif

@@ -268,7 +268,7 @@ mc_trusted(void *arg, const char *id)
 {
     const struct mc_conn *c = arg;
 
-    /* cf_trusted_id also matches our own id; ar_trust rules those out. */
+    /* Our own id only when listed: see ar_trust.h. */
     return cf_trusted_id(c->rt->cf, NULL, id);
 }
 
@@ -376,7 +376,7 @@ mc_auth_results(SMFICTX *ctx, struct mc_conn *c, const char *own_id,
     art_collect(&in, hdrs, m->n_ar, claims);
     /* Deleting from the bottom keeps the indexes of the rest valid. */
     for (size_t i = m->n_ar; i-- > 0;) {
-        if (art_is_own(&in, hdrs[i])) {
+        if (art_is_forged_own(&in, hdrs[i])) {
             dm_log(LOG_NOTICE, "%s: removing an Authentication-Results "
                    "field that claims our id %s", mc_qid(ctx), own_id);
             if (smfi_chgheader(ctx, "Authentication-Results", (int)i + 1,

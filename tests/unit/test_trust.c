@@ -16,12 +16,15 @@
 #include "required_headers.h"
 #include "tap.h"
 
+static bool trust_own;   /* our id listed in TrustedAuthservIDs */
+
 static bool
 trust_mta(void *arg, const char *id)
 {
     (void)arg;
     return strcasecmp(id, "mta.example") == 0 ||
-        strcasecmp(id, "dkim.example") == 0;
+        strcasecmp(id, "dkim.example") == 0 ||
+        (trust_own && strcasecmp(id, "mx.example") == 0);
 }
 
 /* Collect claims from header values, topmost first. */
@@ -81,7 +84,20 @@ test_trust(void)
     collect("paypal.com", "", v3, 1, &c);
     ok(!c.have_spf, "untrusted id ignored");
     collect("paypal.com", "", v4, 1, &c);
-    ok(!c.have_spf && c.n_dkim == 0, "our own id is never believed");
+    ok(!c.have_spf && c.n_dkim == 0, "our own id is not believed by default");
+    {
+        struct ar_header h;
+        struct art_input in = { "mx.example", trust_mta, NULL, "", "" };
+
+        ok(ar_parse(v4[0], strlen(v4[0]), &h), "own-id header parses");
+        ok(art_is_forged_own(&in, &h), "own id, not trusted: a forgery");
+        trust_own = true;
+        ok(!art_is_forged_own(&in, &h), "own id listed as trusted: kept");
+        collect("paypal.com", "", v4, 1, &c);
+        ok(c.have_spf && c.n_dkim == 1,
+           "own id listed (opendkim shares it): believed, topmost only");
+        trust_own = false;
+    }
     collect("paypal.com", "", v5, 1, &c);
     ok(!c.have_spf, "SPF claim about another identity ignored");
     collect("paypal.com", "", v6, 2, &c);
