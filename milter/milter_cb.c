@@ -482,13 +482,14 @@ mc_eom(SMFICTX *ctx)
     enf_decide(cf, &best, &d);
     best.eval_seconds = mc_now() - started;
 
-    dm_log(LOG_INFO, "%s: %s %s (p=%s dis=%s) policy_domain=%s spf=%s%s "
-           "dkim_aligned=%s action=%s", qid, best.from_domain,
-           dm_result_name(best.result), dm_policy_name(best.policy),
-           dm_disposition_name(best.disposition), best.policy_domain,
-           have_spf ? dm_auth_name(spf_used.result) : "none",
-           self_spf ? "(self)" : "", best.dkim_aligned ? "yes" : "no",
-           enf_action_name(d.action));
+    if (best.result != DM_RESULT_PASS || cf->syslog_success)
+        dm_log(LOG_INFO, "%s: %s %s (p=%s dis=%s) policy_domain=%s "
+               "spf=%s%s dkim_aligned=%s action=%s", qid, best.from_domain,
+               dm_result_name(best.result), dm_policy_name(best.policy),
+               dm_disposition_name(best.disposition), best.policy_domain,
+               have_spf ? dm_auth_name(spf_used.result) : "none",
+               self_spf ? "(self)" : "", best.dkim_aligned ? "yes" : "no",
+               enf_action_name(d.action));
     mc_publish(&best);
 
     switch (d.action) {
