@@ -95,19 +95,28 @@ lab_die() {
 # --- the namespace ---------------------------------------------------------
 
 # lab_enter "$@": re-execute the calling script as root in new mount,
-# network and PID namespaces; skip when that is not possible.
+# network and PID namespaces; when that is not possible, skip (a TAP
+# script) or stop with the reason (LAB_DEMO set: the demo).
 lab_enter() {
 	if [ "${LAB_IN_NS:-}" = 1 ]; then
 		return 0
 	fi
-	[ "$(id -u)" -eq 0 ] || tap_skip_all "needs root (network namespace, nsd on port 53, Postfix)"
+	[ "$(id -u)" -eq 0 ] || _lab_cannot "needs root (network namespace, nsd on port 53, Postfix)"
 	local tool
-	for tool in unshare ip nsd postfix postqueue swaks; do
-		command -v "$tool" >/dev/null 2>&1 || tap_skip_all "$tool not installed"
+	for tool in unshare ip nsd postfix postqueue postcat swaks; do
+		command -v "$tool" >/dev/null 2>&1 || _lab_cannot "$tool not installed"
 	done
 	unshare -mnpf --kill-child --mount-proc true 2>/dev/null ||
-		tap_skip_all "unshare -mnp failed (no namespaces in this environment)"
-	LAB_IN_NS=1 exec unshare -mnpf --kill-child --mount-proc -- "$0" "$@"
+		_lab_cannot "unshare -mnp failed (no namespaces in this environment)"
+	LAB_IN_NS=1 exec unshare -mnpf --kill-child --mount-proc -- "$BASH" "$0" "$@"
+}
+
+_lab_cannot() {
+	if [ -n "${LAB_DEMO:-}" ]; then
+		echo "${0##*/}: cannot run: $1" >&2
+		exit 1
+	fi
+	tap_skip_all "$1"
 }
 
 # lab_init: the lab directory, loopback and resolver; installs the cleanup.
@@ -255,12 +264,15 @@ lab_postfix_start() {
 	chown nobody:nogroup "$LAB/mail"
 
 	lab_header_checks "$@" >"$etc/header_checks"
-	# The access table that plays a policy service at this hop: like
-	# postfix-policyd-spf-python, it PREPENDs its A-R header above the
-	# sender's own headers. Only for the spoofer's address.
-	cat >"$etc/policy_prepend" <<'EOF'
+	# With LAB_POLICY_PREPEND=1, an access table plays a policy service at
+	# this hop: like postfix-policyd-spf-python, it PREPENDs its A-R header
+	# above the sender's own headers. Only for the spoofer's address.
+	: >"$etc/policy_prepend"
+	if [ "${LAB_POLICY_PREPEND:-}" = 1 ]; then
+		cat >"$etc/policy_prepend" <<'EOF'
 /^192\.0\.2\.66$/ PREPEND Authentication-Results: policy.test; spf=fail smtp.mailfrom=paypal.com
 EOF
+	fi
 	cat >"$etc/main.cf" <<EOF
 # The lab's Postfix: written by tests/lab/lab.sh.
 compatibility_level = 3.6
@@ -398,11 +410,18 @@ lab_milter_start() {
 			echo "HoldQuarantinedMessages true"
 		fi
 	} >"$conf"
+	lab_milter_start_file "$conf"
+}
+
+# lab_milter_start_file CONFIG: start the milter with a configuration file
+# whose Socket is unix:$LAB_SOCK; wait for the socket.
+lab_milter_start_file() {
+	local conf=$1 i=0
+	lab_milter_stop
 	rm -f "$LAB_SOCK"
 	echo "--- $(date +%T) starting $DM_MILTER -f -c $conf" >>"$LAB/log/milter.log"
 	"$DM_MILTER" -f -c "$conf" >>"$LAB/log/milter.log" 2>&1 &
 	_lab_milter_pid=$!
-	local i=0
 	while [ ! -S "$LAB_SOCK" ]; do
 		if ! kill -0 "$_lab_milter_pid" 2>/dev/null; then
 			_lab_milter_pid=

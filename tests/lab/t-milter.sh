@@ -16,6 +16,8 @@ lab_enter "$@"
 
 lab_init
 lab_nsd_start
+# policy.test's A-R (spf=fail) is PREPENDed to the spoofer's messages
+LAB_POLICY_PREPEND=1
 lab_postfix_start policy.test opendkim.test
 
 REJECT_PAYPAL='550 5.7.1 rejected by DMARC policy for paypal.com'
@@ -71,6 +73,28 @@ held_header() {
 	id=$(lab_queue_id "$1")
 	[ -n "$id" ] && postcat -h -q "$id" 2>/dev/null | tr -d '\r'
 }
+
+# --- the shipped header_checks rule, as Postfix reads it ---------------------
+# hc_is HEADER EXPECTED DESCRIPTION: what the lab's header_checks table
+# (the shipped rule, once per trusted id) says about HEADER
+hc_is() {
+	is "$(postmap -q "$1" regexp:/etc/postfix/header_checks 2>&1)" "$2" "$3"
+}
+hc_is 'Authentication-Results: policy.test; spf=pass smtp.mailfrom=paypal.com' IGNORE \
+	"header_checks: strips an A-R of a trusted id"
+hc_is 'authentication-results:OPENDKIM.TEST;dkim=pass header.d=paypal.com' IGNORE \
+	"header_checks: any case, no spaces"
+hc_is 'Authentication-Results: (by our MX) "policy.test" 1; spf=pass' IGNORE \
+	"header_checks: a comment, a quoted id and a version"
+hc_is "Authentication-Results:
+	policy.test;
+	spf=pass smtp.mailfrom=paypal.com" IGNORE "header_checks: a folded header"
+hc_is 'Authentication-Results: notpolicy.test; spf=pass' '' \
+	"header_checks: keeps another id that ends like a trusted one"
+hc_is 'Authentication-Results: policy.test.example; spf=pass' '' \
+	"header_checks: keeps another id that starts like a trusted one"
+hc_is 'X-Authentication-Results: policy.test; spf=pass' '' \
+	"header_checks: keeps other header names"
 
 # --- the main configuration: self-validated SPF, enforcement on -----------
 lab_milter_start "${BASE_CONFIG[@]}"
@@ -204,7 +228,7 @@ lab_send ownid --port 2526 --from help@paypal.com --xclient-addr $SPOOFER \
 reply_is ownid "$REJECT_PAYPAL" "no header_checks: a forged A-R with our own AuthservID does not pass a spoof"
 
 # The policy service's real spf=fail is PREPENDed above the sender's forged
-# spf=pass of the same id (lab.sh: policy_prepend); only the topmost counts.
+# spf=pass of the same id (LAB_POLICY_PREPEND); only the topmost counts.
 lab_send belowreal --port 2526 --from help@paypal.com --xclient-addr $SPOOFER \
 	--header 'From: <service@paypal.com>' --add-header "$FORGED_SPF"
 reply_is belowreal "$REJECT_PAYPAL" \
