@@ -22,10 +22,14 @@ for f in verdict domain_name dmarc_record org_domain dmarc_align dns_txt \
          required_headers ip_list dm_config; do
     core="$core $top/milter/$f.c"
 done
+# The metrics harness needs the store, the state file and the log sink.
+case $name in
+fuzz_state) core="$core $top/metrics/counter_store.c $top/metrics/state_file.c $top/milter/dm_log.c" ;;
+esac
 flags="-std=c11 -g -O1 -fsanitize=fuzzer,address,undefined"
 flags="$flags -fno-sanitize-recover=undefined"
 # shellcheck disable=SC2086
-clang $flags -I"$out" -I"$top/milter" -DSYSCONFDIR='"/etc"' \
+clang $flags -I"$out" -I"$top/milter" -I"$top/metrics" -DSYSCONFDIR='"/etc"' \
     -o "$out/$name" "$top/tests/fuzz/$name.c" $core \
     $(pkg-config --cflags --libs libpsl libidn2) -lresolv
 seed="$top/tests/fuzz/corpus_${name#fuzz_}"
