@@ -108,10 +108,10 @@ like "$out" '^QUARANTINE quarantined by DMARC policy for pctreject\.test$' \
 lab_message twofrom "From: <a@none.test>" "From: <b@none.test>" "To: <x@recipient.test>" \
 	"Date: $(date -R)" "Subject: two From" >/dev/null
 out=$(mt twofrom -c 192.0.2.30 -f '<a@none.test>')
-like "$out" '^RESULT replycode 550 5\.7\.1 ' "RequiredHeaders: two From fields: 550 5.7.1"
+like "$out" '^RESULT replycode 550 5\.7\.1 .*From' "RequiredHeaders: two From fields: 550 5.7.1, the reason names From"
 lab_message nodate "From: <a@none.test>" "To: <x@recipient.test>" "Subject: no Date" >/dev/null
 out=$(mt nodate -c 192.0.2.30 -f '<a@none.test>')
-like "$out" '^RESULT replycode 550 5\.7\.1 ' "RequiredHeaders: no Date: 550 5.7.1"
+like "$out" '^RESULT replycode 550 5\.7\.1 .*Date' "RequiredHeaders: no Date: 550 5.7.1, the reason names Date"
 msg nodomain "From: undisclosed-recipients:;"
 out=$(mt nodomain -c 192.0.2.30 -f '<a@none.test>')
 like "$out" '^RESULT replycode 550 5\.7\.1 ' "RequiredHeaders: a From without a domain: 550 5.7.1"
