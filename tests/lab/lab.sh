@@ -74,9 +74,10 @@ unlike() {
 expected no line matching: $2"; else tap_result 0 "$3"; fi
 }
 
-# tap_done: the trailing plan; the exit status tells the harness whether
-# anything failed.
+# tap_done: the trailing plan, after the lab's logs when a test failed;
+# the exit status tells the harness whether anything failed.
 tap_done() {
+	[ "$_tap_failed" -eq 0 ] || lab_dump_logs
 	echo "1..$_tap_n"
 	_lab_planned=1
 	[ "$_tap_failed" -eq 0 ]
@@ -176,9 +177,10 @@ _lab_wait_gone() {
 	done
 }
 
-# _lab_wait DESCRIPTION SECONDS COMMAND...: poll COMMAND every 0.1 s.
+# _lab_wait LABEL SECONDS COMMAND...: poll COMMAND every 0.1 s (LABEL
+# only says, at the call, what is awaited).
 _lab_wait() {
-	local what=$1 tenths=$(($2 * 10))
+	local tenths=$(($2 * 10))
 	shift 2
 	while ! "$@" >/dev/null 2>&1; do
 		tenths=$((tenths - 1))

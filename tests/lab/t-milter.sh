@@ -10,6 +10,7 @@
 # the hold queue and the logs. LAB_KEEP=1 keeps the lab directory.
 set -eu
 
+# shellcheck source=tests/lab/lab.sh
 . "$(dirname "$0")/lab.sh"
 lab_enter "$@"
 [ -x "$DM_MILTER" ] || tap_skip_all "no milter at $DM_MILTER (build it, or set DM_MILTER)"
@@ -17,6 +18,7 @@ lab_enter "$@"
 lab_init
 lab_nsd_start
 # policy.test's A-R (spf=fail) is PREPENDed to the spoofer's messages
+# shellcheck disable=SC2034 # read by lab_postfix_start
 LAB_POLICY_PREPEND=1
 lab_postfix_start policy.test opendkim.test
 
@@ -283,7 +285,4 @@ lab_send nomilter --from help@paypal.com --xclient-addr 192.0.2.10 \
 	--header 'From: <service@paypal.com>'
 reply_like nomilter '^4[0-9][0-9] ' "with the milter stopped, the lab's Postfix temp-fails (no silent delivery)"
 
-if [ "$_tap_failed" -ne 0 ]; then
-	lab_dump_logs
-fi
 tap_done
