@@ -13,7 +13,8 @@
 #     broken.test, a zone whose file is missing (nsd answers SERVFAIL);
 #   - Postfix with a lab copy of /etc/postfix bind-mounted over /etc/postfix:
 #     smtpd on 127.0.0.1:2525 with the shipped etc/postfix/header_checks,
-#     and on 127.0.0.1:2526 without it; virtual delivery into $LAB/mail/<rcpt>;
+#     and on 127.0.0.1:2526 without it; virtual delivery into one Maildir,
+#     $LAB/mail/inbox, where a test finds its message by Delivered-To;
 #   - the milter under test ($DM_MILTER, default $top_builddir/dmarc-milter;
 #     Debian's opendmarc takes the same configuration keys).
 #
@@ -167,7 +168,7 @@ lab_cleanup() {
 _lab_wait_gone() {
 	local pid=$1 i=0
 	[ -n "$pid" ] || return 0
-	while kill -0 "$pid" 2>/dev/null; do
+	while _lab_alive "$pid"; do
 		i=$((i + 1))
 		if [ "$i" -gt 50 ]; then
 			kill -KILL "$pid" 2>/dev/null
@@ -175,6 +176,15 @@ _lab_wait_gone() {
 		fi
 		sleep 0.1
 	done
+}
+
+# _lab_alive PID: the process runs (an exited child of ours that is not
+# reaped yet, a zombie, does not count).
+_lab_alive() {
+	local state
+	kill -0 "$1" 2>/dev/null || return 1
+	state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null)
+	[ "$state" != Z ]
 }
 
 # _lab_wait LABEL SECONDS COMMAND...: poll COMMAND every 0.1 s (LABEL
@@ -425,7 +435,7 @@ lab_milter_start_file() {
 	"$DM_MILTER" -f -c "$conf" >>"$LAB/log/milter.log" 2>&1 &
 	_lab_milter_pid=$!
 	while [ ! -S "$LAB_SOCK" ]; do
-		if ! kill -0 "$_lab_milter_pid" 2>/dev/null; then
+		if ! _lab_alive "$_lab_milter_pid"; then
 			_lab_milter_pid=
 			lab_die "$DM_MILTER exited at start: $(tail -n 5 "$LAB/log/milter.log")"
 		fi
