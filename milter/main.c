@@ -32,6 +32,7 @@
 
 #include "dm_config.h"
 #include "dm_log.h"
+#include "metrics.h"
 #include "milter_cb.h"
 #include "runtime.h"
 #include "spf_check.h"
@@ -235,6 +236,7 @@ dm_reload(const char *path)
         dm_log(LOG_ERR, "reload failed; keeping the running configuration");
     } else {
         dm_warn_static(cur->cf, rt->cf);
+        mx_reload_warn(cur->cf, rt->cf);
         rt_install(rt);
         dm_log(LOG_INFO, "configuration reloaded from %s", path);
     }
@@ -298,7 +300,8 @@ main(int argc, char **argv)
     struct dm_opts o = { CF_DEFAULT_FILE, false, false, false };
     struct dm_runtime *rt;
     const struct dm_config *cf;
-    char *pid_file;
+    struct mx_metrics *mx;
+    char *pid_file, err[512];
     int ch, rc;
 
     while ((ch = getopt(argc, argv, "c:fnvVh")) != -1) {
@@ -322,6 +325,11 @@ main(int argc, char **argv)
                 o.conf_path);
         return DM_EX_CONFIG;
     }
+    if (o.check_only && mx_check(rt->cf, err, sizeof(err)) != 0) {
+        fprintf(stderr, "dmarc-milter: error: %s\n", err);
+        rt_release(rt);
+        return DM_EX_CONFIG;
+    }
     if (o.check_only) {
         printf("%s: configuration OK\n", o.conf_path);
         rt_release(rt);
@@ -340,10 +348,20 @@ main(int argc, char **argv)
                strerror(errno));
         return DM_EX_CONFIG;
     }
+    /* Metrics: files read and port bound while still root and attached. */
+    if ((mx = mx_open(cf, rt, err, sizeof(err))) == NULL) {
+        dm_log(LOG_ERR, "%s", err);
+        return DM_EX_CONFIG;
+    }
     if (dm_drop_privileges(cf->user_id) != 0)
         return DM_EX_CONFIG;
     if (cf->background && !o.foreground && dm_daemonize() != 0) {
         dm_log(LOG_ERR, "cannot go into the background: %s", strerror(errno));
+        return DM_EX_OSERR;
+    }
+    /* Its threads start after the fork and the privilege drop. */
+    if (mx_start(mx, err, sizeof(err)) != 0) {
+        dm_log(LOG_ERR, "%s", err);
         return DM_EX_OSERR;
     }
     if (dm_write_pidfile(cf->pid_file) != 0)
@@ -365,6 +383,7 @@ main(int argc, char **argv)
     pid_file = cf->pid_file != NULL ? strdup(cf->pid_file) : NULL;
     rt_install(rt);
     rc = dm_serve(o.conf_path);
+    mx_stop(mx);                /* after the drain: the last save is exact */
     if (pid_file != NULL) {
         (void)unlink(pid_file);
         free(pid_file);

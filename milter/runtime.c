@@ -13,6 +13,33 @@
 static struct dm_runtime *rt_current;
 static pthread_mutex_t rt_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* The resolver decorator, set once before the milter starts. */
+static struct {
+    rt_dns_wrap_fn wrap;
+    rt_dns_unwrap_fn unwrap;
+    void *arg;
+} rt_dns_decorator;
+
+void
+rt_set_dns_decorator(rt_dns_wrap_fn wrap, rt_dns_unwrap_fn unwrap, void *arg)
+{
+    rt_dns_decorator.wrap = wrap;
+    rt_dns_decorator.unwrap = unwrap;
+    rt_dns_decorator.arg = arg;
+}
+
+int
+rt_decorate(struct dm_runtime *rt)
+{
+    if (rt_dns_decorator.wrap == NULL || rt->dns_decoration != NULL)
+        return 0;
+    rt->dns_decoration = rt_dns_decorator.wrap(&rt->dns, rt_dns_decorator.arg);
+    if (rt->dns_decoration == NULL)
+        return -1;
+    rt->dns_unwrap = rt_dns_decorator.unwrap;
+    return 0;
+}
+
 struct dm_runtime *
 rt_build(struct dm_config *cf, char *err, size_t errsz)
 {
@@ -33,6 +60,12 @@ rt_build(struct dm_config *cf, char *err, size_t errsz)
     rt->dns_opts.timeout = cf->dns_timeout;
     rt->dns_opts.tries = 1;
     dns_system_resolver(&rt->dns, &rt->dns_opts);
+    if (rt_decorate(rt) != 0) {
+        snprintf(err, errsz, "out of memory");
+        od_close(rt->psl);
+        free(rt);
+        return NULL;
+    }
     return rt;
 }
 
@@ -67,6 +100,8 @@ rt_release(struct dm_runtime *rt)
 {
     if (rt == NULL || atomic_fetch_sub(&rt->refs, 1) != 1)
         return;
+    if (rt->dns_decoration != NULL && rt->dns_unwrap != NULL)
+        rt->dns_unwrap(rt->dns_decoration);
     od_close(rt->psl);
     cf_free(rt->cf);
     free(rt);

@@ -15,12 +15,18 @@
 #include "dns_txt.h"
 #include "org_domain.h"
 
+/* A decorator of every runtime's resolver (the metrics count lookups). */
+typedef void *(*rt_dns_wrap_fn)(struct dns_txt_resolver *dns, void *arg);
+typedef void (*rt_dns_unwrap_fn)(void *state);
+
 struct dm_runtime {
     atomic_int refs;
     struct dm_config *cf;
     struct od_list *psl;
     struct dns_system_opts dns_opts;
     struct dns_txt_resolver dns;
+    void *dns_decoration;             /* the decorator's state, or NULL */
+    rt_dns_unwrap_fn dns_unwrap;
 };
 
 /* Build a runtime that owns cf; NULL with a reason when the PSL fails. */
@@ -33,5 +39,16 @@ void rt_install(struct dm_runtime *rt);
 struct dm_runtime *rt_acquire(void);
 
 void rt_release(struct dm_runtime *rt);
+
+/*
+ * From now on rt_build() wraps each runtime's resolver: wrap replaces *dns
+ * and returns its state (NULL: out of memory), unwrap frees that state with
+ * the runtime. Set once, before the milter starts.
+ */
+void rt_set_dns_decorator(rt_dns_wrap_fn wrap, rt_dns_unwrap_fn unwrap,
+                          void *arg);
+
+/* Apply the decorator to a runtime built before it was set; -1: no memory. */
+int rt_decorate(struct dm_runtime *rt);
 
 #endif

@@ -1,0 +1,622 @@
+/*
+ * http_endpoint.c: serving the counters over HTTP (see http_endpoint.h).
+ */
+#include <config.h>
+
+#include <arpa/inet.h>
+#include <crypt.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "dm_log.h"
+#include "exposition.h"
+#include "http_endpoint.h"
+#include "proc_stats.h"
+
+/* The handler's return type changed in 0.9.71. */
+#if MHD_VERSION >= 0x00097002
+typedef enum MHD_Result he_result;
+#else
+typedef int he_result;
+#endif
+
+#define HE_FILE_MAX (1024 * 1024)   /* a PEM file or the password file */
+#define HE_REALM "dmarc-milter"
+#define HE_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
+struct he_user {
+    char *name;
+    char *hash;
+};
+
+struct he_server {
+    struct cs_store *cs;
+    char listen[128];
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+    int fd;
+    struct MHD_Daemon *mhd;
+    unsigned timeout;
+    bool ipv6;
+    char *cert, *key;               /* PEM contents, NUL-terminated */
+    size_t key_len;
+    struct he_user *users;
+    size_t n_users;
+};
+
+/* ---- settings ---- */
+
+int
+he_parse_listen(const char *spec, struct sockaddr_storage *ss,
+                socklen_t *sslen, char *err, size_t errsz)
+{
+    char host[INET6_ADDRSTRLEN + 2];
+    const char *colon, *port;
+    unsigned long p;
+    char *end;
+    size_t hl;
+
+    memset(ss, 0, sizeof(*ss));
+    if (spec == NULL || (colon = strrchr(spec, ':')) == NULL) {
+        snprintf(err, errsz, "MetricsListen %s: expected ADDRESS:PORT, "
+                 "e.g. 127.0.0.1:9489 or [::1]:9489", spec ? spec : "");
+        return -1;
+    }
+    port = colon + 1;
+    errno = 0;
+    p = strtoul(port, &end, 10);
+    if (*port < '0' || *port > '9' || *end != '\0' || errno != 0 ||
+        p > 65535) {
+        snprintf(err, errsz, "MetricsListen %s: bad port", spec);
+        return -1;
+    }
+    hl = (size_t)(colon - spec);
+    if (hl >= 2 && spec[0] == '[' && spec[hl - 1] == ']') {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+        if (hl - 2 >= sizeof(host))
+            goto bad_addr;
+        memcpy(host, spec + 1, hl - 2);
+        host[hl - 2] = '\0';
+        if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
+            goto bad_addr;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)p);
+        *sslen = sizeof(*s6);
+        return 0;
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+        if (hl >= sizeof(host))
+            goto bad_addr;
+        memcpy(host, spec, hl);
+        host[hl] = '\0';
+        if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+            goto bad_addr;
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)p);
+        *sslen = sizeof(*s4);
+        return 0;
+    }
+bad_addr:
+    snprintf(err, errsz, "MetricsListen %s: the address must be a numeric "
+             "IPv4 address or an IPv6 address in brackets", spec);
+    return -1;
+}
+
+/* A whole small file, NUL-terminated; NULL with a reason. */
+static char *
+he_read_file(const char *key, const char *path, size_t *lenp, char *err,
+             size_t errsz)
+{
+    struct stat st;
+    char *buf = NULL;
+    size_t len = 0;
+    ssize_t n;
+    int fd;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        snprintf(err, errsz, "%s %s: %s", key, path, strerror(errno));
+        return NULL;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        st.st_size > HE_FILE_MAX || st.st_size == 0) {
+        snprintf(err, errsz, "%s %s: not a regular file of 1 byte to 1 MiB",
+                 key, path);
+        close(fd);
+        return NULL;
+    }
+    if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+        snprintf(err, errsz, "%s %s: out of memory", key, path);
+        close(fd);
+        return NULL;
+    }
+    while (len < (size_t)st.st_size &&
+           (n = read(fd, buf + len, (size_t)st.st_size - len)) > 0)
+        len += (size_t)n;
+    close(fd);
+    if (len != (size_t)st.st_size) {
+        snprintf(err, errsz, "%s %s: short read", key, path);
+        free(buf);
+        return NULL;
+    }
+    buf[len] = '\0';
+    if (lenp != NULL)
+        *lenp = len;
+    return buf;
+}
+
+static void
+he_free_users(struct he_user *u, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(u[i].name);
+        if (u[i].hash != NULL)
+            explicit_bzero(u[i].hash, strlen(u[i].hash));
+        free(u[i].hash);
+    }
+    free(u);
+}
+
+static bool
+he_bcrypt_hash(const char *h)
+{
+    static const char alphabet[] =
+        "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+    /* $2a$ / $2b$ / $2y$, two cost digits, '$', 53 characters */
+    if (strlen(h) != 60 || h[0] != '$' || h[1] != '2' ||
+        (h[2] != 'a' && h[2] != 'b' && h[2] != 'y') || h[3] != '$' ||
+        h[4] < '0' || h[4] > '3' || h[5] < '0' || h[5] > '9' || h[6] != '$')
+        return false;
+    return strspn(h + 7, alphabet) == 53;
+}
+
+/* MetricsBasicAuthFile: "user:hash" lines, '#' comments. */
+static int
+he_load_users(const char *path, struct he_user **out, size_t *nout,
+              char *err, size_t errsz)
+{
+    struct he_user *u = NULL;
+    size_t n = 0, lineno = 0;
+    char *text, *line, *next;
+
+    if ((text = he_read_file("MetricsBasicAuthFile", path, NULL, err,
+                             errsz)) == NULL)
+        return -1;
+    for (line = text; line != NULL; line = next) {
+        char *colon, *e;
+
+        lineno++;
+        next = strchr(line, '\n');
+        if (next != NULL)
+            *next++ = '\0';
+        while (*line == ' ' || *line == '\t')
+            line++;
+        e = line + strlen(line);
+        while (e > line && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+            *--e = '\0';
+        if (*line == '\0' || *line == '#')
+            continue;
+        colon = strchr(line, ':');
+        if (colon == NULL || colon == line || !he_bcrypt_hash(colon + 1)) {
+            snprintf(err, errsz, "%s:%zu: expected user:BCRYPT-HASH "
+                     "($2b$..., 60 characters)", path, lineno);
+            goto fail;
+        }
+        *colon = '\0';
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(u[i].name, line) == 0) {
+                snprintf(err, errsz, "%s:%zu: user %.64s listed twice", path,
+                         lineno, line);
+                goto fail;
+            }
+        if (n == HE_MAX_USERS) {
+            snprintf(err, errsz, "%s: more than %d users", path,
+                     HE_MAX_USERS);
+            goto fail;
+        }
+        {
+            struct he_user *nu = realloc(u, (n + 1) * sizeof(*u));
+
+            if (nu == NULL)
+                goto nomem;
+            u = nu;
+        }
+        u[n].name = strdup(line);
+        u[n].hash = strdup(colon + 1);
+        n++;
+        if (u[n - 1].name == NULL || u[n - 1].hash == NULL)
+            goto nomem;
+    }
+    if (n == 0) {
+        snprintf(err, errsz, "%s: no users", path);
+        goto fail;
+    }
+    {
+        /* The system crypt must know bcrypt, or nobody could log in. */
+        struct crypt_data *cd = calloc(1, sizeof(*cd));
+        const char *h = cd != NULL ? crypt_r("probe", u[0].hash, cd) : NULL;
+        bool usable = h != NULL && h[0] == '$';
+
+        free(cd);
+        if (!usable) {
+            snprintf(err, errsz, "%s: this system's crypt(3) does not "
+                     "verify bcrypt hashes", path);
+            goto fail;
+        }
+    }
+    explicit_bzero(text, strlen(text));
+    free(text);
+    *out = u;
+    *nout = n;
+    return 0;
+nomem:
+    snprintf(err, errsz, "%s: out of memory", path);
+fail:
+    free(text);
+    he_free_users(u, n);
+    return -1;
+}
+
+static void he_mhd_log(void *cls, const char *fmt, va_list ap);
+static he_result he_handle(void *cls, struct MHD_Connection *conn,
+                           const char *url, const char *method,
+                           const char *version, const char *upload_data,
+                           size_t *upload_data_size, void **con_cls);
+
+/*
+ * Let GnuTLS (through MHD) read the certificate and key now, while a bad
+ * file can still fail the start: the real server starts after the fork.
+ * Without a listening socket or an internal thread this starts nothing.
+ */
+static int
+he_try_tls(struct he_server *s, const struct he_config *c, char *err,
+           size_t errsz)
+{
+    struct MHD_Daemon *d;
+
+    d = MHD_start_daemon(MHD_USE_TLS | MHD_USE_NO_LISTEN_SOCKET |
+                         MHD_USE_ERROR_LOG, 0, NULL, NULL, he_handle, s,
+                         MHD_OPTION_EXTERNAL_LOGGER, he_mhd_log, NULL,
+                         MHD_OPTION_HTTPS_MEM_CERT, s->cert,
+                         MHD_OPTION_HTTPS_MEM_KEY, s->key,
+                         MHD_OPTION_HTTPS_PRIORITIES, HE_TLS_PRIORITIES,
+                         MHD_OPTION_END);
+    if (d == NULL) {
+        snprintf(err, errsz, "MetricsTLSCert %s, MetricsTLSKey %s: not a "
+                 "PEM certificate and its private key", c->tls_cert,
+                 c->tls_key);
+        return -1;
+    }
+    MHD_stop_daemon(d);
+    return 0;
+}
+
+/* The parts of he_open() that need no socket. */
+static int
+he_load(struct he_server *s, const struct he_config *c, char *err,
+        size_t errsz)
+{
+    if (he_parse_listen(c->listen, &s->ss, &s->sslen, err, errsz) != 0)
+        return -1;
+    s->ipv6 = s->ss.ss_family == AF_INET6;
+    snprintf(s->listen, sizeof(s->listen), "%s", c->listen);
+    s->timeout = c->timeout != 0 ? c->timeout : HE_TIMEOUT;
+    if ((c->tls_cert == NULL) != (c->tls_key == NULL)) {
+        snprintf(err, errsz, "MetricsTLSCert and MetricsTLSKey go together");
+        return -1;
+    }
+    if (c->tls_cert != NULL &&
+        ((s->cert = he_read_file("MetricsTLSCert", c->tls_cert, NULL, err,
+                                 errsz)) == NULL ||
+         (s->key = he_read_file("MetricsTLSKey", c->tls_key, &s->key_len,
+                                err, errsz)) == NULL))
+        return -1;
+    if (s->cert != NULL && he_try_tls(s, c, err, errsz) != 0)
+        return -1;
+    if (c->auth_file != NULL &&
+        he_load_users(c->auth_file, &s->users, &s->n_users, err, errsz) != 0)
+        return -1;
+    return 0;
+}
+
+static void
+he_free(struct he_server *s)
+{
+    if (s == NULL)
+        return;
+    free(s->cert);
+    if (s->key != NULL)
+        explicit_bzero(s->key, s->key_len);
+    free(s->key);
+    he_free_users(s->users, s->n_users);
+    free(s);
+}
+
+int
+he_check(const struct he_config *c, char *err, size_t errsz)
+{
+    struct he_server *s = calloc(1, sizeof(*s));
+    int rc;
+
+    if (s == NULL) {
+        snprintf(err, errsz, "metrics: out of memory");
+        return -1;
+    }
+    s->fd = -1;
+    rc = he_load(s, c, err, errsz);
+    he_free(s);
+    return rc;
+}
+
+struct he_server *
+he_open(const struct he_config *c, struct cs_store *cs, char *err,
+        size_t errsz)
+{
+    struct he_server *s = calloc(1, sizeof(*s));
+    int one = 1;
+
+    if (s == NULL) {
+        snprintf(err, errsz, "metrics: out of memory");
+        return NULL;
+    }
+    s->fd = -1;
+    s->cs = cs;
+    if (he_load(s, c, err, errsz) != 0)
+        goto fail;
+    s->fd = socket(s->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s->fd < 0) {
+        snprintf(err, errsz, "MetricsListen %s: socket: %s", c->listen,
+                 strerror(errno));
+        goto fail;
+    }
+    /* A restart must not wait for old connections in TIME_WAIT. */
+    (void)setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(s->fd, (struct sockaddr *)&s->ss, s->sslen) != 0) {
+        snprintf(err, errsz, "MetricsListen %s: cannot bind: %s%s",
+                 c->listen, strerror(errno), errno == EADDRINUSE ?
+                 " (another program, or another dmarc-milter, listens "
+                 "there)" : "");
+        goto fail;
+    }
+    if (listen(s->fd, 64) != 0) {
+        snprintf(err, errsz, "MetricsListen %s: listen: %s", c->listen,
+                 strerror(errno));
+        goto fail;
+    }
+    return s;
+fail:
+    if (s->fd >= 0)
+        close(s->fd);
+    he_free(s);
+    return NULL;
+}
+
+unsigned
+he_port(const struct he_server *s)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+
+    if (s == NULL || getsockname(s->fd, (struct sockaddr *)&ss, &len) != 0)
+        return 0;
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+/* ---- requests ---- */
+
+static bool
+he_equal(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    unsigned char d = (unsigned char)(la != lb);
+
+    /* Constant time in the contents: crypt output against the hash. */
+    for (size_t i = 0; i < la && i < lb; i++)
+        d |= (unsigned char)(a[i] ^ b[i]);
+    return d == 0;
+}
+
+static bool
+he_authorized(const struct he_server *s, struct MHD_Connection *conn)
+{
+    char *pass = NULL, *user;
+    const struct he_user *match = NULL;
+    struct crypt_data *cd;
+    const char *h;
+    bool ok = false;
+
+    user = MHD_basic_auth_get_username_password(conn, &pass);
+    if (user == NULL) {
+        if (pass != NULL)
+            MHD_free(pass);
+        return false;
+    }
+    for (size_t i = 0; i < s->n_users; i++)
+        if (strcmp(s->users[i].name, user) == 0)
+            match = &s->users[i];
+    cd = calloc(1, sizeof(*cd));
+    if (cd != NULL && pass != NULL) {
+        /* Unknown users cost the same bcrypt round as known ones. */
+        h = crypt_r(pass, match != NULL ? match->hash : s->users[0].hash, cd);
+        ok = match != NULL && h != NULL && he_equal(h, match->hash);
+        explicit_bzero(cd, sizeof(*cd));
+    }
+    free(cd);
+    if (pass != NULL) {
+        explicit_bzero(pass, strlen(pass));
+        MHD_free(pass);
+    }
+    MHD_free(user);
+    return ok;
+}
+
+static he_result
+he_reply(struct MHD_Connection *conn, unsigned status, const char *type,
+         const char *text, struct he_server *s)
+{
+    struct MHD_Response *r;
+    he_result rc;
+
+    r = MHD_create_response_from_buffer(strlen(text), (void *)text,
+                                        MHD_RESPMEM_PERSISTENT);
+    if (r == NULL)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+    if (status == MHD_HTTP_UNAUTHORIZED && s != NULL)
+        rc = MHD_queue_basic_auth_fail_response(conn, HE_REALM, r);
+    else
+        rc = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+static const char he_landing[] =
+    "<!DOCTYPE html>\n<html><head><title>dmarc-milter</title></head>\n"
+    "<body><h1>dmarc-milter</h1>\n"
+    "<p>DMARC counters per From domain and policy: "
+    "<a href=\"/metrics\">/metrics</a></p>\n</body></html>\n";
+
+static he_result
+he_metrics(struct he_server *s, struct MHD_Connection *conn)
+{
+    const char *accept;
+    enum ex_format f;
+    struct ps_stats ps;
+    struct MHD_Response *r;
+    size_t len;
+    char *body;
+    he_result rc;
+
+    accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                         MHD_HTTP_HEADER_ACCEPT);
+    f = ex_negotiate(accept);
+    ps_read(&ps);
+    body = ex_render(s->cs, f, &ps, &len);
+    if (body == NULL)
+        return he_reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain",
+                        "out of memory\n", NULL);
+    r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (r == NULL) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            ex_content_type(f));
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept");
+    rc = MHD_queue_response(conn, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+/*
+ * Every request is answered at its first call, when the header has
+ * arrived: nothing here reads a request body, and MHD closes a connection
+ * whose body was not read.
+ */
+static he_result
+he_handle(void *cls, struct MHD_Connection *conn, const char *url,
+          const char *method, const char *version, const char *upload_data,
+          size_t *upload_data_size, void **con_cls)
+{
+    struct he_server *s = cls;
+    bool get_or_head, metrics, root;
+
+    (void)version;
+    (void)upload_data;
+    (void)upload_data_size;
+    (void)con_cls;
+    if (s->n_users > 0 && !he_authorized(s, conn))
+        return he_reply(conn, MHD_HTTP_UNAUTHORIZED, "text/plain",
+                        "authentication required\n", s);
+    metrics = strcmp(url, "/metrics") == 0;
+    root = strcmp(url, "/") == 0;
+    if (!metrics && !root)
+        return he_reply(conn, MHD_HTTP_NOT_FOUND, "text/plain",
+                        "not found; the counters are at /metrics\n", NULL);
+    get_or_head = strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+                  strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+    if (!get_or_head)
+        return he_reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain",
+                        "only GET and HEAD\n", NULL);
+    if (root)
+        return he_reply(conn, MHD_HTTP_OK, "text/html; charset=utf-8",
+                        he_landing, NULL);
+    return he_metrics(s, conn);
+}
+
+static void
+he_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    size_t n;
+
+    (void)cls;
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    n = strlen(msg);
+    while (n > 0 && msg[n - 1] == '\n')
+        msg[--n] = '\0';
+    dm_log(LOG_WARNING, "metrics endpoint: %s", msg);
+}
+
+int
+he_start(struct he_server *s, char *err, size_t errsz)
+{
+    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+
+    if (s->ipv6)
+        flags |= MHD_USE_IPv6;
+    if (s->cert != NULL)
+        flags |= MHD_USE_TLS;
+    /* Options differ only by TLS; MHD stops at MHD_OPTION_END. */
+    s->mhd = MHD_start_daemon(
+        flags, 0, NULL, NULL, he_handle, s,
+        MHD_OPTION_EXTERNAL_LOGGER, he_mhd_log, NULL,
+        MHD_OPTION_LISTEN_SOCKET, s->fd,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)HE_CONN_LIMIT,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HE_PER_IP_LIMIT,
+        MHD_OPTION_CONNECTION_TIMEOUT, s->timeout,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HE_MEMORY_LIMIT,
+        MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+        s->cert != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
+        s->cert, MHD_OPTION_HTTPS_MEM_KEY, s->key,
+        MHD_OPTION_HTTPS_PRIORITIES, HE_TLS_PRIORITIES,
+        MHD_OPTION_END);
+    if (s->mhd == NULL) {
+        snprintf(err, errsz, "MetricsListen %s: cannot start the HTTP "
+                 "server%s", s->listen, s->cert != NULL ?
+                 " (are MetricsTLSCert and MetricsTLSKey a PEM certificate "
+                 "and its key?)" : "");
+        return -1;
+    }
+    return 0;
+}
+
+void
+he_close(struct he_server *s)
+{
+    if (s == NULL)
+        return;
+    if (s->mhd != NULL)
+        MHD_stop_daemon(s->mhd);       /* closes the listening socket */
+    else if (s->fd >= 0)
+        close(s->fd);
+    he_free(s);
+}

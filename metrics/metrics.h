@@ -1,0 +1,45 @@
+/*
+ * metrics.h: what the daemon's main() calls to run the metrics: the
+ * counter store, the state file and the HTTP endpoint, wired to the
+ * milter's verdict hook and the runtime's resolver.
+ *
+ * The store lives for the whole process, outside the reloadable runtime:
+ * a reload never resets a counter, and the Metrics* keys take effect at
+ * the next restart (a reload that changes them logs a warning).
+ *
+ *   mx_open()   before forking and dropping privileges: builds the store,
+ *               reads MetricsDomains, the TLS and password files, binds
+ *               MetricsListen (a port in use fails here), registers the
+ *               verdict hook and the counting resolver decorator
+ *   mx_start()  after: restores MetricsStateFile, starts the saver thread
+ *               and the HTTP server
+ *   mx_stop()   after the milter drained: stops the HTTP server, saves the
+ *               state file one last time, frees everything
+ */
+#ifndef DM_METRICS_H
+#define DM_METRICS_H
+
+#include <stddef.h>
+
+#include "counter_store.h"
+#include "dm_config.h"
+#include "runtime.h"
+
+struct mx_metrics;
+
+/* rt: the runtime built before the store existed, decorated here. */
+struct mx_metrics *mx_open(const struct dm_config *cf, struct dm_runtime *rt,
+                           char *err, size_t errsz);
+int mx_start(struct mx_metrics *m, char *err, size_t errsz);
+void mx_stop(struct mx_metrics *m);
+
+/* The store, for other readers (AgentX). */
+struct cs_store *mx_store(struct mx_metrics *m);
+
+/* dmarc-milter -n: check the Metrics* settings and files, bind nothing. */
+int mx_check(const struct dm_config *cf, char *err, size_t errsz);
+
+/* A reload: warn about Metrics* keys that changed. */
+void mx_reload_warn(const struct dm_config *old, const struct dm_config *cf);
+
+#endif
