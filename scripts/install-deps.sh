@@ -13,10 +13,13 @@ export DEBIAN_FRONTEND=noninteractive
 echo "postfix postfix/main_mailer_type select No configuration" |
     debconf-set-selections
 apt-get update
+# prometheus brings promtool and the server the metrics test starts on its
+# own port (where systemd runs, the package also starts one on :9090).
 apt-get install -y --no-install-recommends \
     build-essential autoconf automake libtool pkg-config ca-certificates \
     libmilter-dev libspf2-dev libopendkim-dev libmicrohttpd-dev \
     libpsl-dev libidn2-dev libsnmp-dev publicsuffix \
     postfix nsd swaks sasl2-bin libsasl2-modules \
     iproute2 util-linux procps psmisc \
-    clang libclang-rt-14-dev
+    clang libclang-rt-14-dev \
+    prometheus python3-prometheus-client curl openssl
