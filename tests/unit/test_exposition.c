@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "counter_store.h"
 #include "dns_counting.h"
@@ -428,6 +429,66 @@ test_big(void)
     cs_free(cs);
 }
 
+static long
+rss_kb(void)
+{
+    long pages = 0, rss = 0;
+    FILE *fp = fopen("/proc/self/statm", "r");
+
+    if (fp == NULL)
+        return -1;
+    if (fscanf(fp, "%ld %ld", &pages, &rss) != 2)
+        rss = -1;
+    fclose(fp);
+    return rss < 0 ? -1 : rss * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/*
+ * The bound: 100,000 distinct From domains into MetricsMaxDomains 1000.
+ * Memory and the scrape stop growing after the first thousand.
+ */
+static void
+test_bound_100k(void)
+{
+    struct cs_store *cs = new_store(1000);
+    struct cs_totals t;
+    char name[64], *body;
+    size_t len1, len2;
+    long rss1, rss2;
+
+    for (int i = 0; i < 1000; i++) {
+        snprintf(name, sizeof(name), "sender-%d.example", i);
+        cs_count(cs, name, (enum dm_policy)(i % 4), DM_RESULT_FAIL,
+                 DM_DISP_NONE);
+    }
+    /* every policy's __other__ row exists from here on */
+    for (int i = 0; i < 4; i++)
+        cs_count(cs, "x.over.example", (enum dm_policy)i, DM_RESULT_FAIL,
+                 DM_DISP_NONE);
+    body = ex_render(cs, EX_TEXT, NULL, &len1);
+    free(body);
+    rss1 = rss_kb();
+    for (int i = 1000; i < 100000; i++) {
+        snprintf(name, sizeof(name), "sender-%d.example", i);
+        cs_count(cs, name, (enum dm_policy)(i % 4), DM_RESULT_FAIL,
+                 DM_DISP_NONE);
+    }
+    /* Before rendering again: ASan keeps freed buffers in quarantine. */
+    rss2 = rss_kb();
+    body = ex_render(cs, EX_TEXT, NULL, &len2);
+    free(body);
+    cs_totals(cs, &t);
+    is_int(t.tracked_domains, 1000, "100k domains: 1000 tracked");
+    is_int(t.overflow, 99000 + 4, "100k domains: the rest overflowed");
+    is_int(t.rows, 1004, "100k domains: 1000 rows + 4 __other__");
+    ok(len2 >= len1 && len2 - len1 < 64,
+       "100k domains: /metrics did not grow (%zu -> %zu bytes)", len1, len2);
+    ok(rss1 > 0 && rss2 - rss1 < 1024,
+       "100k domains: RSS flat after the first thousand (%ld -> %ld KiB)",
+       rss1, rss2);
+    cs_free(cs);
+}
+
 int
 main(void)
 {
@@ -439,5 +500,6 @@ main(void)
     test_proc_parse();
     test_dns_counting();
     test_big();
+    test_bound_100k();
     return done_testing();
 }
