@@ -1,6 +1,7 @@
 /*
- * dns_counting.h: a resolver decorator that counts every DMARC TXT lookup
- * and its outcome in the counter store, then returns the wrapped
+ * dns_counting.h: a resolver decorator that counts every TXT lookup made
+ * through the runtime's resolver (DMARC records, SPF re-checks) and its
+ * outcome in the counter store, then returns the wrapped
  * resolver's answer untouched.
  */
 #ifndef DM_DNS_COUNTING_H

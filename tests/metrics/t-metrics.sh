@@ -202,11 +202,16 @@ is "$(series 'dmarc_milter_evaluation_seconds_bucket{le="+Inf"}')" 2900 \
 is "$(series dmarc_milter_tracked_domains)" 5 "five domains tracked"
 is "$(series dmarc_milter_domain_overflow_total)" 0 "no overflow"
 dns=""
-for o in ok nxdomain nodata tempfail permfail; do
+for o in ok nxdomain nodata permfail; do
 	dns="$dns $o=$(series "dmarc_milter_dns_queries_total{type=\"txt\",outcome=\"$o\"}")"
 done
-is "$dns" " ok=2500 nxdomain=300 nodata=0 tempfail=100 permfail=0" \
-	"one DMARC lookup per message, by outcome (broken.test: SERVFAIL)"
+is "$dns" " ok=2500 nxdomain=300 nodata=0 permfail=0" \
+	"one DMARC lookup per message, by outcome"
+# broken.test answers SERVFAIL: one DMARC lookup each, and the SPF check
+# asks once more when libspf2 reports the failure as a permerror.
+n=$(series 'dmarc_milter_dns_queries_total{type="txt",outcome="tempfail"}')
+[ "${n:-0}" -ge 100 ] && [ "${n:-0}" -le 200 ] && st=0 || st=1
+tap_result $st "broken.test's SERVFAILs counted as tempfail ($n, 100 to 200)"
 n=$(printf '%s\n' "$BODY" | grep -c '^dmarc_milter_messages_total{domain="paypal.com",policy="reject",' || true)
 is "$n" 5 "a row has all five results, zeros included"
 
