@@ -351,7 +351,7 @@ main(int argc, char **argv)
     /* Metrics: files read and port bound while still root and attached. */
     if ((mx = mx_open(cf, rt, err, sizeof(err))) == NULL) {
         dm_log(LOG_ERR, "%s", err);
-        return DM_EX_CONFIG;
+        return DM_EX_OSERR;
     }
     if (dm_drop_privileges(cf->user_id) != 0)
         return DM_EX_CONFIG;
