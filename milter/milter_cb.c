@@ -459,7 +459,8 @@ mc_eom(SMFICTX *ctx)
         spf_used = claims.spf;
         have_spf = true;
     } else if (cf->spf_self_validate &&
-               spf_check(c->have_addr ? (struct sockaddr *)&c->addr : NULL,
+               spf_check(&c->rt->dns,
+                         c->have_addr ? (struct sockaddr *)&c->addr : NULL,
                          c->helo, c->msg.sender, &spf_self)) {
         self_spf = true;
         have_spf = true;

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <spf2/spf.h>
@@ -92,6 +93,19 @@ spf_map(SPF_result_t r)
 }
 
 static bool
+spf_lookup_failed(const struct dns_txt_resolver *dns, const char *domain)
+{
+    struct dns_txt_answer *ans = malloc(sizeof(*ans));
+    enum dns_status st;
+
+    if (ans == NULL)
+        return true;
+    st = dns->lookup(dns->arg, domain, ans);
+    free(ans);
+    return st == DNS_TEMPFAIL || st == DNS_PERMFAIL;
+}
+
+static bool
 spf_set_client(SPF_request_t *req, const struct sockaddr *client)
 {
     if (client == NULL)
@@ -117,8 +131,8 @@ spf_set_client(SPF_request_t *req, const struct sockaddr *client)
 }
 
 bool
-spf_check(const struct sockaddr *client, const char *helo, const char *sender,
-          struct spf_outcome *out)
+spf_check(const struct dns_txt_resolver *dns, const struct sockaddr *client,
+          const char *helo, const char *sender, struct spf_outcome *out)
 {
     SPF_server_t *srv;
     SPF_request_t *req;
@@ -164,8 +178,21 @@ spf_check(const struct sockaddr *client, const char *helo, const char *sender,
     (void)SPF_request_query_mailfrom(req, &resp);
     out->result = resp != NULL ? spf_map(SPF_response_result(resp))
                                : DM_AUTH_TEMPERROR;
-    if (resp != NULL)
+    if (resp != NULL) {
+        SPF_errcode_t e = SPF_response_errcode(resp);
+
+        /*
+         * libspf2 1.2.10 calls a failed lookup of the record (SERVFAIL,
+         * timeout) a permerror, and says nothing more; RFC 7208 section
+         * 4.4 says temperror. Asking once more tells the two apart.
+         */
+        if (out->result == DM_AUTH_PERMERROR &&
+            spf_lookup_failed(dns, out->domain))
+            out->result = DM_AUTH_TEMPERROR;
+        if (e != SPF_E_SUCCESS)
+            dm_log(LOG_DEBUG, "SPF %s: %s", identity, SPF_strerror(e));
         SPF_response_free(resp);
+    }
     SPF_request_free(req);
     return true;
 }

@@ -84,11 +84,14 @@ like "$(spoof | tail -n 1)" '^RESULT accept' "SIGUSR1 reloads too"
 # --- SIGTERM lets the message in flight finish -----------------------------
 # A name server that never answers keeps the message in its DNS lookup.
 python3 -c '
-import socket, time
+import socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.2", 53))
-time.sleep(60)' &
+open(sys.argv[1], "w").close()
+time.sleep(60)' "$LAB/run/silent.ready" &
 _lab_pids="$_lab_pids $!"
+_lab_wait silent 10 test -e "$LAB/run/silent.ready" ||
+	lab_die "the silent name server did not start"
 lab_milter_stop
 lab_milter_start "DNSTimeout 3" "RejectFailures true"
 pid=$_lab_milter_pid

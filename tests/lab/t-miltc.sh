@@ -172,6 +172,8 @@ msg dnsfail "From: <info@broken.test>"
 out=$(mt dnsfail -c $SPOOFER -f '<info@broken.test>')
 like "$out" "$AR dmarc=temperror( \\([^)]*\\))? header\\.from=broken\\.test\$" "DNS SERVFAIL: dmarc=temperror"
 like "$out" "$PASSED" "... accepted by default"
+like "$out" "$AR spf=temperror smtp\\.mailfrom=broken\\.test\$" \
+	"... and SPF says temperror too (libspf2 alone says permerror)"
 
 # Null sender: SPF checks the HELO identity
 msg nullok "From: <service@paypal.com>"
