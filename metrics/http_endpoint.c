@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +53,7 @@ struct he_server {
     size_t key_len;
     struct he_user *users;
     size_t n_users;
+    atomic_int bodies;              /* scrape bodies not yet sent */
 };
 
 /* ---- settings ---- */
@@ -493,8 +495,26 @@ static const char he_landing[] =
     "<p>DMARC counters per From domain and policy: "
     "<a href=\"/metrics\">/metrics</a></p>\n</body></html>\n";
 
+/*
+ * A full scrape is tens of megabytes, held until the client has read it:
+ * a few clients that ask and never read must not pile them up.
+ */
+static void
+he_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+             enum MHD_RequestTerminationCode toe)
+{
+    struct he_server *s = cls;
+
+    (void)conn;
+    (void)toe;
+    if (*con_cls == &s->bodies) {
+        atomic_fetch_sub(&s->bodies, 1);
+        *con_cls = NULL;
+    }
+}
+
 static he_result
-he_metrics(struct he_server *s, struct MHD_Connection *conn)
+he_metrics(struct he_server *s, struct MHD_Connection *conn, void **con_cls)
 {
     const char *accept;
     enum ex_format f;
@@ -504,6 +524,12 @@ he_metrics(struct he_server *s, struct MHD_Connection *conn)
     char *body;
     he_result rc;
 
+    if (atomic_fetch_add(&s->bodies, 1) >= HE_MAX_BODIES) {
+        atomic_fetch_sub(&s->bodies, 1);
+        return he_reply(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain",
+                        "too many scrapes in progress; try again\n", NULL);
+    }
+    *con_cls = &s->bodies;          /* he_completed() gives it back */
     accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                          MHD_HTTP_HEADER_ACCEPT);
     f = ex_negotiate(accept);
@@ -542,7 +568,6 @@ he_handle(void *cls, struct MHD_Connection *conn, const char *url,
     (void)version;
     (void)upload_data;
     (void)upload_data_size;
-    (void)con_cls;
     if (s->n_users > 0 && !he_authorized(s, conn))
         return he_reply(conn, MHD_HTTP_UNAUTHORIZED, "text/plain",
                         "authentication required\n", s);
@@ -559,7 +584,7 @@ he_handle(void *cls, struct MHD_Connection *conn, const char *url,
     if (root)
         return he_reply(conn, MHD_HTTP_OK, "text/html; charset=utf-8",
                         he_landing, NULL);
-    return he_metrics(s, conn);
+    return he_metrics(s, conn, con_cls);
 }
 
 static void
@@ -589,6 +614,7 @@ he_start(struct he_server *s, char *err, size_t errsz)
     s->mhd = MHD_start_daemon(
         flags, 0, NULL, NULL, he_handle, s,
         MHD_OPTION_EXTERNAL_LOGGER, he_mhd_log, NULL,
+        MHD_OPTION_NOTIFY_COMPLETED, he_completed, s,
         MHD_OPTION_LISTEN_SOCKET, s->fd,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)HE_CONN_LIMIT,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HE_PER_IP_LIMIT,

@@ -12,9 +12,10 @@
  * 404 for other paths, 405 with "Allow: GET, HEAD" for other methods, 401
  * without valid credentials when a password file is set. One polling
  * thread (epoll) serves every connection, with a connection limit, a
- * per-address limit, an idle timeout and a memory limit per connection,
- * so a slow or hostile client can neither block scrapes nor touch the
- * milter threads.
+ * per-address limit, an idle timeout, a memory limit per connection and
+ * at most HE_MAX_BODIES scrape bodies in memory (503 beyond), so a slow or
+ * hostile client can neither block scrapes, nor pile up memory, nor touch
+ * the milter threads.
  */
 #ifndef DM_HTTP_ENDPOINT_H
 #define DM_HTTP_ENDPOINT_H
@@ -30,6 +31,7 @@
 #define HE_TIMEOUT      10        /* seconds a connection may sit idle */
 #define HE_MEMORY_LIMIT 32768     /* bytes of request state per connection */
 #define HE_MAX_USERS    1000
+#define HE_MAX_BODIES   4         /* scrape bodies in memory at once */
 
 struct he_config {
     const char *listen;           /* ADDRESS:PORT, [IPv6]:PORT */

@@ -312,6 +312,60 @@ test_serve(void)
     cs_free(cs);
 }
 
+/* Clients that ask for a big scrape and never read it. */
+static void
+test_bodies(void)
+{
+    struct he_config c = { "127.0.0.1:0", NULL, NULL, NULL, TIMEOUT };
+    int fds[HE_MAX_BODIES];
+    struct he_server *s;
+    struct cs_store *cs;
+    char err[256], name[64];
+    struct reply r;
+    unsigned port;
+
+    cs = cs_new(5000, err, sizeof(err));
+    for (int i = 0; i < 5000; i++) {
+        snprintf(name, sizeof(name), "domain-%d.example.com", i);
+        for (int p = 0; p < DM_POLICY__COUNT; p++)
+            cs_count(cs, name, (enum dm_policy)p, DM_RESULT_PASS,
+                     DM_DISP_NONE);
+    }
+    s = he_open(&c, cs, err, sizeof(err));
+    if (s == NULL || he_start(s, err, sizeof(err)) != 0) {
+        ok(0, "server for big scrapes: %s", err);
+        cs_free(cs);
+        return;
+    }
+    port = he_port(s);
+    for (int i = 0; i < HE_MAX_BODIES; i++) {
+        static const char req[] = "GET /metrics HTTP/1.1\r\nHost: x\r\n"
+                                  "Connection: close\r\n\r\n";
+
+        fds[i] = dial(port);
+        if (fds[i] >= 0 && write(fds[i], req, sizeof(req) - 1) < 0) {
+            close(fds[i]);
+            fds[i] = -1;
+        }
+    }
+    usleep(800000);
+    r = get(port, "/metrics", "");
+    is_int(r.status, 503, "%d unread 16 MB scrapes: the next one gets 503",
+           HE_MAX_BODIES);
+    free(r.raw);
+    for (int i = 0; i < HE_MAX_BODIES; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    usleep(800000);
+    r = get(port, "/metrics", "");
+    is_int(r.status, 200, "once they are gone, scrapes are served again");
+    ok(strstr(r.body, "domain-4999.example.com") != NULL,
+       "the whole big body arrives");
+    free(r.raw);
+    he_close(s);
+    cs_free(cs);
+}
+
 static const char *
 write_tmp(const char *name, const char *text)
 {
@@ -423,6 +477,7 @@ main(void)
     dm_log_open("test_http", false, LOG_USER);
     test_parse();
     test_serve();
+    test_bodies();
     test_auth();
     {
         char cmd[128];
