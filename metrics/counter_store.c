@@ -413,7 +413,7 @@ cs_entry_for(struct cs_store *cs, const char *key, size_t len)
 {
     uint64_t h = cs_siphash(cs->key, key, len);
     struct cs_entry *e;
-    size_t slot, n;
+    size_t slot = 0, n;
 
     if ((e = cs_find(cs, key, len, h, &slot)) != NULL)
         return e;
