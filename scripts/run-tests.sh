@@ -54,6 +54,13 @@ build_and_check() {
     fi
 }
 
+# The README's first command builds in the source tree, which stops the
+# out-of-tree builds below from configuring.
+if [ -f config.status ]; then
+    step "cleaning the in-tree build (make distclean)"
+    make distclean >/dev/null 2>&1 || true
+fi
+
 step "autoreconf"
 autoreconf -fi || { echo "0 passed, 1 failed"; exit 1; }
 
