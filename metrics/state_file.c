@@ -32,6 +32,10 @@
 #define SF_FNV_INIT   UINT64_C(0xcbf29ce484222325)
 #define SF_FNV_PRIME  UINT64_C(0x100000001b3)
 
+/* The loader keeps a bit per reason, bucket and outcome it has seen. */
+_Static_assert(DM_SKIP__COUNT <= 32 && CS_EVAL_BUCKETS + 1 <= 32 &&
+               CS_DNS_STATUS_COUNT <= 32, "seen-bitmaps too small");
+
 static uint64_t
 sf_fnv(uint64_t h, const char *p, size_t len)
 {
@@ -54,6 +58,9 @@ struct sf_parse {
     uint32_t last_index;
     uint64_t saved;
     struct cs_totals totals;
+    unsigned seen_skip, seen_bucket, seen_dns;   /* bit per index */
+    bool seen_sum, in_rows;
+    size_t unknown;               /* lines of a newer version, skipped */
 };
 
 static int __attribute__((format(printf, 2, 3)))
@@ -144,39 +151,7 @@ sf_number(const char *s, uint64_t *out)
     return true;
 }
 
-/*
- * The next line, split, checked to be "word0 [word1 ...] NUMBER" with the
- * given leading words; the number goes to *out.
- */
-static int
-sf_expect(struct sf_parse *p, const char *w0, const char *w1, const char *w2,
-          uint64_t *out)
-{
-    char line[SF_LINE_MAX], copy[SF_LINE_MAX], *tok[SF_MAX_TOKENS];
-    const char *want[3] = { w0, w1, w2 };
-    int nwant = w2 != NULL ? 3 : w1 != NULL ? 2 : 1, n, rc;
-
-    rc = sf_getline(p, line, sizeof(line));
-    if (rc <= 0)
-        return rc == 0 ? sf_bad(p, "truncated: no \"%s\" line", w0) : -1;
-    p->sum = sf_fnv(sf_fnv(p->sum, line, strlen(line)), "\n", 1);
-    memcpy(copy, line, sizeof(copy));
-    n = sf_split(line, tok, SF_MAX_TOKENS);
-    if (n != nwant + 1)
-        return sf_bad(p, "expected \"%s%s%s%s%s ...\", found \"%.60s\"", w0,
-                      w1 ? " " : "", w1 ? w1 : "", w2 ? " " : "",
-                      w2 ? w2 : "", copy);
-    for (int i = 0; i < nwant; i++)
-        if (strcmp(tok[i], want[i]) != 0)
-            return sf_bad(p, "expected \"%s%s%s%s%s ...\", found \"%.60s\"",
-                          w0, w1 ? " " : "", w1 ? w1 : "", w2 ? " " : "",
-                          w2 ? w2 : "", copy);
-    if (!sf_number(tok[nwant], out))
-        return sf_bad(p, "\"%.40s\" is not a count (a decimal below 2^53)",
-                      tok[nwant]);
-    return 0;
-}
-
+/* The magic line and the "saved" line, which open every file. */
 static int
 sf_header(struct sf_parse *p)
 {
@@ -194,23 +169,97 @@ sf_header(struct sf_parse *p)
     if (strcmp(tok[1], "1") != 0)
         return sf_bad(p, "state file version %.20s, this dmarc-milter reads "
                       "version %d", tok[1], SF_VERSION);
-    if (sf_expect(p, "saved", NULL, NULL, &p->saved) != 0)
-        return -1;
-    for (int i = DM_SKIP_NONE + 1; i < DM_SKIP__COUNT; i++)
-        if (sf_expect(p, "ignored", dm_skip_name((enum dm_skip)i), NULL,
-                      &p->totals.skipped[i]) != 0)
-            return -1;
-    for (int i = 0; i <= CS_EVAL_BUCKETS; i++)
-        if (sf_expect(p, "eval_bucket", i < CS_EVAL_BUCKETS ?
-                      cs_eval_bound_names[i] : "+Inf", NULL,
-                      &p->totals.eval_bucket[i]) != 0)
-            return -1;
-    if (sf_expect(p, "eval_sum_ns", NULL, NULL, &p->totals.eval_sum_ns) != 0)
-        return -1;
-    for (int i = 0; i < CS_DNS_STATUS_COUNT; i++)
-        if (sf_expect(p, "dns", "txt", dns_status_name((enum dns_status)i),
-                      &p->totals.dns[i]) != 0)
-            return -1;
+    rc = sf_getline(p, line, sizeof(line));
+    if (rc <= 0)
+        return rc == 0 ? sf_bad(p, "truncated: no \"saved\" line") : -1;
+    p->sum = sf_fnv(sf_fnv(p->sum, line, strlen(line)), "\n", 1);
+    n = sf_split(line, tok, SF_MAX_TOKENS);
+    if (n != 2 || strcmp(tok[0], "saved") != 0 ||
+        !sf_number(tok[1], &p->saved))
+        return sf_bad(p, "expected \"saved SECONDS\" on line 2");
+    return 0;
+}
+
+/*
+ * The index of name in the n names of fn(0 .. n-1), or -1. The totals
+ * name their reasons and outcomes, so a file from a version that knows
+ * more of them still loads (those lines are skipped).
+ */
+static int
+sf_find(const char *name, int n, const char *(*fn)(int))
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(name, fn(i)) == 0)
+            return i;
+    return -1;
+}
+
+static const char *
+sf_skip_name(int i)
+{
+    return i == DM_SKIP_NONE ? "" : dm_skip_name((enum dm_skip)i);
+}
+
+static const char *
+sf_bound_name(int i)
+{
+    return i < CS_EVAL_BUCKETS ? cs_eval_bound_names[i] : "+Inf";
+}
+
+static const char *
+sf_dns_name(int i)
+{
+    return dns_status_name((enum dns_status)i);
+}
+
+/* One totals line (before the rows); tok[0] is its keyword. */
+static int
+sf_total(struct sf_parse *p, char **tok, int n)
+{
+    uint64_t v;
+    int i;
+
+    if (!sf_number(tok[n - 1], &v))
+        return sf_bad(p, "\"%.40s\" is not a count (a decimal below 2^53)",
+                      tok[n - 1]);
+    if (strcmp(tok[0], "ignored") == 0 && n == 3) {
+        i = sf_find(tok[1], DM_SKIP__COUNT, sf_skip_name);
+        if (i <= DM_SKIP_NONE) {
+            p->unknown++;
+            return 0;
+        }
+        if (p->seen_skip & (1u << i))
+            return sf_bad(p, "ignored %s appears twice", tok[1]);
+        p->seen_skip |= 1u << i;
+        p->totals.skipped[i] = v;
+    } else if (strcmp(tok[0], "eval_bucket") == 0 && n == 3) {
+        i = sf_find(tok[1], CS_EVAL_BUCKETS + 1, sf_bound_name);
+        if (i < 0)
+            return sf_bad(p, "histogram bucket %.20s is not one of this "
+                          "version's", tok[1]);
+        if (p->seen_bucket & (1u << i))
+            return sf_bad(p, "eval_bucket %s appears twice", tok[1]);
+        p->seen_bucket |= 1u << i;
+        p->totals.eval_bucket[i] = v;
+    } else if (strcmp(tok[0], "eval_sum_ns") == 0 && n == 2) {
+        if (p->seen_sum)
+            return sf_bad(p, "eval_sum_ns appears twice");
+        p->seen_sum = true;
+        p->totals.eval_sum_ns = v;
+    } else if (strcmp(tok[0], "dns") == 0 && n == 4) {
+        i = strcmp(tok[1], "txt") == 0 ?
+            sf_find(tok[2], CS_DNS_STATUS_COUNT, sf_dns_name) : -1;
+        if (i < 0) {
+            p->unknown++;
+            return 0;
+        }
+        if (p->seen_dns & (1u << i))
+            return sf_bad(p, "dns %s %s appears twice", tok[1], tok[2]);
+        p->seen_dns |= 1u << i;
+        p->totals.dns[i] = v;
+    } else {
+        return sf_bad(p, "unexpected \"%.40s\" line", tok[0]);
+    }
     return 0;
 }
 
@@ -329,15 +378,27 @@ sf_parse_all(struct sf_parse *p)
         if (n < 1)
             return sf_bad(p, "malformed line");
         if (strcmp(tok[0], "row") == 0) {
+            /* The histogram cannot be mapped from a different layout. */
+            if (p->seen_bucket != (1u << (CS_EVAL_BUCKETS + 1)) - 1 ||
+                !p->seen_sum)
+                return sf_bad(p, "the histogram lines are incomplete");
+            p->in_rows = true;
             if (sf_row(p, tok, n) != 0)
                 return -1;
         } else if (strcmp(tok[0], "end") == 0) {
+            if (!p->in_rows && (p->seen_bucket !=
+                                (1u << (CS_EVAL_BUCKETS + 1)) - 1 ||
+                                !p->seen_sum))
+                return sf_bad(p, "the histogram lines are incomplete");
             if (sf_end(p, tok, n, before) != 0)
                 return -1;
             cs_restore_totals(p->cs, &p->totals);
             return 0;
-        } else {
-            return sf_bad(p, "unexpected \"%.40s\" line", tok[0]);
+        } else if (p->in_rows) {
+            return sf_bad(p, "unexpected \"%.40s\" line among the rows",
+                          tok[0]);
+        } else if (sf_total(p, tok, n) != 0) {
+            return -1;
         }
     }
 }
@@ -413,6 +474,10 @@ sf_load(struct cs_store *cs, const char *path)
     strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
     dm_log(LOG_INFO, "MetricsStateFile %s: restored %zu rows saved at %s",
            path, p.rows, when);
+    if (p.unknown > 0)
+        dm_log(LOG_WARNING, "MetricsStateFile %s: %zu lines name reasons or "
+               "outcomes this version does not count; skipped", path,
+               p.unknown);
     if (p.renumbered > 0 || p.folded > 0)
         dm_log(LOG_WARNING, "MetricsStateFile %s: %zu rows folded into %s "
                "and %zu renumbered (MetricsMaxDomains or MetricsDomains "

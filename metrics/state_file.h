@@ -18,6 +18,11 @@
  *        dispositions none quarantine reject)
  *   end 1 0123456789abcdef                         (rows, FNV-1a 64 of
  *                                                   every byte before)
+ *
+ * The totals lines may come in any order before the rows. A reason or
+ * DNS outcome this version does not know is skipped with a warning, and
+ * one it knows but the file lacks is 0, so a file from another version
+ * still loads; histogram buckets must match exactly.
  */
 #ifndef DM_STATE_FILE_H
 #define DM_STATE_FILE_H

@@ -421,6 +421,96 @@ test_bad_files(void)
     }
 }
 
+/* A whole file from a header text and rows, with a correct end line. */
+static void
+write_custom(const char *header, const char *rows)
+{
+    char body[8192], file[9000];
+    int n = 0;
+
+    snprintf(body, sizeof(body), "%s%s", header, rows);
+    for (const char *s = rows; (s = strstr(s, "row ")) != NULL; s += 4)
+        n++;
+    snprintf(file, sizeof(file), "%send %d %016" PRIx64 "\n", body, n,
+             fnv(body));
+    write_bytes(path, file, strlen(file));
+}
+
+static const char buckets[] =
+    "eval_bucket 0.001 1\neval_bucket 0.005 0\neval_bucket 0.01 0\n"
+    "eval_bucket 0.025 0\neval_bucket 0.05 0\neval_bucket 0.1 0\n"
+    "eval_bucket 0.25 0\neval_bucket 0.5 0\neval_bucket 1.0 0\n"
+    "eval_bucket 2.5 0\neval_bucket 5.0 0\neval_bucket 10.0 0\n"
+    "eval_bucket +Inf 2\neval_sum_ns 7\n";
+
+/* Files of other versions: totals in another order, more or fewer. */
+static void
+test_versions(void)
+{
+    static const char row[] = "row 1 a.example none 1 0 0 0 0 1 0 0\n";
+    char header[4096];
+    struct cs_store *cs;
+    struct cs_totals t;
+    int rows;
+
+    clean_dir();
+    snprintf(header, sizeof(header), "dmarc-milter-state 1\nsaved 5\n"
+             "dns txt tempfail 4\nignored no_from 3\n%s"
+             "ignored greylisted 9\ndns txt servfail 2\ndns mx ok 1\n",
+             buckets);
+    write_custom(header, row);
+    cs = new_store(10);
+    is_int(sf_load(cs, path), SF_LOADED,
+           "totals in any order, unknown reasons and outcomes: loads");
+    cs_totals(cs, &t);
+    is_int(t.skipped[DM_SKIP_NO_FROM], 3, "a known reason is restored");
+    is_int(t.skipped[DM_SKIP_IGNORED_HOST], 0, "a missing reason is 0");
+    is_int(t.dns[DNS_TEMPFAIL], 4, "a known outcome is restored");
+    is_int(t.eval_count, 3, "the histogram is restored");
+    is_int(t.eval_sum_ns, 7, "its sum too");
+    is_int(nrows(cs), 1, "and the row");
+    cs_free(cs);
+
+    clean_dir();
+    snprintf(header, sizeof(header), "dmarc-milter-state 1\nsaved 5\n"
+             "ignored no_from 3\nignored no_from 3\n%s", buckets);
+    write_custom(header, row);
+    is_int(load_fresh(10, &rows), SF_DISCARDED, "refused: a reason twice");
+
+    clean_dir();
+    snprintf(header, sizeof(header), "dmarc-milter-state 1\nsaved 5\n%s",
+             buckets + strlen("eval_bucket 0.001 1\n"));
+    write_custom(header, row);
+    is_int(load_fresh(10, &rows), SF_DISCARDED,
+           "refused: a histogram bucket missing");
+
+    clean_dir();
+    snprintf(header, sizeof(header), "dmarc-milter-state 1\nsaved 5\n%s"
+             "eval_bucket 20.0 0\n", buckets);
+    write_custom(header, row);
+    is_int(load_fresh(10, &rows), SF_DISCARDED,
+           "refused: a histogram bucket of another layout");
+
+    clean_dir();
+    snprintf(header, sizeof(header), "dmarc-milter-state 1\nsaved 5\n%s",
+             buckets);
+    write_custom(header, "row 1 a.example none 1 0 0 0 0 1 0 0\n"
+                 "ignored no_from 1\n");
+    is_int(load_fresh(10, &rows), SF_DISCARDED,
+           "refused: a totals line among the rows");
+
+    clean_dir();
+    write_custom("dmarc-milter-state 1\nsaved 5\nignored no_from 1\n", "");
+    is_int(load_fresh(10, &rows), SF_DISCARDED,
+           "refused: no histogram at all");
+
+    clean_dir();
+    snprintf(header, sizeof(header), "dmarc-milter-state 1\nsaved 5\n%s",
+             buckets);
+    write_custom(header, "");
+    is_int(load_fresh(10, &rows), SF_LOADED, "a file without rows loads");
+}
+
 /* Every proper prefix and every one-bit change of a good file is refused. */
 static void
 test_truncation_and_flips(void)
@@ -513,6 +603,7 @@ main(void)
     test_roundtrip();
     test_absent_and_unreadable();
     test_bad_files();
+    test_versions();
     test_truncation_and_flips();
     test_saver();
 
