@@ -32,8 +32,8 @@ static void
 collect(const char *mailfrom, const char *helo, const char *const *vals,
         size_t n, struct art_claims *out)
 {
-    struct ar_header *h[8];
-    const struct ar_header *ch[8];
+    struct ar_header *h[8] = { NULL };
+    const struct ar_header *ch[8] = { NULL };
     struct art_input in = { "mx.example", trust_mta, NULL, mailfrom, helo };
 
     for (size_t i = 0; i < n; i++) {
