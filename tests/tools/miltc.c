@@ -599,9 +599,9 @@ mc_open(struct mc_sess *s)
 static int
 mc_negotiate(struct mc_sess *s)
 {
-    const unsigned char *p;
-    size_t len;
-    int cmd;
+    const unsigned char *p = NULL;
+    size_t len = 0;
+    int cmd = 0;
 
     s->what = "option negotiation";
     mc_pkt_begin(&s->wbuf, SMFIC_OPTNEG);
@@ -862,10 +862,10 @@ static int
 mc_read_reply(struct mc_sess *s, int cmd, int *code)
 {
     for (;;) {
-        const unsigned char *p;
-        size_t len;
+        const unsigned char *p = NULL;
+        size_t len = 0;
         const char *text;
-        int rc;
+        int rc = 0;
 
         if (mc_pkt_read(s, &rc, &p, &len) < 0)
             return -1;
