@@ -149,6 +149,11 @@ static const struct cf_key cf_keys[] = {
     K_STR("MetricsTLSKey", metrics_tls_key, NULL),
     K_STR("MetricsBasicAuthFile", metrics_basic_auth_file, NULL),
 
+    /* the AgentX subagent, started by agentx/ */
+    K_BOOL("AgentX", agentx, "false"),
+    K_STR("AgentXSocket", agentx_socket, "/var/agentx/master"),
+    K_INT("AgentXPingInterval", agentx_ping_interval, 1, 3600, "15"),
+
     /* OpenDMARC keys with no counterpart here */
     K_UNIMPL("AuthservIDWithJobID"),
     K_UNIMPL("AutoRestart"),
@@ -1147,6 +1152,7 @@ cf_free(struct dm_config *cf)
     free(cf->metrics_tls_cert);
     free(cf->metrics_tls_key);
     free(cf->metrics_basic_auth_file);
+    free(cf->agentx_socket);
     free(cf);
 }
 

@@ -72,6 +72,11 @@ struct dm_config {
     char *metrics_tls_cert;        /* MetricsTLSCert FILE (PEM) */
     char *metrics_tls_key;         /* MetricsTLSKey FILE (PEM) */
     char *metrics_basic_auth_file; /* MetricsBasicAuthFile FILE */
+
+    /* AgentX subagent (not reloadable) */
+    bool agentx;                   /* AgentX, default false */
+    char *agentx_socket;           /* AgentXSocket, default snmpd's */
+    int agentx_ping_interval;      /* AgentXPingInterval s, default 15 */
 };
 
 /*

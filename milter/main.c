@@ -33,6 +33,7 @@
 #include <libpsl.h>
 #include <libmilter/mfapi.h>
 
+#include "agentx.h"
 #include "dm_config.h"
 #include "dm_log.h"
 #include "metrics.h"
@@ -211,6 +212,7 @@ dm_warn_static(const struct dm_config *old, const struct dm_config *new)
         { "UserID", offsetof(struct dm_config, user_id) },
         { "PidFile", offsetof(struct dm_config, pid_file) },
         { "BaseDirectory", offsetof(struct dm_config, base_directory) },
+        { "AgentXSocket", offsetof(struct dm_config, agentx_socket) },
     };
 
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -226,6 +228,10 @@ dm_warn_static(const struct dm_config *old, const struct dm_config *new)
         old->syslog_facility != new->syslog_facility)
         dm_log(LOG_WARNING, "reload: UMask or Syslog settings changed; they "
                "take effect at the next restart");
+    if (old->agentx != new->agentx ||
+        old->agentx_ping_interval != new->agentx_ping_interval)
+        dm_log(LOG_WARNING, "reload: AgentX settings changed; they take "
+               "effect at the next restart");
 }
 
 static void
@@ -379,6 +385,7 @@ main(int argc, char **argv)
     struct dm_runtime *rt;
     const struct dm_config *cf;
     struct mx_metrics *mx;
+    struct ax_agent *ax = NULL;
     char *pid_file, *sock, err[512];
     int ch, rc;
 
@@ -426,6 +433,11 @@ main(int argc, char **argv)
                strerror(errno));
         return DM_EX_CONFIG;
     }
+    /* AgentX: prepared while no thread runs, started after the fork. */
+    if (cf->agentx && (ax = ax_open(cf, err, sizeof(err))) == NULL) {
+        dm_log(LOG_ERR, "%s", err);
+        return DM_EX_OSERR;
+    }
     /* Metrics: files read and port bound while still root and attached. */
     if ((mx = mx_open(cf, rt, err, sizeof(err))) == NULL) {
         dm_log(LOG_ERR, "%s", err);
@@ -439,6 +451,10 @@ main(int argc, char **argv)
     }
     /* Its threads start after the fork and the privilege drop. */
     if (mx_start(mx, err, sizeof(err)) != 0) {
+        dm_log(LOG_ERR, "%s", err);
+        return DM_EX_OSERR;
+    }
+    if (ax_start(ax, mx_store(mx), err, sizeof(err)) != 0) {
         dm_log(LOG_ERR, "%s", err);
         return DM_EX_OSERR;
     }
@@ -463,6 +479,7 @@ main(int argc, char **argv)
     rt_install(rt);
     rc = dm_serve(o.conf_path, sock != NULL ? sock : "");
     free(sock);
+    ax_stop(ax);
     mx_stop(mx);                /* after the drain: the last save is exact */
     if (pid_file != NULL) {
         (void)unlink(pid_file);

@@ -15,6 +15,8 @@ echo "postfix postfix/main_mailer_type select No configuration" |
 apt-get update
 # prometheus brings promtool and the server the metrics test starts on its
 # own port (where systemd runs, the package also starts one on :9090).
+# snmpd, snmp (its tools), smitools (smilint) and npm (which fetches the
+# SMIv2 base MIBs) are for the AgentX subagent's tests.
 apt-get install -y --no-install-recommends \
     build-essential autoconf automake libtool pkg-config ca-certificates \
     libmilter-dev libspf2-dev libopendkim-dev libmicrohttpd-dev \
@@ -22,4 +24,5 @@ apt-get install -y --no-install-recommends \
     postfix nsd swaks python3 \
     iproute2 util-linux procps psmisc \
     clang libclang-rt-14-dev \
-    prometheus python3-prometheus-client curl openssl
+    prometheus python3-prometheus-client curl openssl \
+    snmpd snmp smitools npm
