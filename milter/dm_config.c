@@ -132,6 +132,10 @@ static const struct cf_key cf_keys[] = {
     K_BOOL("SPFIgnoreResults", spf_ignore_results, "false"),
     K_FN("PublicSuffixList", cf_set_readable, public_suffix_list, NULL),
     K_INT("DNSTimeout", dns_timeout, 1, 60, "5"),
+    K_BOOL("DKIMSelfVerify", dkim_self_verify, "false"),
+    K_INT("DKIMMaxSignatures", dkim_max_signatures, 1, 64, "8"),
+    K_INT("DKIMMaxBodyBytes", dkim_max_body_bytes, 1024, 1073741824,
+          "16777216"),
 
     /* actions */
     K_BOOL("RejectFailures", reject_failures, "false"),
@@ -337,7 +341,7 @@ cf_parse_int(const char *s, long lo, long hi, long *out)
         if (*s < '0' || *s > '9')
             return false;
         v = v * 10 + (*s - '0');
-        if (v > 1000000)    /* far past any range we use */
+        if (v > 2147483647L)    /* INT_MAX: past any range we use */
             return false;
     }
     if (neg)

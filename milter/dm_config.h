@@ -56,6 +56,9 @@ struct dm_config {
     bool spf_ignore_results;       /* SPFIgnoreResults */
     char *public_suffix_list;      /* PublicSuffixList; NULL: system list */
     int dns_timeout;               /* DNSTimeout seconds, default 5 */
+    bool dkim_self_verify;         /* DKIMSelfVerify */
+    int dkim_max_signatures;       /* DKIMMaxSignatures, default 8 */
+    int dkim_max_body_bytes;       /* DKIMMaxBodyBytes, default 16 MiB */
 
     /* actions */
     bool reject_failures;          /* RejectFailures */

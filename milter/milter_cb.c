@@ -18,6 +18,7 @@
 #include "ar_parse.h"
 #include "ar_trust.h"
 #include "ar_write.h"
+#include "dkim_verify.h"
 #include "dm_log.h"
 #include "dmarc_eval.h"
 #include "domain_name.h"
@@ -45,6 +46,8 @@ struct mc_msg {
     char *ar[MC_MAX_AR];
     size_t n_ar;
     size_t ar_seen;                    /* A-R fields, kept or not */
+    struct dkv_msg *dkim;              /* DKIMSelfVerify: the verifier */
+    bool dkim_tried;
 };
 
 struct mc_conn {
@@ -55,6 +58,9 @@ struct mc_conn {
     char hostname[DM_DOMAIN_MAX];
     char helo[DM_DOMAIN_MAX];
     char mta_id[MC_ID_MAX];            /* the j macro */
+    bool dkim_self;                    /* body negotiated for DKIM */
+    bool leadspc;                      /* SMFIP_HDR_LEADSPC negotiated */
+    bool can_skip;                     /* SMFIP_SKIP negotiated */
     struct mc_msg msg;
 };
 
@@ -83,6 +89,7 @@ mc_msg_clear(struct mc_msg *m)
         free(m->from[i]);
     for (size_t i = 0; i < m->n_ar; i++)
         free(m->ar[i]);
+    dkv_free(m->dkim);
     if (m->active)
         atomic_fetch_sub(&mc_inflight_count, 1);
     memset(m, 0, sizeof(*m));
@@ -127,6 +134,19 @@ mc_skip(SMFICTX *ctx, struct mc_conn *c, enum dm_skip why, const char *detail)
     return SMFIS_ACCEPT;
 }
 
+/* The connection's state and runtime, made at negotiation or connect. */
+static struct mc_conn *
+mc_conn_new(SMFICTX *ctx)
+{
+    struct mc_conn *c = calloc(1, sizeof(*c));
+
+    if (c != NULL) {
+        c->rt = rt_acquire();
+        smfi_setpriv(ctx, c);
+    }
+    return c;
+}
+
 static sfsistat
 mc_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
              unsigned long f2, unsigned long f3, unsigned long *pf0,
@@ -134,10 +154,11 @@ mc_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 {
     const unsigned long need = SMFIF_ADDHDRS | SMFIF_CHGHDRS |
         SMFIF_QUARANTINE;
-    const unsigned long skip = SMFIP_NORCPT | SMFIP_NOBODY |
+    unsigned long skip = SMFIP_NORCPT | SMFIP_NOBODY |
         SMFIP_NOUNKNOWN | SMFIP_NODATA;
+    unsigned long want = 0;
+    struct mc_conn *c;
 
-    (void)ctx;
     (void)f2;
     (void)f3;
     if ((f0 & need) != need) {
@@ -145,8 +166,22 @@ mc_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
                "change-header and quarantine actions; not filtering");
         return SMFIS_REJECT;
     }
+    /*
+     * Negotiation comes once, before connect: the runtime taken here is
+     * the connection's, so the body is asked for exactly when that
+     * runtime verifies DKIM (headers as sent, and skipping the rest of a
+     * body once every signature has what it needs).
+     */
+    c = mc_conn_new(ctx);
+    if (c != NULL && c->rt->cf->dkim_self_verify) {
+        c->dkim_self = true;
+        skip &= ~SMFIP_NOBODY;
+        want = f1 & (SMFIP_HDR_LEADSPC | SMFIP_SKIP);
+        c->leadspc = (want & SMFIP_HDR_LEADSPC) != 0;
+        c->can_skip = (want & SMFIP_SKIP) != 0;
+    }
     *pf0 = need;
-    *pf1 = f1 & skip;
+    *pf1 = (f1 & skip) | want;
     *pf2 = 0;
     *pf3 = 0;
     return SMFIS_CONTINUE;
@@ -155,13 +190,12 @@ mc_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 static sfsistat
 mc_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 {
-    struct mc_conn *c = calloc(1, sizeof(*c));
+    struct mc_conn *c = smfi_getpriv(ctx);
 
-    if (c == NULL) {
+    if (c == NULL && (c = mc_conn_new(ctx)) == NULL) {
         dm_log(LOG_ERR, "out of memory at connect; temporary failure");
         return SMFIS_TEMPFAIL;
     }
-    c->rt = rt_acquire();
     mc_copy(c->hostname, sizeof(c->hostname), hostname);
     mc_copy(c->mta_id, sizeof(c->mta_id), smfi_getsymval(ctx, "j"));
     if (sa != NULL && (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)) {
@@ -179,7 +213,6 @@ mc_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
     } else {
         mc_copy(c->addr_text, sizeof(c->addr_text), "unknown");
     }
-    smfi_setpriv(ctx, c);
     return SMFIS_CONTINUE;
 }
 
@@ -242,6 +275,27 @@ mc_keep(const char *value)
     return len > MC_HEADER_MAX ? NULL : strndup(value, len);
 }
 
+/* DKIMSelfVerify: the message's verifier, made at its first header. */
+static struct dkv_msg *
+mc_dkim(SMFICTX *ctx, struct mc_conn *c)
+{
+    const struct dm_config *cf = c->rt->cf;
+    struct dkv_limits lim = {
+        .max_sigs = (unsigned)cf->dkim_max_signatures,
+        .max_body = (size_t)cf->dkim_max_body_bytes,
+        .dns_budget = cf->dns_timeout,
+    };
+
+    if (c->dkim_self && !c->msg.dkim_tried) {
+        c->msg.dkim_tried = true;
+        c->msg.dkim = dkv_new(&c->rt->dns, &lim, mc_qid(ctx));
+        if (c->msg.dkim == NULL)
+            dm_log(LOG_WARNING, "%s: cannot start DKIM verification (out "
+                   "of memory, or libopendkim failed)", mc_qid(ctx));
+    }
+    return c->msg.dkim;
+}
+
 static sfsistat
 mc_header(SMFICTX *ctx, char *name, char *value)
 {
@@ -251,6 +305,10 @@ mc_header(SMFICTX *ctx, char *name, char *value)
     if (c == NULL || name == NULL || value == NULL)
         return SMFIS_CONTINUE;
     m = &c->msg;
+    dkv_header(mc_dkim(ctx, c), name, value, c->leadspc);
+    /* The rest sees values as without SMFIP_HDR_LEADSPC. */
+    if (c->leadspc && *value == ' ')
+        value++;
     rh_count(&m->counts, name);
     if (strcasecmp(name, "From") == 0) {
         if (m->n_from < MC_MAX_FROM)
@@ -260,6 +318,26 @@ mc_header(SMFICTX *ctx, char *name, char *value)
         if (m->n_ar < MC_MAX_AR)
             m->ar[m->n_ar++] = mc_keep(value);
     }
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat
+mc_eoh(SMFICTX *ctx)
+{
+    struct mc_conn *c = smfi_getpriv(ctx);
+
+    if (c != NULL)
+        dkv_eoh(mc_dkim(ctx, c));
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat
+mc_body(SMFICTX *ctx, unsigned char *buf, size_t len)
+{
+    struct mc_conn *c = smfi_getpriv(ctx);
+
+    if (c != NULL && !dkv_body(c->msg.dkim, buf, len) && c->can_skip)
+        return SMFIS_SKIP;
     return SMFIS_CONTINUE;
 }
 
@@ -395,8 +473,32 @@ mc_auth_results(SMFICTX *ctx, struct mc_conn *c, const char *own_id,
 static void
 mc_add_header(SMFICTX *ctx, const char *name, const char *value)
 {
+    const struct mc_conn *c = smfi_getpriv(ctx);
+    char spaced[1100];
+
+    /* Under SMFIP_HDR_LEADSPC the MTA writes our value as given. */
+    if (c != NULL && c->leadspc) {
+        if (snprintf(spaced, sizeof(spaced), " %s", value)
+            >= (int)sizeof(spaced)) {
+            dm_log(LOG_WARNING, "%s: %s header too long", mc_qid(ctx), name);
+            return;
+        }
+        value = spaced;
+    }
     if (smfi_insheader(ctx, 0, (char *)name, (char *)value) != MI_SUCCESS)
         dm_log(LOG_WARNING, "%s: could not add %s header", mc_qid(ctx), name);
+}
+
+/* DKIMSelfVerify: one A-R field per verified signature, bottom one first. */
+static void
+mc_dkim_headers(SMFICTX *ctx, const struct mc_msg *m, const char *own_id)
+{
+    char hdr[1024];
+
+    for (size_t i = dkv_count(m->dkim); i-- > 0;) {
+        if (dkv_format_ar(hdr, sizeof(hdr), own_id, dkv_sig(m->dkim, i)))
+            mc_add_header(ctx, "Authentication-Results", hdr);
+    }
 }
 
 static sfsistat
@@ -407,7 +509,7 @@ mc_eom(SMFICTX *ctx)
     struct art_claims claims;
     struct fh_result from;
     struct spf_outcome spf_self;
-    struct dm_auth_id spf_used;
+    struct dm_auth_id spf_used, dkim_self[DKV_MAX_SIGS];
     bool have_spf = false, self_spf = false;
     struct dm_eval_input in;
     struct dm_verdict best, v;
@@ -472,6 +574,12 @@ mc_eom(SMFICTX *ctx)
     in.spf = have_spf ? &spf_used : NULL;
     in.dkim = claims.dkim;
     in.n_dkim = claims.n_dkim;
+    if (c->dkim_self) {
+        /* Our own verification replaces every A-R dkim= claim. */
+        dkv_eom(c->msg.dkim);
+        in.dkim = dkim_self;
+        in.n_dkim = dkv_auth_ids(c->msg.dkim, dkim_self, DKV_MAX_SIGS);
+    }
     in.sample = mc_sample();
     for (size_t i = 0; i < from.count; i++) {
         in.from_domain = from.domain[i];
@@ -506,6 +614,7 @@ mc_eom(SMFICTX *ctx)
         if (d.action == ENF_QUARANTINE &&
             smfi_quarantine(ctx, d.text) != MI_SUCCESS)
             dm_log(LOG_WARNING, "%s: could not quarantine", qid);
+        mc_dkim_headers(ctx, &c->msg, own_id);
         if (self_spf && aw_spf(hdr, sizeof(hdr), own_id, spf_self.result,
                                spf_self.domain, spf_self.helo))
             mc_add_header(ctx, "Authentication-Results", hdr);
@@ -559,6 +668,8 @@ struct smfiDesc mc_desc = {
     .xxfi_helo = mc_helo,
     .xxfi_envfrom = mc_envfrom,
     .xxfi_header = mc_header,
+    .xxfi_eoh = mc_eoh,
+    .xxfi_body = mc_body,
     .xxfi_eom = mc_eom,
     .xxfi_abort = mc_abort,
     .xxfi_close = mc_close,

@@ -21,7 +21,7 @@ apt-get install -y --no-install-recommends \
     build-essential autoconf automake libtool pkg-config ca-certificates \
     libmilter-dev libspf2-dev libopendkim-dev libmicrohttpd-dev \
     libpsl-dev libidn2-dev libsnmp-dev publicsuffix \
-    postfix nsd swaks python3 \
+    postfix nsd swaks python3 opendkim opendkim-tools \
     iproute2 util-linux procps psmisc \
     clang libclang-rt-14-dev \
     prometheus python3-prometheus-client curl openssl \

@@ -212,8 +212,11 @@ lab_dump_logs() {
 
 # --- nsd -------------------------------------------------------------------
 
+# lab_nsd_start: nsd with the root zone, plus the records in the file
+# LAB_ZONE_EXTRA when set (a test's own, e.g. DKIM keys it made).
 lab_nsd_start() {
 	cp "$LAB_SRC/root.zone" "$LAB/nsd/root.zone"
+	[ -z "${LAB_ZONE_EXTRA:-}" ] || cat "$LAB_ZONE_EXTRA" >>"$LAB/nsd/root.zone"
 	cat >"$LAB/nsd/nsd.conf" <<EOF
 # The lab's name server: every test domain lives in the root zone.
 server:

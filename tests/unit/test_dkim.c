@@ -1,0 +1,663 @@
+/*
+ * test_dkim.c: DKIM self-verification (milter/dkim_verify.c) against
+ * messages signed here by libopendkim, with a scripted resolver.
+ */
+#include <config.h>
+
+#include <opendkim/dkim.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dkim_verify.h"
+#include "tap.h"
+
+/* A throwaway 2048-bit RSA key made for this test only. */
+static const char test_key_pem[] =
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQCfwhHwY9ajPzeU\n"
+    "T0MsZKFM3oNVNZijrJ/Hx8glGzHrraZd4dj1+yk1ACEjP60EC0PY+pYpnbZyIKXh\n"
+    "+12/J8l1fIJUEorYNUFXEYp+35mooVeeXNmyth0HLpOYCIKoX6QlOaYYLG9gJ5ZS\n"
+    "s4aJ32cp+9fRjC+Q1bHabq8NSM5EJ8jW1u/umPMQMvQfZhKTcRcV3X0ExnEkC8Cv\n"
+    "vn9Azf0CiIhRM2RP51nroraKrgw6bsD0ibnjdOr+Nz/Fx2U+WyGzQReEQjiQasH3\n"
+    "bXLRBRZ+kH3eYqnWMbWVoDrbDwFvaFdE90rgj2OfNXbNud3VRS3WbdR99hRmGkcZ\n"
+    "Uunp1CzTAgMBAAECggEAAJgJClngF1UnB4p8AVtp8+uEEYb+l9cAA3V0hogosReR\n"
+    "kOaxi95DAydl+CNRodJNWzWfYa7ouNzcjOP3yQxjs5dHVGifaLZLHMZZNEhlI+x0\n"
+    "eo7UuDt/iY49ip7x0jLuE9Nn7Du2DfB0E+QON1L+ZZ0D2/H9jTgyuDtMtAkcTxLG\n"
+    "isMrwJKcw73QnnH4r4yRg7kGz+ZDFkxKuMJCSJaKJSijI24mT6FQeNUn3UDiNhTX\n"
+    "IJ8eJmGxKiZbsovSJoJ6mXPm6aAsT2FtpqyRiHjaCBZM/2lrXic5dEYOCEJo8Pay\n"
+    "jdPwuuUxNAeOS7goHZEINNHLCIX0TiJffd7p5yKEYQKBgQDMQkEduWlVLYKSZ0Q5\n"
+    "4q8u5wqkaXoa6wCh7WDP+KboBY+Ob065L5EjKuruo0U7vD3omhtuhJmpge9SZ/Fv\n"
+    "WjXOvBhR3M90SvBjKv+h3527e7QTF7OUGhVF9oXtCJZRIh5JoV4UJezZ/cwGg55H\n"
+    "U5qXxHDHAw9jHG2mpw2t5GlycQKBgQDIOgoY2XHxGIKrXF0+OCGNFu17+br7qFP+\n"
+    "V4l5AyMZY131hKvtjo1Jmjrvu98vMJ56Kxkmsu9Onwmr3kv/JqT0SXa/EK0q4E6+\n"
+    "pGOCz/mTP0bghnpygJ12yKi9DgV2YvwU8+3UqzmgVaYKw+IPAa0qqApbam6Sz+ls\n"
+    "s7agVaztgwKBgCYh/FwbQEHppCXG56LS4hekhIUbN/OMieqxEVDiP+6zExDpUM4b\n"
+    "xkHFgmSY0JUNWJVzJ8njMXjGzDIbO6SpN8BntzaZPZWdY/FvlpfW0nCs8HpcA2eT\n"
+    "0wLjui79Wmq9LuBaIuEqD2THD+7rZYI1ZngM8W0F8jpzlTj2mQQsz07RAoGAXIHs\n"
+    "PlTgftqrLI7tCZ0Xaz9Hk7rqt/Cqdd1tx3o6kjVFqPSWFpiBEJtwVWjAkeXtolYd\n"
+    "NbMAO5vg9QYsqILrPW5fraD/0Mp3tz7uNvbtwSlADuYy1ooztji5NTewMGVFQEz+\n"
+    "+f3uDvTjVR/xZquInSesOVYwJiZnG3DglK1gyw8CgYEAgDtxhBf0L2qXASWxhBCQ\n"
+    "lqF29HgYYTTcHIDWUq3GV0xbpO1qL5PjpjfZXlBQm+3CXe0suy2aZQF9gVB4SETh\n"
+    "8DCLPBusT40Rb4Gz68ILdKTSp40P8OmJ9DnPK6l05Vr7z74uU7z52w9ICuypYjZY\n"
+    "D+ftN9HdBKDoQaVshBod8/k=\n"
+    "-----END PRIVATE KEY-----\n"
+    ;
+static const char test_key_pub[] =
+    "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAn8IR8GPWoz83lE9DLGSh"
+    "TN6DVTWYo6yfx8fIJRsx662mXeHY9fspNQAhIz+tBAtD2PqWKZ22ciCl4ftdvyfJ"
+    "dXyCVBKK2DVBVxGKft+ZqKFXnlzZsrYdBy6TmAiCqF+kJTmmGCxvYCeWUrOGid9n"
+    "KfvX0YwvkNWx2m6vDUjORCfI1tbv7pjzEDL0H2YSk3EXFd19BMZxJAvAr75/QM39"
+    "AoiIUTNkT+dZ66K2iq4MOm7A9Im543Tq/jc/xcdlPlshs0EXhEI4kGrB921y0QUW"
+    "fpB93mKp1jG1laA62w8Bb2hXRPdK4I9jnzV2zbnd1UUt1m3UffYUZhpHGVLp6dQs"
+    "0wIDAQAB"    ;
+
+/* --- the scripted resolver ------------------------------------------- */
+
+struct fake_rr {
+    const char *qname;
+    enum dns_status st;
+    const char *txt[3];      /* NULL-terminated */
+};
+
+static struct fake_rr fake_zone[16];
+static size_t fake_n;
+static unsigned fake_queries;
+static char key_record[2048];
+static char big_record[3000];
+
+static enum dns_status
+fake_lookup(void *arg, const char *qname, struct dns_txt_answer *ans)
+{
+    (void)arg;
+    fake_queries++;
+    ans->count = 0;
+    for (size_t i = 0; i < fake_n; i++) {
+        if (strcmp(fake_zone[i].qname, qname) != 0)
+            continue;
+        if (fake_zone[i].st != DNS_OK)
+            return fake_zone[i].st;
+        for (size_t k = 0; fake_zone[i].txt[k] != NULL; k++) {
+            ans->rr[k].len = strlen(fake_zone[i].txt[k]);
+            memcpy(ans->rr[k].data, fake_zone[i].txt[k], ans->rr[k].len + 1);
+            ans->count++;
+        }
+        return DNS_OK;
+    }
+    return DNS_NXDOMAIN;
+}
+
+static void
+zone(const char *qname, enum dns_status st, const char *t1, const char *t2)
+{
+    fake_zone[fake_n].qname = qname;
+    fake_zone[fake_n].st = st;
+    fake_zone[fake_n].txt[0] = t1;
+    fake_zone[fake_n].txt[1] = t1 != NULL ? t2 : NULL;
+    fake_zone[fake_n].txt[2] = NULL;
+    fake_n++;
+}
+
+static const struct dns_txt_resolver fake_dns = { fake_lookup, NULL };
+
+/* --- signing ---------------------------------------------------------- */
+
+#define MAX_HDRS 12
+
+struct msg {
+    const char *name[MAX_HDRS];
+    char *value[MAX_HDRS];      /* as libmilter gives it: no leading space */
+    size_t n;
+    char body[4096];
+};
+
+static DKIM_LIB *sign_lib;
+
+static void
+msg_init(struct msg *m, const char *body)
+{
+    memset(m, 0, sizeof(*m));
+    m->name[0] = "From";
+    m->value[0] = strdup("Alice <alice@example.com>");
+    m->name[1] = "To";
+    m->value[1] = strdup("<bob@recipient.test>");
+    m->name[2] = "Subject";
+    m->value[2] = strdup("a test\n\tfolded");
+    m->name[3] = "Date";
+    m->value[3] = strdup("Sun, 22 Nov 2026 10:00:00 +0000");
+    m->n = 4;
+    snprintf(m->body, sizeof(m->body), "%s", body);
+}
+
+static void
+msg_free(struct msg *m)
+{
+    for (size_t i = 0; i < m->n; i++)
+        free(m->value[i]);
+}
+
+/* The header field as it was on the wire (CRLF folds). */
+static size_t
+wire_header(const char *name, const char *value, char *out, size_t outsz)
+{
+    size_t o = (size_t)snprintf(out, outsz, "%s: ", name);
+
+    for (const char *p = value; *p != '\0' && o + 2 < outsz; p++) {
+        if (*p == '\n')
+            out[o++] = '\r';
+        out[o++] = *p;
+    }
+    out[o] = '\0';
+    return o;
+}
+
+/* Sign m's current header and body; the signature goes on top. */
+static void
+sign(struct msg *m, const char *domain, const char *selector,
+     dkim_canon_t hc, dkim_canon_t bc, ssize_t length)
+{
+    DKIM_STAT st;
+    DKIM *d = dkim_sign(sign_lib, (const unsigned char *)"test", NULL,
+                        (dkim_sigkey_t)test_key_pem,
+                        (const unsigned char *)selector,
+                        (const unsigned char *)domain, hc, bc,
+                        DKIM_SIGN_RSASHA256, length, &st);
+    char line[8192];
+    unsigned char sig[8192];
+
+    if (d == NULL) {
+        printf("Bail out! dkim_sign: %d\n", st);
+        exit(1);
+    }
+    if (length >= 0)
+        dkim_setpartial(d, true);
+    for (size_t i = 0; i < m->n; i++) {
+        size_t len = wire_header(m->name[i], m->value[i], line, sizeof(line));
+
+        dkim_header(d, (u_char *)line, len);
+    }
+    dkim_eoh(d);
+    dkim_body(d, (u_char *)m->body, strlen(m->body));
+    st = dkim_eom(d, NULL);
+    if (st != DKIM_STAT_OK ||
+        dkim_getsighdr(d, sig, sizeof(sig), strlen("DKIM-Signature: "))
+        != DKIM_STAT_OK) {
+        printf("Bail out! signing failed: %d %s\n", st, dkim_geterror(d));
+        exit(1);
+    }
+    dkim_free(d);
+    memmove(&m->name[1], &m->name[0], m->n * sizeof(m->name[0]));
+    memmove(&m->value[1], &m->value[0], m->n * sizeof(m->value[0]));
+    m->name[0] = "DKIM-Signature";
+    /* libmilter hands folded fields over with bare LF */
+    for (char *r; (r = strchr((char *)sig, '\r')) != NULL;)
+        memmove(r, r + 1, strlen(r));
+    m->value[0] = strdup((char *)sig);
+    m->n++;
+}
+
+/* --- verifying -------------------------------------------------------- */
+
+static struct dkv_limits lim = { 8, 16 * 1024 * 1024, 5.0 };
+
+/* Verify m (body fed in chunks of csz); returns the verifier. */
+static struct dkv_msg *
+verify_chunks(const struct msg *m, size_t csz, bool leadspc, bool *wanted)
+{
+    struct dkv_msg *v = dkv_new(&fake_dns, &lim, "TESTQ");
+    size_t blen = strlen(m->body);
+    bool more = true;
+
+    if (v == NULL) {
+        printf("Bail out! dkv_new\n");
+        exit(1);
+    }
+    for (size_t i = 0; i < m->n; i++) {
+        char val[8192];
+
+        snprintf(val, sizeof(val), "%s%s", leadspc ? " " : "", m->value[i]);
+        dkv_header(v, m->name[i], val, leadspc);
+    }
+    dkv_eoh(v);
+    for (size_t o = 0; o < blen && more; o += csz) {
+        size_t len = blen - o < csz ? blen - o : csz;
+
+        more = dkv_body(v, (const unsigned char *)m->body + o, len);
+    }
+    if (wanted != NULL)
+        *wanted = more;
+    dkv_eom(v);
+    return v;
+}
+
+static struct dkv_msg *
+verify(const struct msg *m)
+{
+    return verify_chunks(m, 65535, false, NULL);
+}
+
+static const char *
+res(const struct dkv_msg *v, size_t i)
+{
+    const struct dkv_sig *s = dkv_sig(v, i);
+
+    return s != NULL ? dm_auth_name(s->id.result) : "(none)";
+}
+
+static const char *
+why(const struct dkv_msg *v, size_t i)
+{
+    const struct dkv_sig *s = dkv_sig(v, i);
+
+    return s != NULL && s->why != NULL ? s->why : "(null)";
+}
+
+/* The first 8 characters of a signature's b= tag, FWS removed. */
+static void
+b_tag(const char *sig, char *out)
+{
+    const char *p = sig;
+    size_t n = 0;
+
+    out[0] = '\0';
+    while (p != NULL && *p != '\0') {
+        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+            p++;
+        if (p[0] == 'b' && p[1] == '=') {
+            for (p += 2; *p != '\0' && *p != ';' && n < 8; p++) {
+                if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+                    out[n++] = *p;
+            }
+            out[n] = '\0';
+            return;
+        }
+        p = strchr(p, ';');
+        if (p != NULL)
+            p++;
+    }
+}
+
+#define BODY "Hello Bob,\r\n\r\nthe numbers are in.\r\n"
+
+static void
+test_basic(void)
+{
+    struct msg m;
+    struct dkv_msg *v;
+    const struct dkv_sig *s;
+    char b8[9];
+
+    msg_init(&m, BODY);
+    sign(&m, "example.com", "sel", DKIM_CANON_RELAXED, DKIM_CANON_RELAXED, -1);
+    v = verify(&m);
+    is_int((int)dkv_count(v), 1, "relaxed/relaxed: one signature");
+    is_str(res(v, 0), "pass", "relaxed/relaxed: pass");
+    s = dkv_sig(v, 0);
+    is_str(s->id.domain, "example.com", "d= is the domain");
+    is_str(s->id.selector, "sel", "s= is the selector");
+    is_int((int)s->key_bits, 2048, "key size 2048");
+    is_str(s->identity, "@example.com", "header.i defaults to @d");
+    b_tag(m.value[0], b8);
+    is_str(s->b, b8, "header.b: the first 8 characters of b=");
+    ok(s->why == NULL, "pass: no reason");
+    is_str(s->alg, "rsa-sha256", "header.a rsa-sha256");
+    dkv_free(v);
+
+    /* the same message, headers with the leading space kept (LEADSPC) */
+    v = verify_chunks(&m, 7, true, NULL);
+    is_str(res(v, 0), "pass", "leading space kept, body in 7-byte chunks: pass");
+    dkv_free(v);
+
+    /* body changed after signing */
+    strcat(m.body, "PS: forged\r\n");
+    v = verify(&m);
+    is_str(res(v, 0), "fail", "relaxed: body altered: fail");
+    is_str(why(v, 0), "body hash did not verify", "... body hash did not verify");
+    dkv_free(v);
+    msg_free(&m);
+
+    msg_init(&m, BODY);
+    sign(&m, "example.com", "sel", DKIM_CANON_SIMPLE, DKIM_CANON_SIMPLE, -1);
+    v = verify(&m);
+    is_str(res(v, 0), "pass", "simple/simple (a folded Subject): pass");
+    dkv_free(v);
+    v = verify_chunks(&m, 3, true, NULL);
+    is_str(res(v, 0), "pass", "simple/simple, LEADSPC, 3-byte chunks: pass");
+    dkv_free(v);
+    /* simple canonicalisation notices whitespace that relaxed forgives */
+    free(m.value[3]);
+    m.value[3] = strdup("a test\n\t folded");
+    v = verify(&m);
+    is_str(res(v, 0), "fail", "simple: a header's whitespace changed: fail");
+    is_str(why(v, 0), "signature verification failed", "... the signature fails");
+    dkv_free(v);
+    msg_free(&m);
+
+    msg_init(&m, BODY);
+    sign(&m, "example.com", "sel", DKIM_CANON_RELAXED, DKIM_CANON_RELAXED, -1);
+    free(m.value[3]);
+    m.value[3] = strdup("another subject");
+    v = verify(&m);
+    is_str(res(v, 0), "fail", "Subject changed: fail");
+    dkv_free(v);
+    msg_free(&m);
+}
+
+static void
+test_length(void)
+{
+    struct msg m;
+    struct dkv_msg *v;
+    bool more;
+
+    msg_init(&m, BODY);
+    sign(&m, "example.com", "sel", DKIM_CANON_RELAXED, DKIM_CANON_SIMPLE,
+         (ssize_t)strlen(BODY));
+    ok(strstr(m.value[0], "l=") != NULL, "the signer wrote l=");
+    strcat(m.body, "Appended by a mailing list.\r\n");
+    v = verify_chunks(&m, 10, false, &more);
+    is_str(res(v, 0), "pass", "l=: text appended after the signed part: pass");
+    ok(!more, "l=: no more body wanted once l= is reached");
+    dkv_free(v);
+    msg_free(&m);
+
+    msg_init(&m, BODY);
+    sign(&m, "example.com", "sel", DKIM_CANON_RELAXED, DKIM_CANON_SIMPLE,
+         (ssize_t)strlen(BODY));
+    m.body[2] = 'X';
+    v = verify(&m);
+    is_str(res(v, 0), "fail", "l=: a change inside the signed part: fail");
+    dkv_free(v);
+    msg_free(&m);
+
+    /* without l= the whole body is wanted */
+    msg_init(&m, BODY);
+    sign(&m, "example.com", "sel", DKIM_CANON_RELAXED, DKIM_CANON_RELAXED, -1);
+    v = verify_chunks(&m, 10, false, &more);
+    ok(more, "no l=: the body is wanted to its end");
+    dkv_free(v);
+
+    /* a body over DKIMMaxBodyBytes: not hashed further, result policy */
+    lim.max_body = 10;
+    v = verify_chunks(&m, 4, false, &more);
+    ok(!more, "max_body 10: no more body wanted after 10 bytes");
+    is_str(res(v, 0), "policy", "max_body 10: policy");
+    is_str(why(v, 0), "body over DKIMMaxBodyBytes", "... body over DKIMMaxBodyBytes");
+    dkv_free(v);
+    lim.max_body = strlen(BODY);
+    v = verify(&m);
+    is_str(res(v, 0), "pass", "max_body exactly the body length: pass");
+    dkv_free(v);
+    lim.max_body = 16 * 1024 * 1024;
+    msg_free(&m);
+}
+
+static void
+test_keys(void)
+{
+    struct msg m;
+    struct dkv_msg *v;
+    struct dm_auth_id ids[4];
+
+    /* two signatures: a third party's without a key, then the author's */
+    msg_init(&m, BODY);
+    sign(&m, "example.com", "sel", DKIM_CANON_RELAXED, DKIM_CANON_RELAXED, -1);
+    sign(&m, "esp.test", "nokey", DKIM_CANON_RELAXED, DKIM_CANON_RELAXED, -1);
+    v = verify(&m);
+    is_int((int)dkv_count(v), 2, "two signatures, two results");
+    is_str(dkv_sig(v, 0)->id.domain, "esp.test", "first: the topmost (esp.test)");
+    is_str(res(v, 0), "permerror", "esp.test: no key: permerror");
+    is_str(why(v, 0), "no key", "... no key");
+    is_str(res(v, 1), "pass", "example.com: pass all the same");
+    is_int((int)dkv_auth_ids(v, ids, 4), 2, "dkv_auth_ids: 2");
+    is_str(ids[1].domain, "example.com", "dkv_auth_ids: d=");
+    is_int(ids[1].result, DM_AUTH_PASS, "dkv_auth_ids: result");
+    is_int((int)dkv_auth_ids(v, ids, 1), 1, "dkv_auth_ids: stops at max");
+    dkv_free(v);
+    msg_free(&m);
+
+    /* SERVFAIL for one key: temperror; the other signature still passes */
+    msg_init(&m, BODY);
+    sign(&m, "example.com", "sel", DKIM_CANON_RELAXED, DKIM_CANON_RELAXED, -1);
+    sign(&m, "broken.test", "sel", DKIM_CANON_RELAXED, DKIM_CANON_RELAXED, -1);
+    v = verify(&m);
+    is_str(res(v, 0), "temperror", "SERVFAIL: temperror");
+    is_str(why(v, 0), "key query failed", "... key query failed");
+    is_str(res(v, 1), "pass", "... and the other signature passes");
+    dkv_free(v);
+
+    /* the DNS budget spent: no query at all */
+    lim.dns_budget = 0;
+    fake_queries = 0;
+    v = verify(&m);
+    is_str(res(v, 0), "temperror", "DNS budget 0: temperror");
+    is_str(why(v, 0), "key lookups over time", "... key lookups over time");
+    is_str(res(v, 1), "temperror", "... for every signature");
+    is_int((int)fake_queries, 0, "... and no query made");
+    lim.dns_budget = 5.0;
+    dkv_free(v);
+    msg_free(&m);
+
+    msg_init(&m, BODY);
+    sign(&m, "big.test", "sel", DKIM_CANON_RELAXED, DKIM_CANON_RELAXED, -1);
+    v = verify(&m);
+    is_str(res(v, 0), "permerror", "a 2500-byte key record: permerror");
+    is_str(why(v, 0), "key record too large", "... key record too large");
+    dkv_free(v);
+    msg_free(&m);
+
+    msg_init(&m, BODY);
+    sign(&m, "two.test", "sel", DKIM_CANON_RELAXED, DKIM_CANON_RELAXED, -1);
+    v = verify(&m);
+    is_str(res(v, 0), "permerror", "two key records: permerror");
+    is_str(why(v, 0), "several key records", "... several key records");
+    dkv_free(v);
+    msg_free(&m);
+
+    msg_init(&m, BODY);
+    sign(&m, "garbage.test", "sel", DKIM_CANON_RELAXED, DKIM_CANON_RELAXED, -1);
+    v = verify(&m);
+    is_str(res(v, 0), "permerror", "a key record that is not a key: permerror");
+    dkv_free(v);
+    msg_free(&m);
+
+    msg_init(&m, BODY);
+    sign(&m, "revoked.test", "sel", DKIM_CANON_RELAXED, DKIM_CANON_RELAXED, -1);
+    v = verify(&m);
+    ok(dkv_sig(v, 0)->id.result != DM_AUTH_PASS, "a revoked key (p=): not pass (%s)",
+       res(v, 0));
+    dkv_free(v);
+    msg_free(&m);
+
+    msg_init(&m, BODY);
+    sign(&m, "refused.test", "sel", DKIM_CANON_RELAXED, DKIM_CANON_RELAXED, -1);
+    v = verify(&m);
+    is_str(res(v, 0), "permerror", "REFUSED: permerror");
+    dkv_free(v);
+    msg_free(&m);
+}
+
+static void
+test_caps(void)
+{
+    struct msg m;
+    struct dkv_msg *v;
+
+    msg_init(&m, BODY);
+    sign(&m, "example.com", "sel", DKIM_CANON_RELAXED, DKIM_CANON_RELAXED, -1);
+    sign(&m, "example.com", "sel", DKIM_CANON_SIMPLE, DKIM_CANON_SIMPLE, -1);
+    sign(&m, "esp.test", "nokey", DKIM_CANON_RELAXED, DKIM_CANON_RELAXED, -1);
+    lim.max_sigs = 2;
+    fake_queries = 0;
+    v = verify(&m);
+    is_int((int)dkv_count(v), 2, "DKIMMaxSignatures 2 of 3: two results");
+    is_str(res(v, 0), "permerror", "... the first (esp.test)");
+    is_str(res(v, 1), "pass", "... the second (example.com)");
+    is_int((int)fake_queries, 2, "... two key lookups");
+    dkv_free(v);
+    lim.max_sigs = 8;
+    fake_queries = 0;
+    v = verify(&m);
+    is_int((int)dkv_count(v), 3, "DKIMMaxSignatures 8: three results");
+
+    is_int((int)fake_queries, 2, "... the key of a repeated d=/s= fetched once");
+    dkv_free(v);
+    msg_free(&m);
+
+    /* unsigned: nothing to report, no body wanted */
+    msg_init(&m, BODY);
+    {
+        bool more = true;
+
+        v = verify_chunks(&m, 10, false, &more);
+        is_int((int)dkv_count(v), 0, "unsigned: no result");
+        ok(!more, "unsigned: no body wanted");
+        dkv_free(v);
+    }
+
+    /* broken signature fields: no crash, nothing passes */
+    m.name[m.n] = "DKIM-Signature";
+    m.value[m.n++] = strdup("v=1; a=rsa-sha256; d=example.com; s=sel; b=");
+    m.name[m.n] = "DKIM-Signature";
+    m.value[m.n++] = strdup("garbage; ;;= =");
+    m.name[m.n] = "DKIM-Signature";
+    m.value[m.n++] = strdup("v=1; a=rsa-sha256; d=exa mple..com; s=s e l; "
+                            "h=from; bh=AAAA; b=AAAA");
+    v = verify(&m);
+    for (size_t i = 0; i < dkv_count(v); i++)
+        ok(dkv_sig(v, i)->id.result != DM_AUTH_PASS,
+           "malformed signature %zu: %s (%s)", i, res(v, i), why(v, i));
+    ok(dkv_count(v) <= 3, "malformed signatures: at most one result each");
+    dkv_free(v);
+    msg_free(&m);
+
+    /* a header over DKV_HEADER_BYTES: given up, no result, no crash */
+    msg_init(&m, BODY);
+    sign(&m, "example.com", "sel", DKIM_CANON_RELAXED, DKIM_CANON_RELAXED, -1);
+    {
+        struct dkv_msg *w = dkv_new(&fake_dns, &lim, "BIG");
+        char *huge = malloc(100000);
+
+        memset(huge, 'x', 99999);
+        huge[99999] = '\0';
+        for (size_t i = 0; i < m.n; i++)
+            dkv_header(w, m.name[i], m.value[i], false);
+        for (int i = 0; i < 12; i++)
+            dkv_header(w, "X-Filler", huge, false);
+        dkv_eoh(w);
+        ok(!dkv_body(w, (const unsigned char *)m.body, strlen(m.body)),
+           "header over 1 MiB: no body wanted");
+        dkv_eom(w);
+        is_int((int)dkv_count(w), 0, "header over 1 MiB: no result");
+        dkv_free(w);
+        free(huge);
+    }
+    msg_free(&m);
+
+    /* dkv_eom without eoh or body, NULL handles */
+    v = dkv_new(&fake_dns, &lim, NULL);
+    dkv_eom(v);
+    is_int((int)dkv_count(v), 0, "an empty message: no result");
+    dkv_free(v);
+    dkv_free(NULL);
+    is_int((int)dkv_count(NULL), 0, "dkv_count(NULL)");
+    ok(dkv_sig(NULL, 0) == NULL, "dkv_sig(NULL)");
+}
+
+static void
+test_format(void)
+{
+    struct dkv_sig s;
+    char out[512];
+
+    memset(&s, 0, sizeof(s));
+    s.id.result = DM_AUTH_PASS;
+    strcpy(s.id.domain, "example.com");
+    strcpy(s.id.selector, "sel");
+    strcpy(s.identity, "@example.com");
+    strcpy(s.b, "AbC+/dE=");
+    s.key_bits = 2048;
+    s.alg = "rsa-sha256";
+    ok(dkv_format_ar(out, sizeof(out), "mx.test", &s), "format pass");
+    is_str(out, "mx.test; dkim=pass (2048-bit key; unprotected) "
+           "header.d=example.com header.i=@example.com header.a=rsa-sha256 "
+           "header.s=sel header.b=\"AbC+/dE=\"", "pass: opendkim's form, b quoted");
+    strcpy(s.b, "AbC+xdE0");
+    ok(dkv_format_ar(out, sizeof(out), "mx.test", &s), "format pass, plain b");
+    is_str(out, "mx.test; dkim=pass (2048-bit key; unprotected) "
+           "header.d=example.com header.i=@example.com header.a=rsa-sha256 "
+           "header.s=sel header.b=AbC+xdE0", "a b without '/' or '=': a token");
+    strcpy(s.b, "AbC+/dE=");
+    s.alg = NULL;
+
+    s.id.result = DM_AUTH_FAIL;
+    s.why = "body hash did not verify";
+    ok(dkv_format_ar(out, sizeof(out), "mx.test", &s), "format fail");
+    is_str(out, "mx.test; dkim=fail reason=\"body hash did not verify\" "
+           "(2048-bit key; unprotected) header.d=example.com "
+           "header.i=@example.com header.s=sel header.b=\"AbC+/dE=\"",
+           "fail: reason, then the key");
+
+    s.id.result = DM_AUTH_TEMPERROR;
+    s.why = "key query failed";
+    s.key_bits = 0;
+    s.identity[0] = '\0';
+    s.b[0] = '\0';
+    ok(dkv_format_ar(out, sizeof(out), "mx.test", &s), "format temperror");
+    is_str(out, "mx.test; dkim=temperror (key query failed) "
+           "header.d=example.com header.s=sel", "temperror: the reason as a comment");
+
+    s.id.selector[0] = '\0';
+    ok(dkv_format_ar(out, sizeof(out), "mx.test", &s), "no selector");
+    is_str(out, "mx.test; dkim=temperror (key query failed) "
+           "header.d=example.com", "no selector: no header.s");
+
+    ok(!dkv_format_ar(out, sizeof(out), "mx test", &s), "unsafe authserv-id refused");
+    ok(!dkv_format_ar(out, sizeof(out), "", &s), "empty authserv-id refused");
+    ok(!dkv_format_ar(out, 20, "mx.test", &s), "small buffer: false");
+    ok(!dkv_format_ar(out, 0, "mx.test", &s), "no buffer: false");
+    strcpy(s.id.domain, "exa;mple.com");
+    ok(!dkv_format_ar(out, sizeof(out), "mx.test", &s), "unsafe domain refused");
+    strcpy(s.id.domain, "example.com");
+    strcpy(s.id.selector, "s;x");
+    ok(!dkv_format_ar(out, sizeof(out), "mx.test", &s), "unsafe selector refused");
+    strcpy(s.id.selector, "sel");
+    strcpy(s.identity, "a@b c");
+    ok(!dkv_format_ar(out, sizeof(out), "mx.test", &s), "unsafe identity refused");
+}
+
+int
+main(void)
+{
+    static char two_a[2048], two_b[2048];
+
+    snprintf(key_record, sizeof(key_record), "v=DKIM1; k=rsa; p=%s",
+             test_key_pub);
+    snprintf(big_record, sizeof(big_record), "v=DKIM1; k=rsa; n=%0*d; p=%s",
+             2000, 0, test_key_pub);
+    snprintf(two_a, sizeof(two_a), "%s", key_record);
+    snprintf(two_b, sizeof(two_b), "v=DKIM1; p=%s", test_key_pub);
+    zone("sel._domainkey.example.com", DNS_OK, key_record, NULL);
+    zone("sel._domainkey.broken.test", DNS_TEMPFAIL, NULL, NULL);
+    zone("sel._domainkey.big.test", DNS_OK, big_record, NULL);
+    zone("sel._domainkey.two.test", DNS_OK, two_a, two_b);
+    zone("sel._domainkey.garbage.test", DNS_OK, "v=spf1 -all", NULL);
+    zone("sel._domainkey.revoked.test", DNS_OK, "v=DKIM1; k=rsa; p=", NULL);
+    zone("sel._domainkey.refused.test", DNS_PERMFAIL, NULL, NULL);
+
+    ok(dkv_init(), "dkv_init");
+    ok(dkv_init(), "dkv_init again");
+    sign_lib = dkim_init(NULL, NULL);
+    if (sign_lib == NULL) {
+        printf("Bail out! dkim_init\n");
+        return 1;
+    }
+    test_basic();
+    test_length();
+    test_keys();
+    test_caps();
+    test_format();
+    dkim_close(sign_lib);
+    return done_testing();
+}
