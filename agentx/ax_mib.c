@@ -29,11 +29,11 @@
 #define AX_DAEMON_LAST  2
 #define AX_BITS_BYTES   ((CS_ROWS_LIMIT + 8u) / 8u)
 
-static const oid ax_root[] = { AX_ROOT_OID };
+#define AX_ROOT_LEN     (sizeof((const oid[]){ AX_ROOT_OID }) / sizeof(oid))
 /* Where a scalar's number sits in its OID: root, 1, group, scalar, 0.
    (The scalar helpers narrow each registration to the instance, so the
    registration's length does not tell.) */
-#define AX_SCALAR_POS   (sizeof(ax_root) / sizeof(ax_root[0]) + 2)
+#define AX_SCALAR_POS   (AX_ROOT_LEN + 2)
 
 static oid
 ax_scalar_sub(const netsnmp_variable_list *vb)
@@ -444,8 +444,14 @@ ax_mib_unregister(struct ax_mib *m)
         netsnmp_cache_free(m->cache);
     if (m->tinfo != NULL)
         netsnmp_table_registration_info_free(m->tinfo);
-    if (m->table != NULL)
+    if (m->table != NULL) {
+        netsnmp_tdata_row *row;
+
+        /* The table frees its container, not its rows. */
+        while ((row = netsnmp_tdata_row_first(m->table)) != NULL)
+            (void)netsnmp_tdata_remove_and_delete_row(m->table, row);
         netsnmp_tdata_delete_table(m->table);
+    }
     free(m->have);
     free(m);
 }
