@@ -1,4 +1,5 @@
 # basemibs.sh: the SMIv2 base modules for the MIB tests (sourced).
+# shellcheck shell=bash
 #
 # Debian's main archive lacks SNMPv2-SMI, SNMPv2-TC and SNMPv2-CONF; the
 # npm package net-snmp ships them in lib/mibs/. They are fetched into a
@@ -18,4 +19,5 @@ ax_fetch_basemibs() {
 }
 
 # Debian's libsnmp-base: NET-SNMP-MIB, which defines netSnmpPlaypen.
+# shellcheck disable=SC2034  # used by the scripts that source this file
 AX_NETSNMP_MIBS=/usr/share/snmp/mibs
