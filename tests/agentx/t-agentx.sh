@@ -63,7 +63,7 @@ snmpd_start() {
 	cat >"$SNMP/snmpd.conf" <<EOF
 agentAddress udp:$AGENT
 master agentx
-agentXSocket $SNMP/agentx.sock
+agentXSocket ${SNMPD_SOCKET:-$SNMP/agentx.sock}
 agentXPerms 0660 0700
 EOF
 	if [ "${SNMPD_COMMUNITY:-1}" = 1 ]; then
@@ -81,8 +81,10 @@ EOF
 }
 
 snmpd_up() {
-	[ -S "$SNMP/agentx.sock" ] &&
-		snmpget -v2c -c public -t 1 -r 0 "$AGENT" .1.3.6.1.2.1.1.1.0 |
+	case ${SNMPD_SOCKET:-/} in
+	/*) [ -S "${SNMPD_SOCKET:-$SNMP/agentx.sock}" ] || return 1 ;;
+	esac
+	snmpget -v2c -c public -t 1 -r 0 "$AGENT" .1.3.6.1.2.1.1.1.0 |
 		grep -q STRING
 }
 
@@ -519,6 +521,19 @@ else
 	[ "$ms1" -lt 2000 ] && st=0 || st=1
 	tap_result "$st" "a column of 10,000 rows in under 2 s (${ms1} ms)"
 fi
+
+# The loopback TCP socket instead of the Unix one.
+milter_term
+snmpd_stop
+SNMPD_SOCKET=tcp:127.0.0.1:17705
+snmpd_start
+n=$(connected)
+lab_milter_start "${BASE[@]}" "AgentXSocket tcp:127.0.0.1:17705"
+wait_connected $((n + 1)) 10 && st=0 || st=1
+tap_result "$st" "AgentXSocket tcp:127.0.0.1:17705: registers over TCP" \
+	"$(tail -n 5 "$LAB/log/milter.log")"
+like "$(walk "$ROOT.1.2.10")" '= Gauge32: 10000$' \
+	"and serves the counters (10,000 tracked domains)"
 
 milter_term
 is "$term_status" 0 "SIGTERM: exits 0"
