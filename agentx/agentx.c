@@ -79,11 +79,15 @@ ax_log(int major, int minor, void *serverarg, void *clientarg)
 {
     const struct snmp_log_message *lm = serverarg;
     struct ax_agent *ax = clientarg;
-    int prio = lm->priority;
-    size_t len = strlen(lm->msg);
+    int prio;
+    size_t len;
 
     (void)major;
     (void)minor;
+    if (lm == NULL || lm->msg == NULL)
+        return 0;
+    prio = lm->priority;
+    len = strlen(lm->msg);
     while (len > 0 && (lm->msg[len - 1] == '\n' || lm->msg[len - 1] == '\r'))
         len--;
     if (prio < LOG_EMERG || prio > LOG_DEBUG)
