@@ -1,6 +1,6 @@
 /*
  * dns_counting.h: a resolver decorator that counts every TXT lookup made
- * through the runtime's resolver (DMARC records, SPF re-checks) and its
+ * through the runtime's resolver (DMARC records, DKIM keys) and its
  * outcome in the counter store, then returns the wrapped
  * resolver's answer untouched.
  */

@@ -511,8 +511,8 @@ ex_render(const struct cs_store *cs, enum ex_format f,
               t.overflow);
     ex_histogram(&b, f, &t);
     ex_family(&b, f, "dmarc_milter_dns_queries_total", "counter",
-              "DNS lookups through the filter's resolver (DMARC records, "
-              "SPF re-checks), by record type and outcome.");
+              "TXT lookups through the filter's resolver (DMARC records, "
+              "DKIM keys; cache hits included), by record type and outcome.");
     for (int i = 0; i < CS_DNS_STATUS_COUNT; i++)
         ex_printf(&b, "dmarc_milter_dns_queries_total{type=\"txt\","
                   "outcome=\"%s\"} %" PRIu64 "\n",

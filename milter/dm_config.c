@@ -88,6 +88,8 @@ static bool cf_set_readable(struct cf_ctx *, struct dm_config *,
                             const struct cf_key *, const char *, bool);
 static bool cf_set_temperror(struct cf_ctx *, struct dm_config *,
                              const struct cf_key *, const char *, bool);
+static bool cf_set_nameservers(struct cf_ctx *, struct dm_config *,
+                               const struct cf_key *, const char *, bool);
 
 #define CF_OFF(f) offsetof(struct dm_config, f)
 #define K_ROW(n, kind, req, fn, f, lo, hi, d) \
@@ -132,6 +134,8 @@ static const struct cf_key cf_keys[] = {
     K_BOOL("SPFIgnoreResults", spf_ignore_results, "false"),
     K_FN("PublicSuffixList", cf_set_readable, public_suffix_list, NULL),
     K_INT("DNSTimeout", dns_timeout, 1, 60, "5"),
+    K_FN("Nameservers", cf_set_nameservers, nameservers, NULL),
+    K_INT("DNSCacheSize", dns_cache_size, 0, 1000000, "4096"),
     K_BOOL("DKIMSelfVerify", dkim_self_verify, "false"),
     K_INT("DKIMMaxSignatures", dkim_max_signatures, 1, 64, "8"),
     K_INT("DKIMMaxBodyBytes", dkim_max_body_bytes, 1024, 1073741824,
@@ -789,6 +793,21 @@ cf_set_readable(struct cf_ctx *c, struct dm_config *cf,
     }
     fclose(fp);
     return cf_replace_str(c, CF_FIELD(cf, k, char *), val);
+}
+
+static bool
+cf_set_nameservers(struct cf_ctx *c, struct dm_config *cf,
+                   const struct cf_key *k, const char *val, bool replace)
+{
+    char why[160];
+
+    (void)replace;
+    if (!dq_servers_parse(val, CF_FIELD(cf, k, struct dq_servers), why,
+                          sizeof(why))) {
+        cf_bad(c, k, val, "1 to 3 of ADDRESS, ADDRESS:PORT, [IPv6]:PORT");
+        return false;
+    }
+    return true;
 }
 
 static bool

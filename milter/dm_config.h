@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include "dns_query.h"
 #include "ip_list.h"
 
 #define CF_DEFAULT_FILE SYSCONFDIR "/dmarc-milter.conf"
@@ -56,6 +57,8 @@ struct dm_config {
     bool spf_ignore_results;       /* SPFIgnoreResults */
     char *public_suffix_list;      /* PublicSuffixList; NULL: system list */
     int dns_timeout;               /* DNSTimeout seconds, default 5 */
+    struct dq_servers nameservers; /* Nameservers; count 0: resolv.conf */
+    int dns_cache_size;            /* DNSCacheSize replies, 0: no cache */
     bool dkim_self_verify;         /* DKIMSelfVerify */
     int dkim_max_signatures;       /* DKIMMaxSignatures, default 8 */
     int dkim_max_body_bytes;       /* DKIMMaxBodyBytes, default 16 MiB */

@@ -561,7 +561,7 @@ mc_eom(SMFICTX *ctx)
         spf_used = claims.spf;
         have_spf = true;
     } else if (cf->spf_self_validate &&
-               spf_check(&c->rt->dns,
+               spf_check(&c->rt->query,
                          c->have_addr ? (struct sockaddr *)&c->addr : NULL,
                          c->helo, c->msg.sender, &spf_self)) {
         self_spf = true;

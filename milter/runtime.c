@@ -56,17 +56,29 @@ rt_build(struct dm_config *cf, char *err, size_t errsz)
     }
     atomic_init(&rt->refs, 1);
     rt->cf = cf;
-    /* One try per DNSTimeout: the setting bounds a lookup's whole wait. */
-    rt->dns_opts.timeout = cf->dns_timeout;
-    rt->dns_opts.tries = 1;
-    dns_system_resolver(&rt->dns, &rt->dns_opts);
-    if (rt_decorate(rt) != 0) {
-        snprintf(err, errsz, "out of memory");
-        od_close(rt->psl);
-        free(rt);
-        return NULL;
+    /* DNSTimeout bounds a query's whole wait, all servers included. */
+    rt->dq_opts.timeout = cf->dns_timeout;
+    rt->dq_opts.servers = cf->nameservers;
+    dq_system_resolver(&rt->net, &rt->dq_opts);
+    rt->query = rt->net;
+    /* The cache goes with the runtime: a reload starts afresh. */
+    if (cf->dns_cache_size > 0) {
+        rt->cache = dnc_new((size_t)cf->dns_cache_size, &rt->net);
+        if (rt->cache == NULL)
+            goto nomem;
+        dnc_resolver(rt->cache, &rt->query);
     }
+    dq_txt_adapter(&rt->dns, &rt->query);
+    if (rt_decorate(rt) != 0)
+        goto nomem;
     return rt;
+
+nomem:
+    snprintf(err, errsz, "out of memory");
+    dnc_free(rt->cache);
+    od_close(rt->psl);
+    free(rt);
+    return NULL;
 }
 
 void
@@ -102,6 +114,7 @@ rt_release(struct dm_runtime *rt)
         return;
     if (rt->dns_decoration != NULL && rt->dns_unwrap != NULL)
         rt->dns_unwrap(rt->dns_decoration);
+    dnc_free(rt->cache);
     od_close(rt->psl);
     cf_free(rt->cf);
     free(rt);

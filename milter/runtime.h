@@ -12,6 +12,8 @@
 #include <stddef.h>
 
 #include "dm_config.h"
+#include "dns_cache.h"
+#include "dns_query.h"
 #include "dns_txt.h"
 #include "org_domain.h"
 
@@ -23,8 +25,11 @@ struct dm_runtime {
     atomic_int refs;
     struct dm_config *cf;
     struct od_list *psl;
-    struct dns_system_opts dns_opts;
-    struct dns_txt_resolver dns;
+    struct dq_opts dq_opts;           /* DNSTimeout, Nameservers */
+    struct dns_resolver net;          /* the system resolver */
+    struct dns_cache *cache;          /* NULL: DNSCacheSize 0 */
+    struct dns_resolver query;        /* typed (SPF): the cache, or net */
+    struct dns_txt_resolver dns;      /* TXT (DMARC, DKIM) over query */
     void *dns_decoration;             /* the decorator's state, or NULL */
     rt_dns_unwrap_fn dns_unwrap;
 };

@@ -1,5 +1,6 @@
 /*
- * spf_check.c: SPF through libspf2, one SPF server per thread.
+ * spf_check.c: SPF through libspf2, one SPF server per thread, asking
+ * the daemon's resolver through our DNS layer (spf_dns.c).
  */
 #include <config.h>
 
@@ -15,6 +16,7 @@
 #include "dm_log.h"
 #include "domain_name.h"
 #include "spf_check.h"
+#include "spf_dns.h"
 
 static pthread_key_t spf_key;
 static pthread_once_t spf_key_once = PTHREAD_ONCE_INIT;
@@ -69,8 +71,17 @@ spf_server(void)
     (void)pthread_once(&spf_key_once, spf_key_create);
     s = pthread_getspecific(spf_key);
     if (s == NULL) {
-        s = SPF_server_new(SPF_DNS_RESOLV, 0);
-        if (s != NULL && pthread_setspecific(spf_key, s) != 0) {
+        SPF_dns_server_t *layer = sd_new();
+
+        if (layer == NULL)
+            return NULL;
+        /* The server owns the layer from here: SPF_server_free frees it. */
+        s = SPF_server_new_dns(layer, 0);
+        if (s == NULL) {
+            SPF_dns_free(layer);
+            return NULL;
+        }
+        if (pthread_setspecific(spf_key, s) != 0) {
             SPF_server_free(s);
             s = NULL;
         }
@@ -90,19 +101,6 @@ spf_map(SPF_result_t r)
     case SPF_RESULT_TEMPERROR: return DM_AUTH_TEMPERROR;
     default:                   return DM_AUTH_PERMERROR;
     }
-}
-
-static bool
-spf_lookup_failed(const struct dns_txt_resolver *dns, const char *domain)
-{
-    struct dns_txt_answer *ans = malloc(sizeof(*ans));
-    enum dns_status st;
-
-    if (ans == NULL)
-        return true;
-    st = dns->lookup(dns->arg, domain, ans);
-    free(ans);
-    return st == DNS_TEMPFAIL || st == DNS_PERMFAIL;
 }
 
 static bool
@@ -131,7 +129,7 @@ spf_set_client(SPF_request_t *req, const struct sockaddr *client)
 }
 
 bool
-spf_check(const struct dns_txt_resolver *dns, const struct sockaddr *client,
+spf_check(const struct dns_resolver *dns, const struct sockaddr *client,
           const char *helo, const char *sender, struct spf_outcome *out)
 {
     SPF_server_t *srv;
@@ -170,6 +168,7 @@ spf_check(const struct dns_txt_resolver *dns, const struct sockaddr *client,
     }
     if (have_helo)
         (void)SPF_request_set_helo_dom(req, helo_dom);
+    sd_use(srv->resolver, dns);
     if (SPF_request_set_env_from(req, identity) != 0) {
         out->result = DM_AUTH_PERMERROR;
         SPF_request_free(req);
@@ -182,12 +181,10 @@ spf_check(const struct dns_txt_resolver *dns, const struct sockaddr *client,
         SPF_errcode_t e = SPF_response_errcode(resp);
 
         /*
-         * libspf2 1.2.10 calls a failed lookup of the record (SERVFAIL,
-         * timeout) a permerror, and says nothing more; RFC 7208 section
-         * 4.4 says temperror. Asking once more tells the two apart.
+         * libspf2 1.2.10 calls a failed lookup (SERVFAIL, timeout) a
+         * permerror; RFC 7208 section 4.4 says temperror. Our layer saw it.
          */
-        if (out->result == DM_AUTH_PERMERROR &&
-            spf_lookup_failed(dns, out->domain))
+        if (out->result == DM_AUTH_PERMERROR && sd_tempfailed(srv->resolver))
             out->result = DM_AUTH_TEMPERROR;
         if (e != SPF_E_SUCCESS)
             dm_log(LOG_DEBUG, "SPF %s: %s", identity, SPF_strerror(e));

@@ -6,7 +6,7 @@
 
 #include <stdbool.h>
 #include <sys/socket.h>
-#include "dns_txt.h"
+#include "dns_query.h"
 #include "verdict.h"
 
 struct spf_outcome {
@@ -26,10 +26,9 @@ void spf_init(void);
  * HELO identity when the sender is null (RFC 7208 section 2.4). client
  * may be IPv4, IPv6 or v4-mapped IPv6. False when there is no identity to
  * check (no client address, a null sender with an address-literal HELO):
- * then there is no SPF result at all. dns serves one check of our own:
- * libspf2 does its own lookups.
+ * then there is no SPF result at all. Every lookup goes through dns.
  */
-bool spf_check(const struct dns_txt_resolver *dns,
+bool spf_check(const struct dns_resolver *dns,
                const struct sockaddr *client, const char *helo,
                const char *sender, struct spf_outcome *out);
 

@@ -1,0 +1,134 @@
+#!/bin/bash
+# t-resolver.sh: the daemon's one resolver, through miltc: Nameservers
+# pointing at a second nsd on port 5353 while resolv.conf names a server
+# that never answers; SPF's A, AAAA, MX, PTR and include lookups through
+# our libspf2 layer; the cache answering repeated lookups once that nsd is
+# gone; a silent server giving temperror within DNSTimeout. Root only.
+set -eu
+
+# shellcheck source=tests/lab/lab.sh
+. "$(dirname "$0")/lab.sh"
+lab_enter "$@"
+[ -x "$DM_MILTER" ] || tap_skip_all "no milter at $DM_MILTER"
+lab_milter_is_opendmarc && tap_skip_all "tests dmarc-milter's own resolver"
+: "${MILTC:=$top_builddir/tests/tools/miltc}"
+[ -x "$MILTC" ] || tap_skip_all "no miltc at $MILTC (make check builds it)"
+
+lab_init
+cat >"$LAB/run/extra.zone" <<'EOF'
+; t-resolver.sh: SPF records that need more than TXT
+spfmx.test.		TXT	"v=spf1 mx -all"
+spfmx.test.		MX	10 mail.spfmx.test.
+mail.spfmx.test.	A	192.0.2.70
+mail.spfmx.test.	AAAA	2001:db8::70
+spfa.test.		TXT	"v=spf1 a:host.spfa.test include:spfinc.test -all"
+host.spfa.test.		AAAA	2001:db8::71
+spfinc.test.		TXT	"v=spf1 ip4:192.0.2.72 -all"
+spfptr.test.		TXT	"v=spf1 ptr -all"
+73.2.0.192.in-addr.arpa.	PTR	host.spfptr.test.
+host.spfptr.test.	A	192.0.2.73
+spfbroken.test.		TXT	"v=spf1 include:broken.test -all"
+EOF
+LAB_ZONE_EXTRA=$LAB/run/extra.zone
+lab_nsd_start
+
+# The same zones from a second nsd on 127.0.0.3, port 5353.
+mkdir -p "$LAB/nsd2"
+cp "$LAB/nsd/root.zone" "$LAB/nsd2/root.zone"
+sed -e "s|ip-address: 127.0.0.1|ip-address: 127.0.0.3|" \
+	-e "s|port: 53|port: 5353|" -e "s|$LAB/nsd/|$LAB/nsd2/|g" \
+	-e "s|$LAB/log/nsd.log|$LAB/log/nsd2.log|" \
+	"$LAB/nsd/nsd.conf" >"$LAB/nsd2/nsd.conf"
+nsd -d -c "$LAB/nsd2/nsd.conf" >>"$LAB/log/nsd2.log" 2>&1 &
+nsd2=$!
+_lab_pids="$_lab_pids $nsd2"
+_lab_wait nsd2 10 bash -c 'exec 3<>/dev/tcp/127.0.0.3/5353' ||
+	lab_die "the second nsd does not listen on 127.0.0.3:5353"
+
+# A name server that never answers, named by resolv.conf: whatever the
+# milter resolves, it resolves through Nameservers.
+python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.2", 53))
+open(sys.argv[1], "w").close()
+time.sleep(600)' "$LAB/run/silent.ready" &
+_lab_pids="$_lab_pids $!"
+_lab_wait silent 10 test -e "$LAB/run/silent.ready" ||
+	lab_die "the silent name server did not start"
+echo "nameserver 127.0.0.2" >"$LAB/resolv.conf"
+
+AR='^(INSHEADER [0-9]+|ADDHEADER) Authentication-Results: mx\.test;'
+REJECT_PAYPAL='RESULT replycode 550 5.7.1 rejected by DMARC policy for paypal.com'
+
+# mt NAME CLIENT SENDER-DOMAIN: a message From: and MAIL FROM the domain
+mt() {
+	local name=$1 client=$2 dom=$3
+	lab_message "$name" "From: <user@$dom>" "To: <rcpt@recipient.test>" \
+		"Date: $(date -R)" "Subject: $name" \
+		"Message-ID: <$name@client.test>" >/dev/null
+	"$MILTC" -s "unix:$LAB_SOCK" -q "Q$name" -r '<rcpt@recipient.test>' \
+		-t 30 -c "$client" -f "<user@$dom>" "$LAB/msg/$name.eml" 2>&1 || true
+}
+
+# --- Nameservers on another port --------------------------------------------
+lab_milter_start "SPFSelfValidate true" "RejectFailures true" \
+	"Nameservers 127.0.0.3:5353" "DNSTimeout 2"
+out=$(mt spoof 192.0.2.66 paypal.com)
+# a rejected message gets no header: the log says what SPF found
+like "$(grep 'Qspoof:' "$LAB/log/milter.log")" 'spf=fail\(self\)' \
+	"Nameservers 127.0.0.3:5353: SPF resolves (resolv.conf's server is silent)"
+is "$(printf '%s\n' "$out" | grep '^RESULT' | tail -n 1)" "$REJECT_PAYPAL" \
+	"... and so does DMARC: p=reject applies"
+like "$(mt good 192.0.2.10 paypal.com)" "$AR spf=pass smtp\\.mailfrom=paypal\\.com" \
+	"the authorised sender passes SPF"
+
+# --- SPF through our layer: MX, A, AAAA, PTR, include ------------------------
+like "$(mt mx4 192.0.2.70 spfmx.test)" "$AR spf=pass smtp\\.mailfrom=spfmx\\.test" \
+	"SPF mx: MX then A"
+like "$(mt mx6 2001:db8::70 spfmx.test)" "$AR spf=pass smtp\\.mailfrom=spfmx\\.test" \
+	"SPF mx from IPv6: MX then AAAA"
+like "$(mt mxno 192.0.2.71 spfmx.test)" "$AR spf=fail smtp\\.mailfrom=spfmx\\.test" \
+	"SPF mx: another address fails"
+like "$(mt a6 2001:db8::71 spfa.test)" "$AR spf=pass smtp\\.mailfrom=spfa\\.test" \
+	"SPF a:host: AAAA"
+like "$(mt inc 192.0.2.72 spfa.test)" "$AR spf=pass smtp\\.mailfrom=spfa\\.test" \
+	"SPF include: the included record's TXT"
+like "$(mt ptr 192.0.2.73 spfptr.test)" "$AR spf=pass smtp\\.mailfrom=spfptr\\.test" \
+	"SPF ptr: PTR, then A to confirm it"
+like "$(mt broken 192.0.2.66 spfbroken.test)" "$AR spf=temperror smtp\\.mailfrom=spfbroken\\.test" \
+	"SPF include of a SERVFAIL zone: temperror"
+
+# --- the cache: the same lookups once the server is gone ----------------------
+kill "$nsd2"
+_lab_wait_gone "$nsd2"
+out=$(mt spoof2 192.0.2.66 paypal.com)
+like "$(grep 'Qspoof2:' "$LAB/log/milter.log")" 'spf=fail\(self\)' \
+	"nsd stopped: SPF still answered, from the cache"
+is "$(printf '%s\n' "$out" | grep '^RESULT' | tail -n 1)" "$REJECT_PAYPAL" \
+	"... and the DMARC record too"
+like "$(mt mx4b 192.0.2.70 spfmx.test)" "$AR spf=pass smtp\\.mailfrom=spfmx\\.test" \
+	"the cached MX and A answers too"
+like "$(mt unseen 192.0.2.66 quarantine.test)" "$AR spf=temperror" \
+	"a name never asked before: temperror, the server is gone"
+
+# --- a name server that never answers ----------------------------------------
+lab_milter_start "RejectFailures true" "Nameservers 127.0.0.2" "DNSTimeout 2"
+start=$(date +%s.%N)
+out=$(mt silent 192.0.2.66 paypal.com)
+spent=$(echo "$(date +%s.%N) - $start" | bc)
+like "$out" "$AR dmarc=temperror" "a silent server: dmarc=temperror"
+tap_result "$(echo "$spent < 3" | bc | grep -qx 1; echo $?)" \
+	"... within DNSTimeout 2 + 1 s (took $spent s)"
+lab_milter_start "SPFSelfValidate true" "RejectFailures true" \
+	"Nameservers 127.0.0.2" "DNSTimeout 1"
+start=$(date +%s.%N)
+out=$(mt silent2 192.0.2.66 paypal.com)
+spent=$(echo "$(date +%s.%N) - $start" | bc)
+like "$out" "$AR spf=temperror smtp\\.mailfrom=paypal\\.com" \
+	"SPF through a silent server: temperror"
+tap_result "$(echo "$spent < 3" | bc | grep -qx 1; echo $?)" \
+	"... two lookups of DNSTimeout 1 each, under 3 s (took $spent s)"
+echo "nameserver 127.0.0.1" >"$LAB/resolv.conf"
+
+tap_done
