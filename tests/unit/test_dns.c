@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dm_config.h"
 #include "dns_cache.h"
 #include "dns_query.h"
 #include "tap.h"
@@ -216,6 +217,67 @@ test_servers(void)
     ok(!dq_servers_parse("1.2.3", &sv, err, sizeof(err)), "three octets");
     ok(!dq_servers_parse(" , ", &sv, err, sizeof(err)), "nothing");
     is_str(err, "no name server", "why");
+}
+
+/* ---- the configuration keys ---- */
+
+static char diag[512];
+static int ndiag;
+
+static void
+report(void *arg, bool is_error, const char *msg)
+{
+    (void)arg;
+    (void)is_error;
+    ndiag++;
+    snprintf(diag, sizeof(diag), "%s", msg);
+}
+
+static struct dm_config *
+load(const char *text)
+{
+    char path[] = "/tmp/test_dns.XXXXXX";
+    int fd = mkstemp(path);
+    struct dm_config *cf;
+
+    if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+        return NULL;
+    close(fd);
+    ndiag = 0;
+    diag[0] = '\0';
+    cf = cf_load(path, report, NULL);
+    unlink(path);
+    return cf;
+}
+
+static void
+test_config(void)
+{
+    struct dm_config *cf = cf_defaults();
+
+    ok(cf != NULL, "defaults");
+    is_int(cf->nameservers.count, 0, "Nameservers unset: resolv.conf's");
+    is_int(cf->dns_cache_size, 4096, "DNSCacheSize 4096");
+    cf_free(cf);
+    cf = load("Socket inet:8893@localhost\n"
+              "Nameservers 127.0.0.1:5353, [::1]\nDNSCacheSize 0\n");
+    ok(cf != NULL, "Nameservers and DNSCacheSize load");
+    is_int(ndiag, 0, "without a word");
+    if (cf != NULL) {
+        is_int(cf->nameservers.count, 2, "two servers");
+        is_int(port_of(&cf->nameservers.addr[0]), 5353, "the first's port");
+        is_int(cf->nameservers.addr[1].ss_family, AF_INET6, "then IPv6");
+        is_int(cf->dns_cache_size, 0, "DNSCacheSize 0: no cache");
+        cf_free(cf);
+    }
+    cf = load("Socket inet:8893@localhost\nNameservers 10.0.0.1:99999\n");
+    ok(cf == NULL, "a bad port is an error");
+    ok(strstr(diag, "bad value '10.0.0.1:99999' for Nameservers") != NULL,
+       "which names the key: %s", diag);
+    cf_free(cf);
+    cf = load("Socket inet:8893@localhost\nDNSCacheSize -1\n");
+    ok(cf == NULL, "DNSCacheSize -1 is an error");
+    cf_free(cf);
 }
 
 /* ---- the cache, over a fake resolver ---- */
@@ -651,6 +713,7 @@ main(void)
 {
     test_reply_status();
     test_servers();
+    test_config();
     test_cache();
     test_bounds();
     test_threads();
