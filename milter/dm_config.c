@@ -88,6 +88,8 @@ static bool cf_set_readable(struct cf_ctx *, struct dm_config *,
                             const struct cf_key *, const char *, bool);
 static bool cf_set_temperror(struct cf_ctx *, struct dm_config *,
                              const struct cf_key *, const char *, bool);
+static bool cf_set_spec(struct cf_ctx *, struct dm_config *,
+                        const struct cf_key *, const char *, bool);
 static bool cf_set_nameservers(struct cf_ctx *, struct dm_config *,
                                const struct cf_key *, const char *, bool);
 
@@ -133,6 +135,7 @@ static const struct cf_key cf_keys[] = {
     K_BOOL("SPFSelfValidate", spf_self_validate, "false"),
     K_BOOL("SPFIgnoreResults", spf_ignore_results, "false"),
     K_FN("PublicSuffixList", cf_set_readable, public_suffix_list, NULL),
+    K_FN("DMARCSpec", cf_set_spec, dmarc_spec, "rfc9989"),
     K_INT("DNSTimeout", dns_timeout, 1, 60, "5"),
     K_FN("Nameservers", cf_set_nameservers, nameservers, NULL),
     K_INT("DNSCacheSize", dns_cache_size, 0, 1000000, "4096"),
@@ -824,6 +827,24 @@ cf_set_temperror(struct cf_ctx *c, struct dm_config *cf,
         *field = CF_TEMPERROR_TEMPFAIL;
     } else {
         cf_bad(c, k, val, "accept or tempfail");
+        return false;
+    }
+    return true;
+}
+
+static bool
+cf_set_spec(struct cf_ctx *c, struct dm_config *cf, const struct cf_key *k,
+            const char *val, bool replace)
+{
+    enum dm_spec *field = CF_FIELD(cf, k, enum dm_spec);
+
+    (void)replace;
+    if (strcasecmp(val, "rfc9989") == 0) {
+        *field = DM_SPEC_RFC9989;
+    } else if (strcasecmp(val, "rfc7489") == 0) {
+        *field = DM_SPEC_RFC7489;
+    } else {
+        cf_bad(c, k, val, "rfc9989 or rfc7489");
         return false;
     }
     return true;

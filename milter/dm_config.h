@@ -13,6 +13,7 @@
 #include <sys/types.h>
 #include "dns_query.h"
 #include "ip_list.h"
+#include "verdict.h"
 
 #define CF_DEFAULT_FILE SYSCONFDIR "/dmarc-milter.conf"
 
@@ -56,6 +57,7 @@ struct dm_config {
     bool spf_self_validate;        /* SPFSelfValidate */
     bool spf_ignore_results;       /* SPFIgnoreResults */
     char *public_suffix_list;      /* PublicSuffixList; NULL: system list */
+    enum dm_spec dmarc_spec;       /* DMARCSpec, default rfc9989 */
     int dns_timeout;               /* DNSTimeout seconds, default 5 */
     struct dq_servers nameservers; /* Nameservers; count 0: resolv.conf */
     int dns_cache_size;            /* DNSCacheSize replies, 0: no cache */

@@ -1,66 +1,18 @@
 /*
- * dmarc_eval.c: policy discovery (RFC 7489 section 6.6.3), alignment and
- * the policy to apply, for one From domain.
+ * dmarc_eval.c: policy discovery (RFC 7489 section 6.6.3, or RFC 9989
+ * section 4.10 by the DNS Tree Walk), alignment and the policy to apply,
+ * for one From domain.
  */
 #include <config.h>
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dmarc_align.h"
 #include "dmarc_eval.h"
 #include "dmarc_record.h"
-
-#define EVAL_QNAME_MAX (DM_DOMAIN_MAX + 8)
-
-enum eval_found {
-    EVAL_FOUND,       /* exactly one DMARC record: rec filled */
-    EVAL_NONE,        /* no DMARC record here: try the next name */
-    EVAL_MULTIPLE,    /* several: discovery ends, no policy */
-    EVAL_INVALID,     /* the one record is unusable: permerror */
-    EVAL_TEMPFAIL     /* the answer could not be had: temperror */
-};
-
-/*
- * Query _dmarc.<domain> and keep the records that start with v=DMARC1.
- * ans is scratch space owned by the caller (it is large).
- */
-static enum eval_found
-eval_fetch(const struct dns_txt_resolver *dns, const char *domain,
-           struct dns_txt_answer *ans, struct dmarc_record *rec)
-{
-    char qname[EVAL_QNAME_MAX];
-    size_t found = 0, which = 0;
-    const char *why;
-
-    strcpy(qname, "_dmarc.");
-    strcat(qname, domain);
-    switch (dns->lookup(dns->arg, qname, ans)) {
-    case DNS_OK:
-        break;
-    case DNS_NXDOMAIN:
-    case DNS_NODATA:
-        return EVAL_NONE;
-    case DNS_TEMPFAIL:
-    case DNS_PERMFAIL:
-        /* A broken server is not "no policy": OpenDMARC's fail-open. */
-        return EVAL_TEMPFAIL;
-    }
-    for (size_t i = 0; i < ans->count; i++) {
-        if (dmarc_record_is_dmarc(ans->rr[i].data, ans->rr[i].len)) {
-            found++;
-            which = i;
-        }
-    }
-    if (found == 0)
-        return EVAL_NONE;
-    if (found > 1)
-        return EVAL_MULTIPLE;
-    if (dmarc_record_parse(ans->rr[which].data, ans->rr[which].len, rec,
-                           &why) != DMARC_RECORD_OK)
-        return EVAL_INVALID;
-    return EVAL_FOUND;
-}
+#include "dmarc_walk.h"
 
 static void
 eval_finish(const struct dm_eval_input *in, const struct od_list *psl,
@@ -95,6 +47,155 @@ eval_finish(const struct dm_eval_input *in, const struct od_list *psl,
     }
 }
 
+/* RFC 9989 state for one From domain: walks are made only when needed. */
+struct eval_bis {
+    const struct dns_txt_resolver *dns;
+    struct dns_txt_answer *ans;
+    const char *from;
+    struct dw_walk from_walk;
+    char from_org[DM_DOMAIN_MAX];
+    bool from_org_known;
+    bool tempfail;              /* an alignment walk failed */
+};
+
+static bool
+bis_from_org(struct eval_bis *b)
+{
+    if (b->from_org_known)
+        return true;
+    /* Policy discovery stopped at the From domain's own record. */
+    dw_walk_more(b->dns, b->from, b->ans, &b->from_walk);
+    if (b->from_walk.tempfail) {
+        b->tempfail = true;
+        return false;
+    }
+    (void)dw_org_domain(&b->from_walk, b->from, b->from_org);
+    b->from_org_known = true;
+    return true;
+}
+
+/* RFC 9989 4.4: relaxed alignment compares tree-walk org domains. */
+static bool
+bis_aligned(struct eval_bis *b, const char *auth, enum dmarc_align_mode mode)
+{
+    struct dw_walk w;
+    char org[DM_DOMAIN_MAX];
+
+    if (*auth == '\0')
+        return false;
+    if (strcasecmp(b->from, auth) == 0)
+        return true;
+    if (mode == DMARC_ALIGN_STRICT || !bis_from_org(b))
+        return false;
+    dw_walk(b->dns, auth, false, b->ans, &w);
+    if (w.tempfail) {
+        b->tempfail = true;
+        return false;
+    }
+    (void)dw_org_domain(&w, auth, org);
+    return strcasecmp(org, b->from_org) == 0;
+}
+
+/*
+ * The record that applies to the From domain (RFC 9989 4.10.1): its own,
+ * else its organizational domain's, else its public suffix domain's.
+ * Returns false when no policy applies or the verdict is already decided.
+ */
+static bool
+bis_discover(struct eval_bis *b, struct dmarc_record *rec,
+             struct dm_verdict *v)
+{
+    const struct dw_walk *w = &b->from_walk;
+    const struct dw_hit *pol;
+
+    dw_walk(b->dns, b->from, true, b->ans, &b->from_walk);
+    if (w->tempfail) {
+        v->result = DM_RESULT_TEMPERROR;
+        return false;
+    }
+    if (w->start_invalid) {
+        v->result = DM_RESULT_PERMERROR;
+        return false;
+    }
+    if (w->n_hits > 0 && strcasecmp(w->hit[0].domain, b->from) == 0) {
+        *rec = w->hit[0].rec;
+        v->policy = rec->p;
+        return true;
+    }
+    pol = dw_org_domain(w, b->from, b->from_org);
+    b->from_org_known = true;
+    if (pol == NULL)
+        pol = dw_psd_hit(w, b->from);
+    if (pol == NULL)
+        return false;
+    *rec = pol->rec;
+    strcpy(v->policy_domain, pol->domain);
+    /* sp for a From domain that exists, np for one that does not. */
+    switch (b->dns->lookup(b->dns->arg, b->from, b->ans)) {
+    case DNS_OK:
+    case DNS_NODATA:
+        v->used_sp = true;
+        v->policy = rec->sp;
+        return true;
+    case DNS_NXDOMAIN:
+        v->used_np = true;
+        v->policy = rec->np;
+        return true;
+    case DNS_TEMPFAIL:
+    case DNS_PERMFAIL:
+        break;
+    }
+    v->result = DM_RESULT_TEMPERROR;
+    return false;
+}
+
+static void
+eval_bis(const struct dm_eval_input *in, const struct dns_txt_resolver *dns,
+         struct dns_txt_answer *ans, struct dm_verdict *v)
+{
+    struct eval_bis *b = calloc(1, sizeof(*b));
+    struct dmarc_record rec;
+    const struct dm_auth_id *spf = in->spf;
+
+    if (b == NULL) {
+        v->result = DM_RESULT_TEMPERROR;
+        return;
+    }
+    b->dns = dns;
+    b->ans = ans;
+    b->from = in->from_domain;
+    if (!bis_discover(b, &rec, v)) {
+        free(b);
+        return;
+    }
+    v->spf_aligned = spf != NULL && spf->result == DM_AUTH_PASS &&
+        bis_aligned(b, spf->domain, rec.aspf);
+    for (size_t i = 0; i < in->n_dkim && !v->dkim_aligned; i++) {
+        v->dkim_aligned = in->dkim[i].result == DM_AUTH_PASS &&
+            bis_aligned(b, in->dkim[i].domain, rec.adkim);
+    }
+    if (v->spf_aligned || v->dkim_aligned) {
+        v->result = DM_RESULT_PASS;
+    } else if (b->tempfail) {
+        /* An identifier might have aligned: not a failure to act on. */
+        v->result = DM_RESULT_TEMPERROR;
+    } else {
+        v->result = DM_RESULT_FAIL;
+        switch (v->policy) {
+        case DM_POLICY_REJECT:     v->disposition = DM_DISP_REJECT; break;
+        case DM_POLICY_QUARANTINE: v->disposition = DM_DISP_QUARANTINE; break;
+        default:                   v->disposition = DM_DISP_NONE; break;
+        }
+        /* RFC 9989 t=y replaces pct: the next less severe policy. */
+        if (v->disposition != DM_DISP_NONE && rec.testing) {
+            v->testing = true;
+            v->disposition = v->disposition == DM_DISP_REJECT ?
+                DM_DISP_QUARANTINE : DM_DISP_NONE;
+        }
+    }
+    free(b);
+}
+
 void
 dmarc_eval(const struct dm_eval_input *in, const struct dns_txt_resolver *dns,
            const struct od_list *psl, struct dm_verdict *v)
@@ -102,7 +203,7 @@ dmarc_eval(const struct dm_eval_input *in, const struct dns_txt_resolver *dns,
     struct dns_txt_answer *ans;
     struct dmarc_record rec;
     char org[DM_DOMAIN_MAX];
-    enum eval_found found;
+    enum dw_found found;
     enum dm_skip skip = v->skip;
 
     memset(v, 0, sizeof(*v));
@@ -110,6 +211,7 @@ dmarc_eval(const struct dm_eval_input *in, const struct dns_txt_resolver *dns,
     v->result = DM_RESULT_NONE;
     v->policy = DM_POLICY_ABSENT;
     v->disposition = DM_DISP_NONE;
+    v->spec = in->spec;
     if (strlen(in->from_domain) >= sizeof(v->from_domain)) {
         v->result = DM_RESULT_PERMERROR;
         return;
@@ -121,29 +223,34 @@ dmarc_eval(const struct dm_eval_input *in, const struct dns_txt_resolver *dns,
         return;
     }
     strcpy(v->policy_domain, in->from_domain);
-    found = eval_fetch(dns, in->from_domain, ans, &rec);
-    if (found == EVAL_NONE && od_lookup(psl, in->from_domain, org, sizeof(org))
+    if (in->spec == DM_SPEC_RFC9989) {
+        eval_bis(in, dns, ans, v);
+        free(ans);
+        return;
+    }
+    found = dw_fetch(dns, in->from_domain, DM_SPEC_RFC7489, ans, &rec);
+    if (found == DW_NONE && od_lookup(psl, in->from_domain, org, sizeof(org))
         && strcmp(org, in->from_domain) != 0) {
         strcpy(v->policy_domain, org);
         v->used_sp = true;
-        found = eval_fetch(dns, org, ans, &rec);
+        found = dw_fetch(dns, org, DM_SPEC_RFC7489, ans, &rec);
     }
     free(ans);
     switch (found) {
-    case EVAL_FOUND:
+    case DW_FOUND:
         eval_finish(in, psl, &rec, v);
         return;
-    case EVAL_NONE:
-    case EVAL_MULTIPLE:
+    case DW_NONE:
+    case DW_MULTIPLE:
         /* No policy applies, so no other domain "decided". */
         strcpy(v->policy_domain, in->from_domain);
         v->used_sp = false;
         v->result = DM_RESULT_NONE;
         return;
-    case EVAL_INVALID:
+    case DW_INVALID:
         v->result = DM_RESULT_PERMERROR;
         return;
-    case EVAL_TEMPFAIL:
+    case DW_TEMPFAIL:
         v->result = DM_RESULT_TEMPERROR;
         return;
     }

@@ -31,12 +31,14 @@ struct dm_eval_input {
     const struct dm_auth_id *dkim;
     size_t n_dkim;
     unsigned sample;                   /* 0..99, compared against pct */
+    enum dm_spec spec;                 /* 0 (zeroed input): RFC 7489 */
 };
 
 /*
  * Evaluate one From domain. Fills every field of *v except skip; the
- * disposition is what the policy asks after pct sampling, before the
- * operator's enforcement settings.
+ * disposition is what the policy asks after pct sampling (RFC 7489) or
+ * t=y (RFC 9989), before the operator's enforcement settings. Under
+ * RFC 9989 the public suffix list is not used (psl may be NULL).
  */
 void dmarc_eval(const struct dm_eval_input *in,
                 const struct dns_txt_resolver *dns,

@@ -310,10 +310,18 @@ enum dmarc_record_status
 dmarc_record_parse(const char *txt, size_t len, struct dmarc_record *rec,
                    const char **why)
 {
+    return dmarc_record_parse_spec(txt, len, DM_SPEC_RFC7489, rec, why);
+}
+
+enum dmarc_record_status
+dmarc_record_parse_spec(const char *txt, size_t len, enum dm_spec spec,
+                        struct dmarc_record *rec, const char **why)
+{
     struct dmarc_record scratch;
     struct dr_tag t;
     bool seen[DR_TAG__COUNT] = { false };
-    bool p_ok = false, sp_bad = false;
+    bool p_ok = false, sp_bad = false, np_bad = false;
+    bool bis = spec == DM_SPEC_RFC9989;
     const char *problem = NULL;
     size_t pos = 0;
 
@@ -350,6 +358,7 @@ dmarc_record_parse(const char *txt, size_t len, struct dmarc_record *rec,
             break;
         case DR_TAG_NP:
             rec->np_given = dr_policy(t.val, &rec->np);
+            np_bad = !rec->np_given;
             break;
         case DR_TAG_ADKIM:
             (void)dr_align(t.val, &rec->adkim);
@@ -378,12 +387,16 @@ dmarc_record_parse(const char *txt, size_t len, struct dmarc_record *rec,
         }
     }
 
-    if (!seen[DR_TAG_P])
+    if (!seen[DR_TAG_P] && bis)
+        rec->p = DM_POLICY_NONE;        /* RFC 9989 4.7: p is optional */
+    else if (!seen[DR_TAG_P])
         problem = "missing p tag";
     else if (!p_ok)
         problem = "invalid p value";
-    else if (sp_bad)
+    if (problem == NULL && sp_bad)
         problem = "invalid sp value";
+    else if (problem == NULL && np_bad && bis)
+        problem = "invalid np value";
 
     if (problem != NULL) {
         /*

@@ -47,6 +47,17 @@ enum dmarc_record_status dmarc_record_parse(const char *txt, size_t len,
                                             struct dmarc_record *rec,
                                             const char **why);
 
+/*
+ * The same under one specification. RFC 7489 is dmarc_record_parse().
+ * RFC 9989 differs in two ways: a record with no p tag at all is p=none
+ * (section 4.7), and an invalid np, like an invalid sp, makes the record
+ * act as "p=none" when rua is valid and be unusable otherwise.
+ */
+enum dmarc_record_status dmarc_record_parse_spec(const char *txt, size_t len,
+                                                 enum dm_spec spec,
+                                                 struct dmarc_record *rec,
+                                                 const char **why);
+
 /* True when txt starts with the v=DMARC1 tag (used to count candidates). */
 bool dmarc_record_is_dmarc(const char *txt, size_t len);
 

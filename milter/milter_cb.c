@@ -581,6 +581,7 @@ mc_eom(SMFICTX *ctx)
         in.n_dkim = dkv_auth_ids(c->msg.dkim, dkim_self, DKV_MAX_SIGS);
     }
     in.sample = mc_sample();
+    in.spec = cf->dmarc_spec;
     for (size_t i = 0; i < from.count; i++) {
         in.from_domain = from.domain[i];
         v.skip = DM_SKIP_NONE;
@@ -593,12 +594,13 @@ mc_eom(SMFICTX *ctx)
 
     if (best.result != DM_RESULT_PASS || cf->syslog_success)
         dm_log(LOG_INFO, "%s: %s %s (p=%s dis=%s) policy_domain=%s "
-               "spf=%s%s dkim_aligned=%s action=%s", qid, best.from_domain,
+               "spf=%s%s dkim_aligned=%s action=%s spec=%s", qid,
+               best.from_domain,
                dm_result_name(best.result), dm_policy_name(best.policy),
                dm_disposition_name(best.disposition), best.policy_domain,
                have_spf ? dm_auth_name(spf_used.result) : "none",
                self_spf ? "(self)" : "", best.dkim_aligned ? "yes" : "no",
-               enf_action_name(d.action));
+               enf_action_name(d.action), dm_spec_name(best.spec));
     mc_publish(&best);
 
     switch (d.action) {

@@ -61,6 +61,13 @@ enum dm_auth {
     DM_AUTH__COUNT
 };
 
+/* Which DMARC specification the engine applied. */
+enum dm_spec {
+    DM_SPEC_RFC7489 = 0,       /* PSL org domains, pct (OpenDMARC's) */
+    DM_SPEC_RFC9989,           /* DMARCbis: DNS tree walk, psd, np, t */
+    DM_SPEC__COUNT
+};
+
 struct dm_verdict {
     enum dm_skip skip;
     enum dm_result result;
@@ -70,6 +77,9 @@ struct dm_verdict {
     bool dkim_aligned;
     bool sampled_out;                 /* failed but outside pct */
     bool used_sp;                     /* sp (subdomain policy) applied */
+    bool used_np;                     /* RFC 9989: np applied (From NXDOMAIN) */
+    bool testing;                     /* RFC 9989: failed under t=y */
+    enum dm_spec spec;                /* the specification applied */
     double eval_seconds;              /* inputs to verdict, DNS included */
     char from_domain[DM_DOMAIN_MAX];  /* normalised From domain */
     char policy_domain[DM_DOMAIN_MAX];/* where the applied record was found */
@@ -80,6 +90,7 @@ const char *dm_policy_name(enum dm_policy p);
 const char *dm_disposition_name(enum dm_disposition d);
 const char *dm_skip_name(enum dm_skip s);
 const char *dm_auth_name(enum dm_auth a);
+const char *dm_spec_name(enum dm_spec s);   /* "rfc7489", "rfc9989" */
 /* Parse an RFC 8601 result word (case-insensitive); false if unknown. */
 bool dm_auth_parse(const char *word, enum dm_auth *out);
 

@@ -418,7 +418,7 @@ lab_milter_start() {
 			key=${line%% *}
 			if lab_milter_is_opendmarc; then
 				# keys opendmarc does not know stop it starting
-				case $key in TempErrorAction | DNSTimeout) continue ;; esac
+				case $key in TempErrorAction | DNSTimeout | DMARCSpec) continue ;; esac
 			fi
 			echo "$line"
 		done

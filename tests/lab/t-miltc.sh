@@ -94,17 +94,6 @@ msg norec "From: <news@nodmarc.test>"
 out=$(mt norec -c $SPOOFER -f '<news@nodmarc.test>')
 like "$out" "$AR dmarc=none \\(p=none dis=none\\) header\\.from=nodmarc\\.test\$" "no record: dmarc=none"
 
-msg pct0 "From: <news@pctzero.test>"
-out=$(mt pct0 -c $SPOOFER -f '<news@pctzero.test>')
-like "$out" "$AR dmarc=fail \\(p=quarantine dis=none\\) header\\.from=pctzero\\.test\$" \
-	"p=quarantine pct=0: dis=none"
-unlike "$out" '^QUARANTINE' "... not quarantined"
-
-msg pct0r "From: <news@pctreject.test>"
-out=$(mt pct0r -c $SPOOFER -f '<news@pctreject.test>')
-like "$out" '^QUARANTINE quarantined by DMARC policy for pctreject\.test$' \
-	"p=reject pct=0: quarantined instead (RFC 7489 6.6.4)"
-
 # RequiredHeaders
 lab_message twofrom "From: <a@none.test>" "From: <b@none.test>" "To: <x@recipient.test>" \
 	"Date: $(date -R)" "Subject: two From" >/dev/null
@@ -189,6 +178,121 @@ out=$(mt spoof -c $SPOOFER -f '<help@paypal.com>' -R 3)
 is "$(printf '%s\n' "$out" | grep -c -x -F "$REJECT_PAYPAL")" 3 "three spoofs on one connection: three rejects"
 out=$(mt legit -c 192.0.2.10 -f '<help@paypal.com>' -R 3)
 is "$(printf '%s\n' "$out" | grep -Ec "$AR dmarc=pass ")" 3 "three good messages on one connection: three dmarc=pass headers"
+
+# --- DMARCSpec: RFC 9989 (the default) beside RFC 7489 ------------------------
+# Each case runs under both; RFC 7489 gives OpenDMARC's answer.
+for spec in rfc7489 rfc9989; do
+	if [ $spec = rfc9989 ] && lab_milter_is_opendmarc; then break; fi
+	lab_milter_start "SPFSelfValidate true" "RejectFailures true" "DMARCSpec $spec"
+	S=$spec
+	if [ $spec = rfc7489 ]; then
+		msg pct0 "From: <news@pctzero.test>"
+		out=$(mt pct0 -c $SPOOFER -f '<news@pctzero.test>')
+		like "$out" "$AR dmarc=fail \\(p=quarantine dis=none\\) header\\.from=pctzero\\.test\$" \
+			"p=quarantine pct=0: dis=none"
+		unlike "$out" '^QUARANTINE' "... not quarantined"
+
+		msg pct0r "From: <news@pctreject.test>"
+		out=$(mt pct0r -c $SPOOFER -f '<news@pctreject.test>')
+		like "$out" '^QUARANTINE quarantined by DMARC policy for pctreject\.test$' \
+			"p=reject pct=0: quarantined instead (RFC 7489 6.6.4)"
+	fi
+
+	msg "psdy$S" "From: <info@agency.gov.uk>"
+	out=$(mt "psdy$S" -c $SPOOFER -f '<info@agency.gov.uk>')
+	if [ $S = rfc9989 ]; then
+		like "$out" '^QUARANTINE quarantined by DMARC policy for gov\.uk$' \
+			"$S: psd=y at gov.uk covers agency.gov.uk (sp): quarantined"
+	else
+		like "$out" "$AR dmarc=none( \\([^)]*\\))? header\\.from=agency\\.gov\\.uk\$" \
+			"$S: gov.uk is on the PSL, its record covers nothing: dmarc=none"
+	fi
+
+	msg "psdynp$S" "From: <info@ghost.gov.uk>"
+	out=$(mt "psdynp$S" -c $SPOOFER -f '<info@ghost.gov.uk>')
+	if [ $S = rfc9989 ]; then
+		result_is "$out" 'RESULT replycode 550 5.7.1 rejected by DMARC policy for gov.uk' \
+			"$S: psd=y, a From domain that does not exist: np=reject"
+	else
+		like "$out" "$AR dmarc=none( \\([^)]*\\))? header\\.from=ghost\\.gov\\.uk\$" \
+			"$S: ghost.gov.uk: dmarc=none"
+	fi
+
+	# SPF passes for other.psdn.test; psd=n makes dept.psdn.test its own org
+	msg "psdn$S" "From: <info@x.dept.psdn.test>"
+	out=$(mt "psdn$S" -c 192.0.2.70 -f '<info@other.psdn.test>')
+	if [ $S = rfc9989 ]; then
+		like "$out" '^QUARANTINE quarantined by DMARC policy for dept\.psdn\.test$' \
+			"$S: psd=n: dept.psdn.test's policy, other.psdn.test does not align"
+		like "$out" "$AR dmarc=fail \\(p=quarantine dis=quarantine\\) header\\.from=x\\.dept\\.psdn\\.test\$" \
+			"$S: ... dmarc=fail"
+	else
+		like "$out" "$AR dmarc=pass \\(p=reject dis=none\\) header\\.from=x\\.dept\\.psdn\\.test\$" \
+			"$S: the PSL org psdn.test: other.psdn.test aligns, dmarc=pass"
+	fi
+
+	msg "npnx$S" "From: <info@ghost.np.test>"
+	out=$(mt "npnx$S" -c $SPOOFER -f '<info@ghost.np.test>')
+	if [ $S = rfc9989 ]; then
+		result_is "$out" 'RESULT replycode 550 5.7.1 rejected by DMARC policy for np.test' \
+			"$S: From NXDOMAIN: np=reject"
+	else
+		like "$out" '^QUARANTINE quarantined by DMARC policy for np\.test$' \
+			"$S: From NXDOMAIN: no np, sp=quarantine"
+	fi
+	msg "npnodata$S" "From: <info@real.np.test>"
+	out=$(mt "npnodata$S" -c $SPOOFER -f '<info@real.np.test>')
+	like "$out" '^QUARANTINE quarantined by DMARC policy for np\.test$' \
+		"$S: From exists without TXT (NODATA): sp=quarantine"
+
+	msg "testing$S" "From: <news@testing.test>"
+	out=$(mt "testing$S" -c $SPOOFER -f '<news@testing.test>')
+	if [ $S = rfc9989 ]; then
+		like "$out" '^QUARANTINE quarantined by DMARC policy for testing\.test$' \
+			"$S: p=reject t=y: quarantined, the next less severe policy"
+		like "$out" "$AR dmarc=fail \\(p=reject dis=quarantine\\) header\\.from=testing\\.test\$" \
+			"$S: ... dis=quarantine"
+	else
+		result_is "$out" 'RESULT replycode 550 5.7.1 rejected by DMARC policy for testing.test' \
+			"$S: t=y is not read: rejected"
+	fi
+
+	msg "pctbis$S" "From: <news@pctreject.test>"
+	out=$(mt "pctbis$S" -c $SPOOFER -f '<news@pctreject.test>')
+	if [ $S = rfc9989 ]; then
+		result_is "$out" 'RESULT replycode 550 5.7.1 rejected by DMARC policy for pctreject.test' \
+			"$S: pct=0 is not read: rejected"
+	fi
+
+	msg "nop$S" "From: <news@nop.test>"
+	out=$(mt "nop$S" -c $SPOOFER -f '<news@nop.test>')
+	if [ $S = rfc9989 ]; then
+		like "$out" "$AR dmarc=fail \\(p=none dis=none\\) header\\.from=nop\\.test\$" \
+			"$S: a record without p is p=none"
+	else
+		like "$out" "$AR dmarc=permerror( \\([^)]*\\))? header\\.from=nop\\.test\$" \
+			"$S: a record without p (nor rua): permerror"
+	fi
+
+	msg "dup$S" "From: <news@dup.corp.test>"
+	out=$(mt "dup$S" -c $SPOOFER -f '<news@dup.corp.test>')
+	if [ $S = rfc9989 ]; then
+		result_is "$out" 'RESULT replycode 550 5.7.1 rejected by DMARC policy for corp.test' \
+			"$S: two records at dup.corp.test are skipped: corp.test's p=reject"
+	else
+		like "$out" "$AR dmarc=none( \\([^)]*\\))? header\\.from=dup\\.corp\\.test\$" \
+			"$S: two records at dup.corp.test: no policy"
+	fi
+
+	msg "cap$S" "From: <news@a.b.c.d.e.f.g.h.i.j.cap.test>"
+	out=$(mt "cap$S" -c $SPOOFER -f '<news@a.b.c.d.e.f.g.h.i.j.cap.test>')
+	result_is "$out" 'RESULT replycode 550 5.7.1 rejected by DMARC policy for cap.test' \
+		"$S: a twelve-label From domain finds cap.test's policy"
+
+	lab_milter_is_opendmarc ||
+		like "$(lab_milter_log)" "Qtesting$S: testing\\.test fail .* spec=$S\$" \
+			"$S: the log line names the specification"
+done
 
 # --- trusted A-R only, no self-validation ------------------------------------
 lab_milter_start "RejectFailures true" "TrustedAuthservIDs policy.test"

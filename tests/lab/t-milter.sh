@@ -159,17 +159,6 @@ lab_send norec --from news@nodmarc.test --xclient-addr $SPOOFER \
 delivered_ar norec "$AR dmarc=none \\(p=none dis=none\\) header\\.from=nodmarc\\.test\$" \
 	"no DMARC record: delivered with dmarc=none"
 
-lab_send pct0 --from news@pctzero.test --xclient-addr $SPOOFER \
-	--header 'From: <news@pctzero.test>'
-delivered_ar pct0 "$AR dmarc=fail \\(p=quarantine dis=none\\) header\\.from=pctzero\\.test\$" \
-	"p=quarantine pct=0: outside the sample, delivered with dis=none"
-
-lab_send pct0r --from news@pctreject.test --xclient-addr $SPOOFER \
-	--header 'From: <news@pctreject.test>'
-reply_like pct0r '^250 ' "p=reject pct=0: not rejected"
-if lab_wait_hold pct0r; then tap_result 0 "... but quarantined, the next weaker policy (RFC 7489 6.6.4)"; else
-	tap_result 1 "... but quarantined, the next weaker policy (RFC 7489 6.6.4)" "postqueue -j: $(lab_queue pct0r); A-R: $(lab_ar pct0r)"; fi
-
 # RequiredHeaders
 msg=$(lab_message twofrom "From: <a@none.test>" "From: <b@none.test>" \
 	"To: <twofrom@recipient.test>" "Date: $(date -R)" "Subject: two From")
@@ -248,6 +237,36 @@ lab_send dnsfail --from info@broken.test --xclient-addr $SPOOFER \
 	--header 'From: <info@broken.test>'
 delivered_ar dnsfail "$AR dmarc=temperror( \\([^)]*\\))? header\\.from=broken\\.test\$" \
 	"DNS SERVFAIL: delivered with dmarc=temperror (TempErrorAction accept, the default)"
+
+# --- DMARCSpec rfc7489: pct sampling, as OpenDMARC ----------------------------
+lab_milter_start "${BASE_CONFIG[@]}" "DMARCSpec rfc7489"
+lab_send pct0 --from news@pctzero.test --xclient-addr $SPOOFER \
+	--header 'From: <news@pctzero.test>'
+delivered_ar pct0 "$AR dmarc=fail \\(p=quarantine dis=none\\) header\\.from=pctzero\\.test\$" \
+	"p=quarantine pct=0: outside the sample, delivered with dis=none"
+
+lab_send pct0r --from news@pctreject.test --xclient-addr $SPOOFER \
+	--header 'From: <news@pctreject.test>'
+reply_like pct0r '^250 ' "p=reject pct=0: not rejected"
+if lab_wait_hold pct0r; then tap_result 0 "... but quarantined, the next weaker policy (RFC 7489 6.6.4)"; else
+	tap_result 1 "... but quarantined, the next weaker policy (RFC 7489 6.6.4)" "postqueue -j: $(lab_queue pct0r); A-R: $(lab_ar pct0r)"; fi
+
+# --- DMARCSpec rfc9989, the default: pct is not read, t=y is ----------------
+if ! lab_milter_is_opendmarc; then
+	lab_milter_start "${BASE_CONFIG[@]}"
+	lab_send pct0bis --from news@pctreject.test --xclient-addr $SPOOFER \
+		--header 'From: <news@pctreject.test>'
+	reply_is pct0bis '550 5.7.1 rejected by DMARC policy for pctreject.test' \
+		"RFC 9989: p=reject pct=0 rejects (pct is not read)"
+	lab_send tbis --from news@testing.test --xclient-addr $SPOOFER \
+		--header 'From: <news@testing.test>'
+	reply_like tbis '^250 ' "RFC 9989: p=reject t=y: not rejected"
+	if lab_wait_hold tbis; then tap_result 0 "... but held, the next less severe policy"; else
+		tap_result 1 "... but held, the next less severe policy" "postqueue -j: $(lab_queue tbis); A-R: $(lab_ar tbis)"; fi
+	like "$(held_header tbis)" \
+		"$AR dmarc=fail \\(p=reject dis=quarantine\\) header\\.from=testing\\.test\$" \
+		"... with dis=quarantine in its header"
+fi
 
 # --- TempErrorAction tempfail ---------------------------------------------
 lab_milter_start "${BASE_CONFIG[@]}" "TempErrorAction tempfail"

@@ -209,6 +209,7 @@ check_defaults(const struct dm_config *cf, const char *what)
     is_int(cf->spf_ignore_results, false, "%s: SPFIgnoreResults", what);
     ok(cf->public_suffix_list == NULL, "%s: PublicSuffixList unset", what);
     is_int(cf->dns_timeout, 5, "%s: DNSTimeout 5", what);
+    is_int(cf->dmarc_spec, DM_SPEC_RFC9989, "%s: DMARCSpec rfc9989", what);
     is_int(cf->reject_failures, false, "%s: RejectFailures false", what);
     is_int(cf->hold_quarantined, true, "%s: HoldQuarantined true", what);
     is_int(cf->temperror_action, CF_TEMPERROR_ACCEPT, "%s: temperror", what);
@@ -525,6 +526,10 @@ test_value_errors(void)
 
     bad1("TempErrorAction reject\n", "bad value 'reject' for "
          "TempErrorAction: expected accept or tempfail");
+    bad1("DMARCSpec rfc7490\n", "bad value 'rfc7490' for "
+         "DMARCSpec: expected rfc9989 or rfc7489");
+    bad1("DMARCSpec dmarcbis\n", "bad value 'dmarcbis' for "
+         "DMARCSpec: expected rfc9989 or rfc7489");
 
     bad1("UserID user:\n", "bad value 'user:' for UserID: "
          "expected user or user:group");
@@ -678,6 +683,12 @@ test_good_values(void)
                "UserID opendmarc\n");
     is_int(cf->dns_timeout, 1, "DNSTimeout 1");
     is_int(cf->temperror_action, CF_TEMPERROR_ACCEPT, "Accept");
+    cf_free(cf);
+    cf = clean("DMARCSpec rfc7489\n");
+    is_int(cf->dmarc_spec, DM_SPEC_RFC7489, "DMARCSpec rfc7489");
+    cf_free(cf);
+    cf = clean("DMARCSpec RFC9989\n");
+    is_int(cf->dmarc_spec, DM_SPEC_RFC9989, "DMARCSpec RFC9989");
     cf_free(cf);
     cf = clean("TempErrorAction TEMPFAIL\nRejectMultiValueFrom no\n");
     is_int(cf->temperror_action, CF_TEMPERROR_TEMPFAIL, "TEMPFAIL");

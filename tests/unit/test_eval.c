@@ -67,7 +67,8 @@ static struct dm_verdict
 eval(const char *from, const struct dm_auth_id *spf,
      const struct dm_auth_id *dkim, size_t n_dkim, unsigned sample)
 {
-    struct dm_eval_input in = { from, spf, dkim, n_dkim, sample };
+    struct dm_eval_input in = { from, spf, dkim, n_dkim, sample,
+                                DM_SPEC_RFC7489 };
     struct dm_verdict v;
 
     memset(&v, 0xa5, sizeof(v));
