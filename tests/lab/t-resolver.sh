@@ -113,22 +113,32 @@ like "$(mt unseen 192.0.2.66 quarantine.test)" "$AR spf=temperror" \
 	"a name never asked before: temperror, the server is gone"
 
 # --- a name server that never answers ----------------------------------------
+# elapsed START_NS: seconds since START_NS, with two decimals
+elapsed() {
+	awk -v a="$1" -v b="$(date +%s%N)" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'
+}
+# below X LIMIT: 0 when X < LIMIT (a TAP status)
+below() {
+	awk -v x="$1" -v l="$2" 'BEGIN { print (x < l) ? 0 : 1 }'
+}
 lab_milter_start "RejectFailures true" "Nameservers 127.0.0.2" "DNSTimeout 2"
-start=$(date +%s.%N)
+start=$(date +%s%N)
 out=$(mt silent 192.0.2.66 paypal.com)
-spent=$(echo "$(date +%s.%N) - $start" | bc)
+spent=$(elapsed "$start")
 like "$out" "$AR dmarc=temperror" "a silent server: dmarc=temperror"
-tap_result "$(echo "$spent < 3" | bc | grep -qx 1; echo $?)" \
-	"... within DNSTimeout 2 + 1 s (took $spent s)"
+# A bound, not a benchmark: the lookup gives up at DNSTimeout instead of
+# the resolver's 5 s x 2 tries; the slack is for a slow (sanitizer) build.
+tap_result "$(below "$spent" 4)" \
+	"... within DNSTimeout 2, with 2 s of slack (took $spent s)"
 lab_milter_start "SPFSelfValidate true" "RejectFailures true" \
 	"Nameservers 127.0.0.2" "DNSTimeout 1"
-start=$(date +%s.%N)
+start=$(date +%s%N)
 out=$(mt silent2 192.0.2.66 paypal.com)
-spent=$(echo "$(date +%s.%N) - $start" | bc)
+spent=$(elapsed "$start")
 like "$out" "$AR spf=temperror smtp\\.mailfrom=paypal\\.com" \
 	"SPF through a silent server: temperror"
-tap_result "$(echo "$spent < 3" | bc | grep -qx 1; echo $?)" \
-	"... two lookups of DNSTimeout 1 each, under 3 s (took $spent s)"
+tap_result "$(below "$spent" 4)" \
+	"... two lookups of DNSTimeout 1 each, with 2 s of slack (took $spent s)"
 echo "nameserver 127.0.0.1" >"$LAB/resolv.conf"
 
 tap_done
