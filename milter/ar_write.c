@@ -29,8 +29,7 @@ aw_id_ok(const char *s)
     return true;
 }
 
-/* A normalised domain: letters, digits, '-', '_' and '.', nothing else. */
-static bool
+bool
 aw_domain_ok(const char *s)
 {
     if (*s == '\0' || strlen(s) >= DM_DOMAIN_MAX)

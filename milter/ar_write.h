@@ -14,6 +14,9 @@
 /* True when s can stand as an authserv-id token (RFC 8601 value). */
 bool aw_id_ok(const char *s);
 
+/* True when s is a normalised domain safe to write: [a-z0-9._-]+ only. */
+bool aw_domain_ok(const char *s);
+
 /*
  * "<id>; dmarc=<result> (p=<policy> dis=<disposition>) header.from=<domain>"
  * as OpenDMARC writes it (an absent policy reads p=none there). False when

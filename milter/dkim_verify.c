@@ -608,21 +608,6 @@ dkv_free(struct dkv_msg *m)
     free(m);
 }
 
-static bool
-dkv_domain_ok(const char *s)
-{
-    if (*s == '\0' || strlen(s) >= DM_DOMAIN_MAX)
-        return false;
-    for (; *s != '\0'; s++) {
-        unsigned char c = (unsigned char)*s;
-
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_' || c == '.'))
-            return false;
-    }
-    return true;
-}
-
 bool
 dkv_format_ar(char *out, size_t outsz, const char *id,
               const struct dkv_sig *s)
@@ -631,9 +616,9 @@ dkv_format_ar(char *out, size_t outsz, const char *id,
     int n;
     const char *at = strchr(s->identity, '@');
 
-    if (outsz == 0 || !aw_id_ok(id) || !dkv_domain_ok(s->id.domain) ||
+    if (outsz == 0 || !aw_id_ok(id) || !aw_domain_ok(s->id.domain) ||
         (s->id.selector[0] != '\0' && !dkv_selector_ok(s->id.selector)) ||
-        (at != NULL && !dkv_domain_ok(at + 1)))
+        (at != NULL && !aw_domain_ok(at + 1)))
         return false;
 #define DKV_PUT(...) do { \
         n = snprintf(out + o, outsz - o, __VA_ARGS__); \

@@ -37,20 +37,6 @@ struct dns_txt_resolver {
 
 const char *dns_status_name(enum dns_status st);
 
-/* Settings of the system resolver; 0 keeps resolv.conf's value. */
-struct dns_system_opts {
-    int timeout;    /* seconds per try */
-    int tries;
-};
-
-/*
- * The system resolver (res_nquery with a per-thread state). opts must
- * outlive r; it is read at each lookup, so a reload may change it.
- * Thread-safe.
- */
-void dns_system_resolver(struct dns_txt_resolver *r,
-                         const struct dns_system_opts *opts);
-
 /* Parse one DNS response packet (untrusted bytes) for TXT answers to qname. */
 enum dns_status dns_txt_parse_answer(const unsigned char *pkt, int len,
                                      struct dns_txt_answer *ans);
