@@ -75,12 +75,16 @@ spf_server(void)
 
         if (layer == NULL)
             return NULL;
-        /* The server owns the layer from here: SPF_server_free frees it. */
         s = SPF_server_new_dns(layer, 0);
         if (s == NULL) {
             SPF_dns_free(layer);
             return NULL;
         }
+        /*
+         * SPF_server_new_dns leaves a caller's layer to the caller; hand it
+         * to the server, so SPF_server_free at thread exit frees it too.
+         */
+        s->destroy_resolver = 1;
         if (pthread_setspecific(spf_key, s) != 0) {
             SPF_server_free(s);
             s = NULL;
