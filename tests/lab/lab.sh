@@ -577,3 +577,26 @@ lab_message() {
 	} >"$f"
 	printf '%s\n' "$f"
 }
+
+# --- load through miltc ------------------------------------------------------
+
+# lab_load NAME N CONNECTIONS CLIENT-IP FROM-DOMAIN [MILTC-ARGS...]: N copies
+# of a message from FROM-DOMAIN over CONNECTIONS connections, 10 messages
+# per connection (miltc's load mode); the LOAD line goes to
+# $LAB/out/NAME.load
+lab_load() {
+	local name=$1 n=$2 conns=$3 ip=$4 dom=$5 f
+	shift 5
+	f=$(lab_message "$name" "From: Someone <someone@$dom>" \
+		"To: you@recipient.test" "Date: Sun, 22 Nov 2026 09:00:00 +0000" \
+		"Subject: $name" "Message-ID: <$name@lab.test>")
+	"${MILTC:-$top_builddir/tests/tools/miltc}" -s "unix:$LAB_SOCK" \
+		-c "$ip" -f "<someone@$dom>" -L "$n" -C "$conns" -R 10 "$@" "$f" \
+		>"$LAB/out/$name.load" 2>&1 || true
+}
+
+# lab_loaded NAME: "MESSAGES ERRORS" from NAME's LOAD line
+lab_loaded() {
+	sed -n 's/^LOAD messages=\([0-9]*\) .* errors=\([0-9]*\)$/\1 \2/p' \
+		"$LAB/out/$1.load"
+}

@@ -69,26 +69,16 @@ row() {
 	echo "${out# }"
 }
 
-# message NAME FROM-DOMAIN: a message file
-message() {
-	lab_message "$1" "From: Someone <someone@$2>" "To: you@recipient.test" \
-		"Date: Sun, 22 Nov 2026 09:00:00 +0000" "Subject: $1" \
-		"Message-ID: <$1@lab.test>"
-}
-
 # load NAME N CLIENT-IP FROM-DOMAIN [MILTC-ARGS]: N copies over 8
-# connections, 10 per connection; the LOAD line goes to $LAB/out/NAME.load
+# connections (see lab_load)
 load() {
-	local name=$1 n=$2 ip=$3 dom=$4 f
-	shift 4
-	f=$(message "$name" "$dom")
-	"$MILTC" -s "unix:$LAB_SOCK" -c "$ip" -f "<someone@$dom>" -L "$n" \
-		-C 8 -R 10 "$@" "$f" >"$LAB/out/$name.load" 2>&1 || true
+	local name=$1 n=$2
+	shift 2
+	lab_load "$name" "$n" 8 "$@"
 }
 
 loaded() {
-	sed -n 's/^LOAD messages=\([0-9]*\) .* errors=\([0-9]*\)$/\1 \2/p' \
-		"$LAB/out/$1.load"
+	lab_loaded "$@"
 }
 
 promql() {
