@@ -10,12 +10,7 @@
 
 #include "dmarc_eval.h"
 #include "tap.h"
-
-struct zone_rr {
-    const char *name;
-    enum dns_status st;
-    const char *txt[3];
-};
+#include "zone_table.h"
 
 static const struct zone_rr zone[] = {
     { "_dmarc.paypal.com", DNS_OK, { "v=DMARC1; p=reject" } },
@@ -46,18 +41,7 @@ zone_lookup(void *arg, const char *qname, struct dns_txt_answer *ans)
 {
     (void)arg;
     lookups++;
-    ans->count = 0;
-    for (size_t i = 0; i < sizeof(zone) / sizeof(zone[0]); i++) {
-        if (strcasecmp(zone[i].name, qname) != 0)
-            continue;
-        for (size_t k = 0; k < 3 && zone[i].txt[k] != NULL; k++) {
-            ans->rr[k].len = strlen(zone[i].txt[k]);
-            memcpy(ans->rr[k].data, zone[i].txt[k], ans->rr[k].len + 1);
-            ans->count++;
-        }
-        return zone[i].st;
-    }
-    return DNS_NXDOMAIN;
+    return zone_answer(zone, sizeof(zone) / sizeof(zone[0]), qname, ans);
 }
 
 static struct dns_txt_resolver dns = { zone_lookup, NULL };
