@@ -16,6 +16,7 @@
 #endif
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -31,7 +32,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
@@ -159,6 +162,7 @@ struct mc_msg {
     size_t nhdrs;
     char *body;             /* CRLF line endings, as Postfix sends it */
     size_t body_len;
+    char *sender;           /* from a leading Return-Path:, or NULL */
 };
 
 struct mc_opts {
@@ -169,6 +173,7 @@ struct mc_opts {
     const char *client_name;
     const char *helo;               /* "" = no HELO stage */
     char *sender;                   /* with angle brackets */
+    bool sender_set;                /* -f given: it beats Return-Path: */
     char **rcpts;                   /* with angle brackets */
     size_t nrcpts;
     struct mc_macro *macros;
@@ -177,7 +182,8 @@ struct mc_opts {
     const char *wait_file;          /* -w: between messages, wait for it */
     unsigned long load_n;           /* 0 = single mode */
     unsigned long load_c;
-    struct mc_msg msg;
+    struct mc_msg *msgs;            /* the corpus, sent round-robin */
+    size_t nmsgs;
 };
 
 struct mc_buf {
@@ -203,6 +209,9 @@ struct mc_sess {
     size_t replbody;                /* bytes of replacement body received */
     char *reply_text;               /* last SMFIR_REPLYCODE text */
     const char *what;               /* for error messages */
+    unsigned long first;            /* corpus index of the first message */
+    double *lat;                    /* ms from MAIL to the verdict */
+    size_t nlat;
     unsigned long results[MC_R__COUNT];
     char err[512];
 };
@@ -1065,13 +1074,22 @@ mc_stage_helo(struct mc_sess *s, int *code)
 }
 
 static int
-mc_stage_mail(struct mc_sess *s, int *code)
+mc_stage_mail(struct mc_sess *s, const struct mc_msg *m, int *code)
 {
+    const char *sender = s->o->sender;
+    char addr[1024];
+    size_t n;
+    struct mc_kv extra = { "{mail_addr}", addr };
+
+    if (!s->o->sender_set && m->sender != NULL)
+        sender = m->sender;
+    n = strlen(sender);
+    snprintf(addr, sizeof(addr), "%.*s", (int)(n - 2), sender + 1);
     s->what = "mail";
     mc_pkt_begin(&s->wbuf, SMFIC_MAIL);
-    mc_buf_add_str(&s->wbuf, s->o->sender);
+    mc_buf_add_str(&s->wbuf, sender);
     return mc_event(s, SMFIC_MAIL, MC_ST_MAIL, SMFIP_NOMAIL, SMFIP_NR_MAIL,
-                    NULL, 0, code);
+                    &extra, 1, code);
 }
 
 static int
@@ -1160,17 +1178,16 @@ mc_send_simple(struct mc_sess *s, int cmd, const char *what)
  * filter ended the message before the end of the body.
  */
 static int
-mc_message(struct mc_sess *s, int *code, bool *early)
+mc_message(struct mc_sess *s, const struct mc_msg *m, int *code, bool *early)
 {
     const struct mc_opts *o = s->o;
-    const struct mc_msg *m = &o->msg;
     size_t accepted = 0;
     int last = SMFIR_CONTINUE;
 
     s->replbody = 0;
     s->skip_cmd = 0;
     *early = true;
-    if (mc_stage_mail(s, code) < 0)
+    if (mc_stage_mail(s, m, code) < 0)
         return -1;
     if (mc_stage_done(s, "mail", *code))
         return 0;
@@ -1281,8 +1298,10 @@ mc_session(struct mc_sess *s, unsigned long nmsg)
         conn_text = mc_xstrdup(s->reply_text);
 
     for (unsigned long i = 0; i < nmsg; i++) {
+        const struct mc_opts *o = s->o;
         int code;
         bool early;
+        struct timespec t0, t1;
 
         if (conn != SMFIR_CONTINUE) {
             mc_result(s, conn, conn_text);
@@ -1291,8 +1310,14 @@ mc_session(struct mc_sess *s, unsigned long nmsg)
         if (i > 0 && s->o->wait_file != NULL &&
             mc_wait_for_file(s->o->wait_file, s->o->timeout) < 0)
             goto out;
-        if (mc_message(s, &code, &early) < 0)
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        if (mc_message(s, &o->msgs[(s->first + i) % o->nmsgs], &code,
+                       &early) < 0)
             goto out;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (s->lat != NULL)
+            s->lat[s->nlat++] = (double)(t1.tv_sec - t0.tv_sec) * 1e3
+                                + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
         mc_result(s, code, s->reply_text);
         if (mc_code_ends_connection(code)) {
             conn = code;
@@ -1332,6 +1357,7 @@ mc_sess_free(struct mc_sess *s)
     free(s->mbuf.p);
     free(s->rbuf);
     free(s->reply_text);
+    free(s->lat);
     if (s->fd >= 0)
         close(s->fd);
 }
@@ -1345,6 +1371,8 @@ struct mc_load {
     unsigned long results[MC_R__COUNT];
     unsigned long errors;           /* messages lost to failures */
     unsigned long errs_printed;
+    double *lat;                    /* per-message latencies, ms */
+    size_t nlat;
 };
 
 static void *
@@ -1355,21 +1383,26 @@ mc_load_worker(void *arg)
 
     for (;;) {
         struct mc_sess s;
-        unsigned long take, done = 0;
+        unsigned long take, first, done = 0;
         int rc;
 
         pthread_mutex_lock(&l->lock);
         take = o->load_n - l->next;
         if (take > o->repeat)
             take = o->repeat;
+        first = l->next;
         l->next += take;
         pthread_mutex_unlock(&l->lock);
         if (take == 0)
             break;
 
         mc_sess_init(&s, o, NULL);
+        s.first = first;
+        s.lat = mc_xrealloc(NULL, take * sizeof(*s.lat));
         rc = mc_session(&s, take);
         pthread_mutex_lock(&l->lock);
+        memcpy(l->lat + l->nlat, s.lat, s.nlat * sizeof(*s.lat));
+        l->nlat += s.nlat;
         for (int i = 0; i < MC_R__COUNT; i++) {
             l->results[i] += s.results[i];
             done += s.results[i];
@@ -1386,6 +1419,28 @@ mc_load_worker(void *arg)
 }
 
 static int
+mc_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* The nearest-rank percentile of sorted values, in ms. */
+static double
+mc_percentile(const double *v, size_t n, double pct)
+{
+    size_t rank;
+
+    if (n == 0)
+        return 0.0;
+    rank = (size_t)(pct / 100.0 * (double)n + 0.999999);
+    if (rank < 1)
+        rank = 1;
+    return v[(rank > n ? n : rank) - 1];
+}
+
+static int
 mc_load(const struct mc_opts *o)
 {
     struct mc_load l = { .o = o };
@@ -1399,6 +1454,7 @@ mc_load(const struct mc_opts *o)
         free(tids);
         return 3;
     }
+    l.lat = mc_xrealloc(NULL, o->load_n * sizeof(*l.lat));
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (; started < o->load_c; started++) {
         int e = pthread_create(&tids[started], NULL, mc_load_worker, &l);
@@ -1413,14 +1469,23 @@ mc_load(const struct mc_opts *o)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     free(tids);
     pthread_mutex_destroy(&l.lock);
-    if (started == 0)
+    if (started == 0) {
+        free(l.lat);
         return 3;
+    }
 
     for (int i = 0; i < MC_R__COUNT; i++)
         done += l.results[i];
     secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-    printf("LOAD messages=%lu seconds=%.3f rate=%.1f results:", done, secs,
+    /* The latencies go before "results:": scripts read errors= at the end. */
+    qsort(l.lat, l.nlat, sizeof(*l.lat), mc_cmp_double);
+    printf("LOAD messages=%lu seconds=%.3f rate=%.1f", done, secs,
            secs > 0 ? (double)done / secs : 0.0);
+    printf(" p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f results:",
+           mc_percentile(l.lat, l.nlat, 50), mc_percentile(l.lat, l.nlat, 90),
+           mc_percentile(l.lat, l.nlat, 99),
+           l.nlat > 0 ? l.lat[l.nlat - 1] : 0.0);
+    free(l.lat);
     for (int i = 0; i < MC_R__COUNT; i++)
         printf(" %s=%lu", mc_result_names[i], l.results[i]);
     printf(" errors=%lu\n", l.errors);
@@ -1442,6 +1507,8 @@ mc_header_name_len(const char *line, size_t len)
         ;
     return n > 0 && i < len && line[i] == ':' ? n : 0;
 }
+
+static char *mc_bracket(const char *addr);
 
 static char *
 mc_strndup(const char *p, size_t n)
@@ -1498,6 +1565,24 @@ mc_msg_parse(const char *data, size_t len, struct mc_msg *m)
                 const char *colon = memchr(line, ':', n);
                 struct mc_header *h;
 
+                /*
+                 * A mailbox file's leading Return-Path: is the envelope
+                 * sender; Postfix drops the header, so it is not sent.
+                 */
+                if (m->nhdrs == 0 && m->sender == NULL && nlen == 11
+                    && strncasecmp(line, "Return-Path", 11) == 0) {
+                    const char *v = colon + 1, *e = line + n;
+                    char *a;
+
+                    while (v < e && (*v == ' ' || *v == '\t'))
+                        v++;
+                    while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
+                        e--;
+                    a = mc_strndup(v, (size_t)(e - v));
+                    m->sender = mc_bracket(a);
+                    free(a);
+                    continue;
+                }
                 m->hdrs = mc_xrealloc(m->hdrs, (m->nhdrs + 1) * sizeof(*h));
                 h = &m->hdrs[m->nhdrs++];
                 h->name = mc_strndup(line, nlen);
@@ -1522,6 +1607,7 @@ mc_msg_free(struct mc_msg *m)
     }
     free(m->hdrs);
     free(m->body);
+    free(m->sender);
 }
 
 static const char mc_default_msg[] =
@@ -1571,13 +1657,77 @@ mc_msg_load(const char *path, struct mc_msg *m)
     return err ? -1 : 0;
 }
 
+static void
+mc_corpus_add(struct mc_opts *o, const struct mc_msg *m)
+{
+    o->msgs = mc_xrealloc(o->msgs, (o->nmsgs + 1) * sizeof(*o->msgs));
+    o->msgs[o->nmsgs++] = *m;
+}
+
+/*
+ * Reads the corpus: every file named, and the regular files of every
+ * directory named (in name order, so runs are repeatable).
+ */
+static int
+mc_corpus_load(struct mc_opts *o, char *const *paths, int npaths)
+{
+    struct mc_msg m;
+
+    if (npaths == 0) {
+        if (mc_msg_load(NULL, &m) < 0)
+            return -1;
+        mc_corpus_add(o, &m);
+        return 0;
+    }
+    for (int i = 0; i < npaths; i++) {
+        struct stat st;
+        struct dirent **ents;
+        int n, rc = 0;
+
+        if (strcmp(paths[i], "-") == 0 || stat(paths[i], &st) < 0
+            || !S_ISDIR(st.st_mode)) {
+            if (mc_msg_load(paths[i], &m) < 0)
+                return -1;
+            mc_corpus_add(o, &m);
+            continue;
+        }
+        if ((n = scandir(paths[i], &ents, NULL, alphasort)) < 0) {
+            fprintf(stderr, "miltc: %s: %s\n", paths[i], strerror(errno));
+            return -1;
+        }
+        for (int j = 0; j < n; j++) {
+            size_t len = strlen(paths[i]) + strlen(ents[j]->d_name) + 2;
+            char *path = mc_xrealloc(NULL, len);
+
+            snprintf(path, len, "%s/%s", paths[i], ents[j]->d_name);
+            if (rc == 0 && ents[j]->d_name[0] != '.'
+                && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+                if (mc_msg_load(path, &m) < 0)
+                    rc = -1;
+                else
+                    mc_corpus_add(o, &m);
+            }
+            free(path);
+            free(ents[j]);
+        }
+        free(ents);
+        if (rc < 0)
+            return -1;
+    }
+    if (o->nmsgs == 0) {
+        fputs("miltc: the corpus holds no message\n", stderr);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- command line ---- */
 
 static void
 mc_usage(void)
 {
     fputs(
-"usage: miltc -s SOCKET [options] [MESSAGE_FILE|-]\n"
+"usage: miltc -s SOCKET [options] [MESSAGE_FILE|DIRECTORY|-]...\n"
 "  SOCKET        unix:/path, local:/path, /path, inet:port@host, inet6:port@host\n"
 "  -c IP         client address (default 192.0.2.1; IPv6 ok; 'unknown')\n"
 "  -n NAME       client host name (default client.example)\n"
@@ -1592,7 +1742,8 @@ mc_usage(void)
 "  -w FILE       with -R: before each message after the first, print\n"
 "                \"WAIT FILE\" and wait until FILE exists (up to -t)\n"
 "  -t SECONDS    I/O timeout per packet (default 30)\n"
-"  -L N -C M     load mode: N messages over M concurrent connections\n",
+"  -L N -C M     load mode: N messages over M concurrent connections\n"
+"  Several files or directories form a corpus, sent round-robin.\n",
         stderr);
 }
 
@@ -1671,12 +1822,14 @@ mc_opts_free(struct mc_opts *o)
         free(o->macros[i].value);
     }
     free(o->macros);
-    mc_msg_free(&o->msg);
+    for (size_t i = 0; i < o->nmsgs; i++)
+        mc_msg_free(&o->msgs[i]);
+    free(o->msgs);
 }
 
 /* Returns 0, or the exit status for a usage error. */
 static int
-mc_parse_args(int argc, char **argv, struct mc_opts *o, const char **file)
+mc_parse_args(int argc, char **argv, struct mc_opts *o)
 {
     const char *queue_id = "TESTQ1", *sender = "<sender@example.com>";
     struct mc_macro *user = NULL;
@@ -1699,7 +1852,7 @@ mc_parse_args(int argc, char **argv, struct mc_opts *o, const char **file)
         case 'c': o->client_addr = optarg; break;
         case 'n': o->client_name = optarg; break;
         case 'H': o->helo = optarg; break;
-        case 'f': sender = optarg; break;
+        case 'f': sender = optarg; o->sender_set = true; break;
         case 'q': queue_id = optarg; break;
         case 'T': break;
         case 'r':
@@ -1741,12 +1894,10 @@ mc_parse_args(int argc, char **argv, struct mc_opts *o, const char **file)
             MC_USAGE();
         }
     }
-    if (o->socket == NULL || argc - optind > 1
-        || (o->load_c > 0 && o->load_n == 0))
+    if (o->socket == NULL || (o->load_c > 0 && o->load_n == 0))
         MC_USAGE();
     if (o->load_n > 0 && o->load_c == 0)
         o->load_c = 1;
-    *file = optind < argc ? argv[optind] : NULL;
 
     if (strcmp(o->client_addr, "unknown") == 0) {
         o->family = SMFIA_UNKNOWN;
@@ -1768,15 +1919,13 @@ mc_parse_args(int argc, char **argv, struct mc_opts *o, const char **file)
         o->rcpts[o->nrcpts++] = mc_xstrdup("<rcpt@example.net>");
     }
 
-    /* The macros Postfix sends by default, with test values. */
-    char mail_addr[1024];
-    size_t sl = strlen(o->sender);
-
-    snprintf(mail_addr, sizeof(mail_addr), "%.*s", (int)(sl - 2), o->sender + 1);
+    /*
+     * The macros Postfix sends by default, with test values; {mail_addr}
+     * follows each message's sender (mc_stage_mail).
+     */
     mc_macro_set(o, MC_ST_CONNECT, "j", "mx.test");
     mc_macro_set(o, MC_ST_CONNECT, "{daemon_name}", "mx.test");
     mc_macro_set(o, MC_ST_MAIL, "i", queue_id);
-    mc_macro_set(o, MC_ST_MAIL, "{mail_addr}", mail_addr);
     mc_macro_set(o, MC_ST_DATA, "i", queue_id);
     mc_macro_set(o, MC_ST_EOH, "i", queue_id);
     mc_macro_set(o, MC_ST_EOM, "i", queue_id);
@@ -1803,15 +1952,14 @@ int
 main(int argc, char **argv)
 {
     struct mc_opts o = { 0 };
-    const char *file = NULL;
     int rc;
 
     signal(SIGPIPE, SIG_IGN);
-    if ((rc = mc_parse_args(argc, argv, &o, &file)) != 0) {
+    if ((rc = mc_parse_args(argc, argv, &o)) != 0) {
         mc_opts_free(&o);
         return rc;
     }
-    if (mc_msg_load(file, &o.msg) < 0) {
+    if (mc_corpus_load(&o, argv + optind, argc - optind) < 0) {
         mc_opts_free(&o);
         return 2;
     }
