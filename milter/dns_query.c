@@ -9,13 +9,16 @@
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <ctype.h>
+#include <errno.h>
 #include <netdb.h>
+#include <poll.h>
 #include <pthread.h>
 #include <resolv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "dns_query.h"
 
@@ -311,6 +314,116 @@ dq_thread_get(const struct dq_servers *sv)
     return t;
 }
 
+/* Milliseconds on the monotonic clock. */
+static long long
+dq_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait for fd to be ready for ev until deadline; false: timeout or error. */
+static bool
+dq_wait(int fd, short ev, long long deadline)
+{
+    struct pollfd p = { .fd = fd, .events = ev };
+    long long left;
+    int n;
+
+    do {
+        left = deadline - dq_now_ms();
+        if (left <= 0)
+            return false;
+        n = poll(&p, 1, (int)(left > 60000 ? 60000 : left));
+    } while (n < 0 && errno == EINTR);
+    return n > 0 && (p.revents & (ev | POLLHUP | POLLERR)) != 0;
+}
+
+/* Move len bytes over fd (send or receive) before deadline. */
+static bool
+dq_io(int fd, unsigned char *buf, size_t len, bool out, long long deadline)
+{
+    while (len > 0) {
+        ssize_t n;
+
+        if (!dq_wait(fd, out ? POLLOUT : POLLIN, deadline))
+            return false;
+        n = out ? send(fd, buf, len, MSG_NOSIGNAL) : recv(fd, buf, len, 0);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (n <= 0)
+            return false;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+/* One query over TCP to one server, bounded by deadline; the reply's length or -1. */
+static int
+dq_tcp_one(const struct sockaddr *sa, const unsigned char *q, int qlen,
+           unsigned char *ans, size_t anssz, long long deadline)
+{
+    socklen_t salen = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                : sizeof(struct sockaddr_in);
+    unsigned char msg[2 + NS_PACKETSZ], lenb[2];
+    int fd, err = 0, rlen = -1;
+    socklen_t errlen = sizeof(err);
+    size_t n;
+
+    if (qlen < NS_HFIXEDSZ || (size_t)qlen > NS_PACKETSZ)
+        return -1;
+    fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    if (connect(fd, sa, salen) != 0 &&
+        (errno != EINPROGRESS || !dq_wait(fd, POLLOUT, deadline) ||
+         getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) != 0 || err != 0))
+        goto out;
+    msg[0] = (unsigned char)(qlen >> 8);
+    msg[1] = (unsigned char)qlen;
+    memcpy(msg + 2, q, (size_t)qlen);
+    if (!dq_io(fd, msg, (size_t)qlen + 2, true, deadline) ||
+        !dq_io(fd, lenb, 2, false, deadline))
+        goto out;
+    n = (size_t)lenb[0] << 8 | lenb[1];
+    if (n < NS_HFIXEDSZ || n > anssz || !dq_io(fd, ans, n, false, deadline))
+        goto out;
+    /* The answer to our query, not to someone else's. */
+    if (memcmp(ans, q, 2) == 0)
+        rlen = (int)n;
+out:
+    close(fd);
+    return rlen;
+}
+
+/*
+ * A truncated UDP reply asks for TCP. glibc's own TCP fallback reads
+ * with no time limit, so a server that accepts and never answers would
+ * hold the message forever: we ask over TCP ourselves, each server in
+ * turn, all before deadline.
+ */
+static int
+dq_tcp(const res_state res, const unsigned char *q, int qlen,
+       unsigned char *ans, size_t anssz, long long deadline)
+{
+    for (int i = 0; i < res->nscount && i < MAXNS; i++) {
+        const struct sockaddr *sa = res->nsaddr_list[i].sin_family == AF_INET
+            ? (const struct sockaddr *)&res->nsaddr_list[i]
+            : (const struct sockaddr *)res->_u._ext.nsaddrs[i];
+        int len;
+
+        if (sa == NULL)
+            continue;
+        len = dq_tcp_one(sa, q, qlen, ans, anssz, deadline);
+        if (len >= 0)
+            return len;
+    }
+    return -1;
+}
+
 static enum dns_status
 dq_system_query(void *arg, const char *qname, int type,
                 struct dns_reply *rep)
@@ -319,6 +432,7 @@ dq_system_query(void *arg, const char *qname, int type,
     unsigned char q[NS_PACKETSZ];
     struct dq_thread *t;
     int qlen, len, servers;
+    long long started;
 
     rep->len = 0;
     rep->ttl = 0;
@@ -332,13 +446,25 @@ dq_system_query(void *arg, const char *qname, int type,
         t->res.retrans = opts->timeout / servers > 0 ?
                          opts->timeout / servers : 1;
     t->res.retry = 1;
+    t->res.options |= RES_IGNTC;   /* TCP is dq_tcp's, with a time limit */
     qlen = res_nmkquery(&t->res, ns_o_query, qname, ns_c_in, type, NULL, 0,
                         NULL, q, sizeof(q));
     if (qlen < 0)
         return DNS_PERMFAIL;   /* not a name a query can carry */
+    started = dq_now_ms();
     len = res_nsend(&t->res, q, qlen, rep->pkt, (int)rep->size);
     if (len < 0)
         return DNS_TEMPFAIL;   /* timeout, network */
+    if (len >= NS_HFIXEDSZ && (rep->pkt[2] & 0x02) != 0) {
+        /* Truncated: TCP gets what is left of DNSTimeout, at least 1 s. */
+        long long budget = (opts->timeout > 0 ? opts->timeout : 5) * 1000LL
+                           - (dq_now_ms() - started);
+
+        len = dq_tcp(&t->res, q, qlen, rep->pkt, rep->size,
+                     dq_now_ms() + (budget < 1000 ? 1000 : budget));
+        if (len < 0)
+            return DNS_TEMPFAIL;
+    }
     if ((size_t)len > rep->size)
         len = (int)rep->size;
     rep->len = (size_t)len;
