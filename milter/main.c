@@ -45,6 +45,7 @@
 #define DM_EX_CONFIG 78
 #define DM_EX_OSERR  71
 #define DM_DRAIN_SECONDS 60
+#define DM_MILTER_MAX_DATA (1024 * 1024 - 1)   /* libmilter's largest, 1 MiB */
 
 struct dm_opts {
     const char *conf_path;
@@ -468,6 +469,12 @@ main(int argc, char **argv)
     }
     if (cf->milter_debug > 0)
         (void)smfi_setdbg(cf->milter_debug);
+    /*
+     * libmilter drops a connection whose packet exceeds 64 KiB, and
+     * Postfix sends a header field of up to header_size_limit (100 KiB)
+     * in one packet: the MTA's milter_default_action would then decide.
+     */
+    (void)smfi_setmaxdatasize(DM_MILTER_MAX_DATA);
     if (smfi_opensocket(true) != MI_SUCCESS) {
         dm_log(LOG_ERR, "cannot open socket %s (is another instance "
                "running, or is its directory missing?)", cf->socket);
