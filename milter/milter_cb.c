@@ -43,6 +43,7 @@ struct mc_msg {
     struct rh_counts counts;
     char *from[MC_MAX_FROM];           /* NULL: over MC_HEADER_MAX */
     size_t n_from;
+    bool from_over;                    /* more From fields than kept */
     char *ar[MC_MAX_AR];
     size_t n_ar;
     size_t ar_seen;                    /* A-R fields, kept or not */
@@ -313,6 +314,8 @@ mc_header(SMFICTX *ctx, char *name, char *value)
     if (strcasecmp(name, "From") == 0) {
         if (m->n_from < MC_MAX_FROM)
             m->from[m->n_from++] = mc_keep(value);
+        else
+            m->from_over = true;
     } else if (strcasecmp(name, "Authentication-Results") == 0) {
         m->ar_seen++;
         if (m->n_ar < MC_MAX_AR)
@@ -390,6 +393,9 @@ mc_from_domains(const struct mc_msg *m, struct fh_result *all)
     memset(all, 0, sizeof(*all));
     if (m->n_from == 0)
         return FH_EMPTY;
+    /* A From field we did not keep could name the spoofed domain. */
+    if (m->from_over)
+        return FH_TOO_MANY;
     for (size_t i = 0; i < m->n_from; i++) {
         struct fh_result one;
         enum fh_status st;
