@@ -14,6 +14,7 @@
  */
 #include <config.h>
 
+#include <arpa/nameser.h>
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -26,6 +27,7 @@
 #include <unistd.h>
 
 #include "counter_store.h"
+#include "dns_query.h"
 #include "domain_name.h"
 
 const double cs_eval_bounds[CS_EVAL_BUCKETS] = {
@@ -75,7 +77,8 @@ struct cs_store {
     _Atomic uint64_t skipped[DM_SKIP__COUNT];
     _Atomic uint64_t eval_bucket[CS_EVAL_BUCKETS + 1];
     _Atomic uint64_t eval_sum_ns;
-    _Atomic uint64_t dns[CS_DNS_STATUS_COUNT];
+    _Atomic uint64_t dns[CS_DNS_TYPE_COUNT][CS_DNS_STATUS_COUNT];
+    _Atomic uint64_t dns_cached[CS_DNS_TYPE_COUNT];
 };
 
 /* ---- hashing ---- */
@@ -543,11 +546,39 @@ cs_observe_eval(struct cs_store *cs, double seconds)
     atomic_fetch_add_explicit(&cs->eval_bucket[b], 1, memory_order_relaxed);
 }
 
-void
-cs_count_dns(struct cs_store *cs, enum dns_status st)
+/* Indexed by enum cs_dns_type, CS_DNS_OTHER excepted. */
+static const int cs_dns_qtypes[CS_DNS_OTHER] = {
+    ns_t_txt, ns_t_a, ns_t_aaaa, ns_t_mx, ns_t_ptr
+};
+
+enum cs_dns_type
+cs_dns_type_of(int qtype)
 {
-    if ((unsigned)st < CS_DNS_STATUS_COUNT)
-        atomic_fetch_add_explicit(&cs->dns[st], 1, memory_order_relaxed);
+    for (int i = 0; i < CS_DNS_OTHER; i++)
+        if (cs_dns_qtypes[i] == qtype)
+            return (enum cs_dns_type)i;
+    return CS_DNS_OTHER;
+}
+
+const char *
+cs_dns_type_name(int t)
+{
+    if (t < 0 || t >= CS_DNS_TYPE_COUNT)
+        return NULL;
+    return t == CS_DNS_OTHER ? "other" : dq_type_name(cs_dns_qtypes[t]);
+}
+
+void
+cs_count_dns(struct cs_store *cs, int qtype, enum dns_status st, bool cached)
+{
+    enum cs_dns_type t = cs_dns_type_of(qtype);
+
+    if ((unsigned)st >= CS_DNS_STATUS_COUNT)
+        return;
+    atomic_fetch_add_explicit(&cs->dns[t][st], 1, memory_order_relaxed);
+    if (cached)
+        atomic_fetch_add_explicit(&cs->dns_cached[t], 1,
+                                  memory_order_relaxed);
 }
 
 void
@@ -639,8 +670,13 @@ cs_totals(const struct cs_store *cs, struct cs_totals *t)
     }
     t->eval_sum_ns = atomic_load_explicit(&cs->eval_sum_ns,
                                           memory_order_relaxed);
-    for (int i = 0; i < CS_DNS_STATUS_COUNT; i++)
-        t->dns[i] = atomic_load_explicit(&cs->dns[i], memory_order_relaxed);
+    for (int k = 0; k < CS_DNS_TYPE_COUNT; k++) {
+        for (int i = 0; i < CS_DNS_STATUS_COUNT; i++)
+            t->dns[k][i] = atomic_load_explicit(&cs->dns[k][i],
+                                                memory_order_relaxed);
+        t->dns_cached[k] = atomic_load_explicit(&cs->dns_cached[k],
+                                                memory_order_relaxed);
+    }
 }
 
 /* ---- restoring ---- */
@@ -706,9 +742,13 @@ cs_restore_totals(struct cs_store *cs, const struct cs_totals *t)
                                   memory_order_relaxed);
     atomic_fetch_add_explicit(&cs->eval_sum_ns, t->eval_sum_ns,
                               memory_order_relaxed);
-    for (int i = 0; i < CS_DNS_STATUS_COUNT; i++)
-        atomic_fetch_add_explicit(&cs->dns[i], t->dns[i],
+    for (int k = 0; k < CS_DNS_TYPE_COUNT; k++) {
+        for (int i = 0; i < CS_DNS_STATUS_COUNT; i++)
+            atomic_fetch_add_explicit(&cs->dns[k][i], t->dns[k][i],
+                                      memory_order_relaxed);
+        atomic_fetch_add_explicit(&cs->dns_cached[k], t->dns_cached[k],
                                   memory_order_relaxed);
+    }
 }
 
 void
@@ -735,7 +775,10 @@ cs_clear(struct cs_store *cs)
     for (int i = 0; i <= CS_EVAL_BUCKETS; i++)
         atomic_store(&cs->eval_bucket[i], 0);
     atomic_store(&cs->eval_sum_ns, 0);
-    for (int i = 0; i < CS_DNS_STATUS_COUNT; i++)
-        atomic_store(&cs->dns[i], 0);
+    for (int k = 0; k < CS_DNS_TYPE_COUNT; k++) {
+        for (int i = 0; i < CS_DNS_STATUS_COUNT; i++)
+            atomic_store(&cs->dns[k][i], 0);
+        atomic_store(&cs->dns_cached[k], 0);
+    }
     pthread_mutex_unlock(&cs->lock);
 }

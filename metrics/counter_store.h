@@ -42,6 +42,16 @@ extern const char *const cs_eval_bound_names[CS_EVAL_BUCKETS];
 
 #define CS_DNS_STATUS_COUNT ((int)DNS_PERMFAIL + 1)
 
+/* The record types the DNS counters tell apart; the rest is "other". */
+enum cs_dns_type {
+    CS_DNS_TXT, CS_DNS_A, CS_DNS_AAAA, CS_DNS_MX, CS_DNS_PTR, CS_DNS_OTHER,
+    CS_DNS_TYPE_COUNT
+};
+
+/* A query type (ns_t_*) as a counter index, and an index's name. */
+enum cs_dns_type cs_dns_type_of(int qtype);
+const char *cs_dns_type_name(int t);
+
 struct cs_store;
 
 /*
@@ -78,8 +88,12 @@ void cs_count_skip(struct cs_store *cs, enum dm_skip why);
 /* The time one evaluation took; negative or NaN counts as 0. */
 void cs_observe_eval(struct cs_store *cs, double seconds);
 
-/* One DNS TXT lookup and how it ended. */
-void cs_count_dns(struct cs_store *cs, enum dns_status st);
+/*
+ * One lookup through the daemon's resolver (DMARC, SPF, DKIM): its type
+ * (ns_t_*), how it ended, and whether the cache answered it.
+ */
+void cs_count_dns(struct cs_store *cs, int qtype, enum dns_status st,
+                  bool cached);
 
 /*
  * The verdict hook (an mc_verdict_fn; arg is the store): a skipped message
@@ -117,7 +131,9 @@ struct cs_totals {
     uint64_t eval_bucket[CS_EVAL_BUCKETS + 1];/* per bucket, last is +Inf */
     uint64_t eval_count;                      /* sum of eval_bucket */
     uint64_t eval_sum_ns;                     /* total time, nanoseconds */
-    uint64_t dns[CS_DNS_STATUS_COUNT];        /* indexed by enum dns_status */
+    /* Lookups by enum cs_dns_type and enum dns_status, cache hits included. */
+    uint64_t dns[CS_DNS_TYPE_COUNT][CS_DNS_STATUS_COUNT];
+    uint64_t dns_cached[CS_DNS_TYPE_COUNT];   /* of those, cache hits */
 };
 
 void cs_totals(const struct cs_store *cs, struct cs_totals *t);

@@ -8,22 +8,25 @@
 #include "dns_counting.h"
 
 struct dc_state {
-    struct dns_txt_resolver inner;
+    struct dns_resolver inner;
     struct cs_store *cs;
 };
 
 static enum dns_status
-dc_lookup(void *arg, const char *qname, struct dns_txt_answer *ans)
+dc_query(void *arg, const char *qname, int type, struct dns_reply *rep)
 {
     struct dc_state *s = arg;
-    enum dns_status st = s->inner.lookup(s->inner.arg, qname, ans);
+    enum dns_status st;
 
-    cs_count_dns(s->cs, st);
+    /* The inner resolver sets it only when the cache answers. */
+    rep->cached = false;
+    st = s->inner.query(s->inner.arg, qname, type, rep);
+    cs_count_dns(s->cs, type, st, rep->cached);
     return st;
 }
 
 void *
-dc_wrap(struct dns_txt_resolver *r, void *cs)
+dc_wrap(struct dns_resolver *r, void *cs)
 {
     struct dc_state *s = malloc(sizeof(*s));
 
@@ -31,7 +34,7 @@ dc_wrap(struct dns_txt_resolver *r, void *cs)
         return NULL;
     s->inner = *r;
     s->cs = cs;
-    r->lookup = dc_lookup;
+    r->query = dc_query;
     r->arg = s;
     return s;
 }

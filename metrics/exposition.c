@@ -203,18 +203,19 @@ ex_range(const char *s, size_t n, int *q_om, int *q_text)
 {
     const char *semi = memchr(s, ';', n);
     size_t tn = semi != NULL ? (size_t)(semi - s) : n;
-    const char *version = NULL, *p;
+    const char *version = NULL, *p, *end = s + n;
     size_t vn = 0;
     int q = 1000;
 
+    /* ex_trim moves s: the range still ends where it did (fuzz_http). */
     ex_trim(&s, &tn);
     p = semi;
-    while (p != NULL && p < s + n) {
+    while (p != NULL && p < end) {
         const char *start = p + 1, *next, *eq;
         size_t pn, kn, valn;
 
-        next = memchr(start, ';', (size_t)(s + n - start));
-        pn = (size_t)((next != NULL ? next : s + n) - start);
+        next = memchr(start, ';', (size_t)(end - start));
+        pn = (size_t)((next != NULL ? next : end) - start);
         eq = memchr(start, '=', pn);
         if (eq != NULL) {
             const char *k = start, *v = eq + 1;
@@ -511,12 +512,20 @@ ex_render(const struct cs_store *cs, enum ex_format f,
               t.overflow);
     ex_histogram(&b, f, &t);
     ex_family(&b, f, "dmarc_milter_dns_queries_total", "counter",
-              "TXT lookups through the filter's resolver (DMARC records, "
-              "DKIM keys; cache hits included), by record type and outcome.");
-    for (int i = 0; i < CS_DNS_STATUS_COUNT; i++)
-        ex_printf(&b, "dmarc_milter_dns_queries_total{type=\"txt\","
-                  "outcome=\"%s\"} %" PRIu64 "\n",
-                  dns_status_name((enum dns_status)i), t.dns[i]);
+              "Lookups through the filter's resolver (DMARC records, SPF, "
+              "DKIM keys; cache hits included), by record type and "
+              "outcome.");
+    for (int k = 0; k < CS_DNS_TYPE_COUNT; k++)
+        for (int i = 0; i < CS_DNS_STATUS_COUNT; i++)
+            ex_printf(&b, "dmarc_milter_dns_queries_total{type=\"%s\","
+                      "outcome=\"%s\"} %" PRIu64 "\n", cs_dns_type_name(k),
+                      dns_status_name((enum dns_status)i), t.dns[k][i]);
+    ex_family(&b, f, "dmarc_milter_dns_cache_hits_total", "counter",
+              "Of those lookups, the ones the DNS cache answered without "
+              "a query, by record type.");
+    for (int k = 0; k < CS_DNS_TYPE_COUNT; k++)
+        ex_printf(&b, "dmarc_milter_dns_cache_hits_total{type=\"%s\"} %"
+                  PRIu64 "\n", cs_dns_type_name(k), t.dns_cached[k]);
     ex_family(&b, f, "dmarc_milter_build_info", "info",
               "The dmarc-milter version, always 1.");
     if (ex_escape(version, sizeof(version), PACKAGE_VERSION) == (size_t)-1)

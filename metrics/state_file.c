@@ -34,7 +34,9 @@
 
 /* The loader keeps a bit per reason, bucket and outcome it has seen. */
 _Static_assert(DM_SKIP__COUNT <= 32 && CS_EVAL_BUCKETS + 1 <= 32 &&
-               CS_DNS_STATUS_COUNT <= 32, "seen-bitmaps too small");
+               CS_DNS_TYPE_COUNT <= 32 &&
+               CS_DNS_TYPE_COUNT * CS_DNS_STATUS_COUNT <= 64,
+               "seen-bitmaps too small");
 
 static uint64_t
 sf_fnv(uint64_t h, const char *p, size_t len)
@@ -58,7 +60,8 @@ struct sf_parse {
     uint32_t last_index;
     uint64_t saved;
     struct cs_totals totals;
-    unsigned seen_skip, seen_bucket, seen_dns;   /* bit per index */
+    unsigned seen_skip, seen_bucket, seen_dns_hit;   /* bit per index */
+    uint64_t seen_dns;                     /* bit per (type, outcome) */
     bool seen_sum, in_rows;
     size_t unknown;               /* lines of a newer version, skipped */
 };
@@ -212,6 +215,12 @@ sf_dns_name(int i)
     return dns_status_name((enum dns_status)i);
 }
 
+static const char *
+sf_dns_type_name(int i)
+{
+    return cs_dns_type_name(i);
+}
+
 /* One totals line (before the rows); tok[0] is its keyword. */
 static int
 sf_total(struct sf_parse *p, char **tok, int n)
@@ -247,16 +256,28 @@ sf_total(struct sf_parse *p, char **tok, int n)
         p->seen_sum = true;
         p->totals.eval_sum_ns = v;
     } else if (strcmp(tok[0], "dns") == 0 && n == 4) {
-        i = strcmp(tok[1], "txt") == 0 ?
-            sf_find(tok[2], CS_DNS_STATUS_COUNT, sf_dns_name) : -1;
+        /* Types and outcomes of later versions are skipped, not refused. */
+        int k = sf_find(tok[1], CS_DNS_TYPE_COUNT, sf_dns_type_name);
+
+        i = k >= 0 ? sf_find(tok[2], CS_DNS_STATUS_COUNT, sf_dns_name) : -1;
         if (i < 0) {
             p->unknown++;
             return 0;
         }
-        if (p->seen_dns & (1u << i))
+        if (p->seen_dns & (1ull << (k * CS_DNS_STATUS_COUNT + i)))
             return sf_bad(p, "dns %s %s appears twice", tok[1], tok[2]);
-        p->seen_dns |= 1u << i;
-        p->totals.dns[i] = v;
+        p->seen_dns |= 1ull << (k * CS_DNS_STATUS_COUNT + i);
+        p->totals.dns[k][i] = v;
+    } else if (strcmp(tok[0], "dns_cached") == 0 && n == 3) {
+        i = sf_find(tok[1], CS_DNS_TYPE_COUNT, sf_dns_type_name);
+        if (i < 0) {
+            p->unknown++;
+            return 0;
+        }
+        if (p->seen_dns_hit & (1u << i))
+            return sf_bad(p, "dns_cached %s appears twice", tok[1]);
+        p->seen_dns_hit |= 1u << i;
+        p->totals.dns_cached[i] = v;
     } else {
         return sf_bad(p, "unexpected \"%.40s\" line", tok[0]);
     }
@@ -557,9 +578,13 @@ sf_put_all(struct sf_writer *w, const struct cs_store *cs)
                i < CS_EVAL_BUCKETS ? cs_eval_bound_names[i] : "+Inf",
                t.eval_bucket[i]);
     sf_put(w, "eval_sum_ns %" PRIu64 "\n", t.eval_sum_ns);
-    for (int i = 0; i < CS_DNS_STATUS_COUNT; i++)
-        sf_put(w, "dns txt %s %" PRIu64 "\n",
-               dns_status_name((enum dns_status)i), t.dns[i]);
+    for (int k = 0; k < CS_DNS_TYPE_COUNT; k++) {
+        for (int i = 0; i < CS_DNS_STATUS_COUNT; i++)
+            sf_put(w, "dns %s %s %" PRIu64 "\n", cs_dns_type_name(k),
+                   dns_status_name((enum dns_status)i), t.dns[k][i]);
+        sf_put(w, "dns_cached %s %" PRIu64 "\n", cs_dns_type_name(k),
+               t.dns_cached[k]);
+    }
     cs_foreach_row(cs, sf_put_row, w);
     if (!w->failed) {
         uint64_t sum = w->sum;

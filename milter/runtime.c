@@ -33,7 +33,9 @@ rt_decorate(struct dm_runtime *rt)
 {
     if (rt_dns_decorator.wrap == NULL || rt->dns_decoration != NULL)
         return 0;
-    rt->dns_decoration = rt_dns_decorator.wrap(&rt->dns, rt_dns_decorator.arg);
+    /* rt->dns reads rt->query at each lookup, so it sees the wrap too. */
+    rt->dns_decoration = rt_dns_decorator.wrap(&rt->query,
+                                               rt_dns_decorator.arg);
     if (rt->dns_decoration == NULL)
         return -1;
     rt->dns_unwrap = rt_dns_decorator.unwrap;

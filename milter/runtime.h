@@ -18,7 +18,7 @@
 #include "org_domain.h"
 
 /* A decorator of every runtime's resolver (the metrics count lookups). */
-typedef void *(*rt_dns_wrap_fn)(struct dns_txt_resolver *dns, void *arg);
+typedef void *(*rt_dns_wrap_fn)(struct dns_resolver *query, void *arg);
 typedef void (*rt_dns_unwrap_fn)(void *state);
 
 struct dm_runtime {
@@ -46,7 +46,8 @@ struct dm_runtime *rt_acquire(void);
 void rt_release(struct dm_runtime *rt);
 
 /*
- * From now on rt_build() wraps each runtime's resolver: wrap replaces *dns
+ * From now on rt_build() wraps each runtime's typed resolver (above the
+ * cache, so DMARC, SPF and DKIM lookups all pass it): wrap replaces *query
  * and returns its state (NULL: out of memory), unwrap frees that state with
  * the runtime. Set once, before the milter starts.
  */

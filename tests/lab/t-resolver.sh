@@ -38,6 +38,7 @@ cp "$LAB/nsd/root.zone" "$LAB/nsd2/root.zone"
 sed -e "s|ip-address: 127.0.0.1|ip-address: 127.0.0.3|" \
 	-e "s|port: 53|port: 5353|" -e "s|$LAB/nsd/|$LAB/nsd2/|g" \
 	-e "s|$LAB/log/nsd.log|$LAB/log/nsd2.log|" \
+	-e "s|control-enable: no|control-enable: yes\n\tcontrol-interface: $LAB/nsd2/control.sock|" \
 	"$LAB/nsd/nsd.conf" >"$LAB/nsd2/nsd.conf"
 nsd -d -c "$LAB/nsd2/nsd.conf" >>"$LAB/log/nsd2.log" 2>&1 &
 nsd2=$!
@@ -60,6 +61,44 @@ echo "nameserver 127.0.0.2" >"$LAB/resolv.conf"
 
 AR='^(INSHEADER [0-9]+|ADDHEADER) Authentication-Results: mx\.test;'
 REJECT_PAYPAL='RESULT replycode 550 5.7.1 rejected by DMARC policy for paypal.com'
+METRICS=127.0.0.1:9489
+TYPES="txt a aaaa mx ptr"
+
+# dns_counts: "queries type:outcome=n ... hits type=n ..." so far, from
+# /metrics (zero counts left out)
+dns_counts() {
+	curl -sS --max-time 10 "http://$METRICS/metrics" | awk '
+	/^dmarc_milter_dns_queries_total\{/ && $2 > 0 {
+		match($1, /type="[a-z]+"/); t = substr($1, RSTART + 6, RLENGTH - 7)
+		match($1, /outcome="[a-z]+"/); o = substr($1, RSTART + 9, RLENGTH - 10)
+		q = q " " t ":" o "=" $2 }
+	/^dmarc_milter_dns_cache_hits_total\{/ && $2 > 0 {
+		match($1, /type="[a-z]+"/); t = substr($1, RSTART + 6, RLENGTH - 7)
+		h = h " " t "=" $2 }
+	END { print "queries" q " hits" h }'
+}
+
+# sent_by_milter: "type=n ..." of the queries that left the milter, per its
+# counters: lookups less cache hits
+sent_by_milter() {
+	curl -sS --max-time 10 "http://$METRICS/metrics" | awk -v types="$TYPES" '
+	/^dmarc_milter_dns_queries_total\{/ {
+		match($1, /type="[a-z]+"/); n[substr($1, RSTART + 6, RLENGTH - 7)] += $2 }
+	/^dmarc_milter_dns_cache_hits_total\{/ {
+		match($1, /type="[a-z]+"/); n[substr($1, RSTART + 6, RLENGTH - 7)] -= $2 }
+	END { k = split(types, t, " "); for (i = 1; i <= k; i++) printf "%s%s=%d", (i > 1 ? " " : ""), t[i], n[t[i]]; print "" }'
+}
+
+# seen_by_nsd2: "type=n ..." of the queries the second nsd answered
+seen_by_nsd2() {
+	local stats t out=""
+	stats=$(nsd-control -c "$LAB/nsd2/nsd.conf" stats_noreset 2>&1)
+	for t in $TYPES; do
+		T=$(printf '%s' "$t" | tr a-z A-Z)
+		out="$out $t=$(printf '%s\n' "$stats" | sed -n "s/^num\.type\.$T=//p")"
+	done
+	printf '%s\n' "${out# }"
+}
 
 # mt NAME CLIENT SENDER-DOMAIN: a message From: and MAIL FROM the domain
 mt() {
@@ -71,9 +110,21 @@ mt() {
 		-t 30 -c "$client" -f "<user@$dom>" "$LAB/msg/$name.eml" 2>&1 || true
 }
 
+# --- the RFC 9989 tree walk's cap, counted at the name server ---------------
+# Twelve labels and no record anywhere: _dmarc at the full name, then at the
+# last seven labels and each shorter one down to _dmarc.test: eight queries.
+lab_milter_start "SPFSelfValidate false" "Nameservers 127.0.0.3:5353" \
+	"DNSCacheSize 0" "MetricsListen $METRICS"
+like "$(mt deep 192.0.2.66 a.b.c.d.e.f.g.h.i.j.k.nocap.test)" "$AR dmarc=none" \
+	"a twelve-label From domain with no record: dmarc=none"
+is "$(seen_by_nsd2)" "txt=8 a=0 aaaa=0 mx=0 ptr=0" \
+	"the tree walk sent nsd eight TXT queries, no more (RFC 9989 4.10)"
+is "$(dns_counts)" "queries txt:nxdomain=8 hits" \
+	"and the counters say the same: eight NXDOMAIN lookups"
+
 # --- Nameservers on another port --------------------------------------------
 lab_milter_start "SPFSelfValidate true" "RejectFailures true" \
-	"Nameservers 127.0.0.3:5353" "DNSTimeout 2"
+	"Nameservers 127.0.0.3:5353" "DNSTimeout 2" "MetricsListen $METRICS"
 out=$(mt spoof 192.0.2.66 paypal.com)
 # a rejected message gets no header: the log says what SPF found
 like "$(grep 'Qspoof:' "$LAB/log/milter.log")" 'spf=fail\(self\)' \
@@ -99,6 +150,16 @@ like "$(mt ptr 192.0.2.73 spfptr.test)" "$AR spf=pass smtp\\.mailfrom=spfptr\\.t
 like "$(mt broken 192.0.2.66 spfbroken.test)" "$AR spf=temperror smtp\\.mailfrom=spfbroken\\.test" \
 	"SPF include of a SERVFAIL zone: temperror"
 
+# Deterministic for these messages, one at a time: each name is asked once,
+# later lookups of a name come from the cache.
+is "$(dns_counts)" "queries txt:ok=12 txt:nxdomain=14 txt:tempfail=1 a:ok=3 a:nodata=1 aaaa:ok=2 mx:ok=3 ptr:ok=1 hits txt=14 a=1 mx=2" \
+	"dmarc_milter_dns_queries_total and _cache_hits_total by type: DMARC, SPF's TXT, A, AAAA, MX and PTR"
+before=$(seen_by_nsd2)
+sent=$(sent_by_milter)
+before_txt=${before%% *}
+is "$sent" "$(echo "$before" | awk -v b="${before_txt#txt=}" '{ sub(/^txt=[0-9]+/, "txt=" b - 8); print }')" \
+	"every query the counters say went out reached nsd, type by type ($sent; nsd: $before less the walk's 8)"
+
 # --- the cache: the same lookups once the server is gone ----------------------
 kill "$nsd2"
 _lab_wait_gone "$nsd2"
@@ -111,6 +172,10 @@ like "$(mt mx4b 192.0.2.70 spfmx.test)" "$AR spf=pass smtp\\.mailfrom=spfmx\\.te
 	"the cached MX and A answers too"
 like "$(mt unseen 192.0.2.66 quarantine.test)" "$AR spf=temperror" \
 	"a name never asked before: temperror, the server is gone"
+is "$(dns_counts)" "queries txt:ok=15 txt:nxdomain=16 txt:tempfail=3 a:ok=4 a:nodata=1 aaaa:ok=2 mx:ok=4 ptr:ok=1 hits txt=19 a=2 mx=3" \
+	"with nsd gone: seven more lookups from the cache, two failed"
+is "$(sent_by_milter)" "$(echo "$sent" | awk '{ split($1, t, "="); $1 = "txt=" t[2] + 2; print }')" \
+	"... so only the unseen name's two lookups went out"
 
 # --- a name server that never answers ----------------------------------------
 # elapsed START_NS: seconds since START_NS, with two decimals

@@ -4,6 +4,8 @@
  */
 #include <config.h>
 
+#include <arpa/nameser.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,6 +161,14 @@ test_empty(void)
     ok(has_line(body, "dmarc_milter_evaluation_seconds_count 0"), "count 0");
     is_int(count_prefix(body, "dmarc_milter_dns_queries_total{type=\"txt\","),
            5, "five DNS outcomes");
+    is_int(count_prefix(body, "dmarc_milter_dns_queries_total{"),
+           5 * 6, "five outcomes for each of six types");
+    is_int(count_prefix(body, "dmarc_milter_dns_cache_hits_total{"), 6,
+           "cache hits for six types");
+    ok(has_line(body, "dmarc_milter_dns_cache_hits_total{type=\"ptr\"} 0"),
+       "ptr cache hits at 0");
+    ok(has_line(body, "# TYPE dmarc_milter_dns_cache_hits_total counter"),
+       "cache hits are a counter");
     ok(has_line(body, "dmarc_milter_dns_queries_total{type=\"txt\","
                 "outcome=\"tempfail\"} 0"), "tempfail at 0");
     ok(has_line(body, "# TYPE dmarc_milter_build_info gauge"),
@@ -190,7 +200,8 @@ test_rows(void)
     cs_count_skip(cs, DM_SKIP_AUTHENTICATED);
     cs_observe_eval(cs, 0.003);
     cs_observe_eval(cs, 1.5);
-    cs_count_dns(cs, DNS_NXDOMAIN);
+    cs_count_dns(cs, ns_t_txt, DNS_NXDOMAIN, false);
+    cs_count_dns(cs, ns_t_aaaa, DNS_OK, true);
     body = ex_render(cs, EX_TEXT, NULL, &len);
     ok(has_line(body, "dmarc_milter_messages_total{domain=\"example.com\","
                 "policy=\"reject\",result=\"fail\"} 2"), "fail 2");
@@ -198,6 +209,14 @@ test_rows(void)
                 "policy=\"reject\",result=\"pass\"} 1"), "pass 1");
     ok(has_line(body, "dmarc_milter_messages_total{domain=\"example.com\","
                 "policy=\"reject\",result=\"none\"} 0"), "none at 0");
+    ok(has_line(body, "dmarc_milter_dns_queries_total{type=\"txt\","
+                "outcome=\"nxdomain\"} 1"), "a txt lookup by outcome");
+    ok(has_line(body, "dmarc_milter_dns_queries_total{type=\"aaaa\","
+                "outcome=\"ok\"} 1"), "an aaaa lookup by outcome");
+    ok(has_line(body, "dmarc_milter_dns_cache_hits_total{type=\"aaaa\"} 1"),
+       "its cache hit");
+    ok(has_line(body, "dmarc_milter_dns_cache_hits_total{type=\"txt\"} 0"),
+       "no txt cache hit");
     ok(has_line(body, "dmarc_milter_messages_total{domain=\"example.com\","
                 "policy=\"reject\",result=\"temperror\"} 0"),
        "temperror at 0");
@@ -355,14 +374,17 @@ test_proc_parse(void)
 /* ---- the counting decorator ---- */
 
 static enum dns_status fake_status;
+static bool fake_cached;
 static int fake_calls;
 
 static enum dns_status
-fake_lookup(void *arg, const char *qname, struct dns_txt_answer *ans)
+fake_query(void *arg, const char *qname, int type, struct dns_reply *rep)
 {
     (void)qname;
+    (void)type;
     fake_calls++;
-    ans->count = 0;
+    rep->len = 0;
+    rep->cached = fake_cached;
     *(int *)arg += 1;
     return fake_status;
 }
@@ -371,32 +393,46 @@ static void
 test_dns_counting(void)
 {
     struct cs_store *cs = new_store(10);
-    static struct dns_txt_answer ans;
-    struct dns_txt_resolver r;
+    unsigned char pkt[512];
+    struct dns_reply rep = { .pkt = pkt, .size = sizeof(pkt) };
+    struct dns_resolver r;
     struct cs_totals t;
     int inner_arg = 0;
     void *state;
 
-    r.lookup = fake_lookup;
+    r.query = fake_query;
     r.arg = &inner_arg;
     state = dc_wrap(&r, cs);
     ok(state != NULL, "wrap works");
-    ok(r.lookup != fake_lookup, "the lookup is replaced");
+    ok(r.query != fake_query, "the query is replaced");
     fake_status = DNS_NXDOMAIN;
-    is_int(r.lookup(r.arg, "_dmarc.example.com", &ans), DNS_NXDOMAIN,
+    is_int(r.query(r.arg, "_dmarc.example.com", ns_t_txt, &rep), DNS_NXDOMAIN,
            "the answer passes through");
     fake_status = DNS_OK;
-    r.lookup(r.arg, "_dmarc.example.com", &ans);
-    r.lookup(r.arg, "_dmarc.example.com", &ans);
+    r.query(r.arg, "_dmarc.example.com", ns_t_txt, &rep);
+    fake_cached = true;
+    r.query(r.arg, "_dmarc.example.com", ns_t_txt, &rep);
+    ok(rep.cached, "the cache flag passes through");
+    r.query(r.arg, "mail.example.com", ns_t_a, &rep);
+    fake_cached = false;
+    r.query(r.arg, "mail.example.com", ns_t_aaaa, &rep);
+    ok(!rep.cached, "and so does its absence");
     fake_status = DNS_TEMPFAIL;
-    r.lookup(r.arg, "_dmarc.example.com", &ans);
-    is_int(fake_calls, 4, "every lookup reaches the inner resolver");
-    is_int(inner_arg, 4, "with the inner resolver's argument");
+    r.query(r.arg, "_dmarc.example.com", ns_t_txt, &rep);
+    r.query(r.arg, "1.2.0.192.in-addr.arpa", ns_t_ptr, &rep);
+    is_int(fake_calls, 7, "every query reaches the inner resolver");
+    is_int(inner_arg, 7, "with the inner resolver's argument");
     cs_totals(cs, &t);
-    is_int(t.dns[DNS_OK], 2, "ok counted");
-    is_int(t.dns[DNS_NXDOMAIN], 1, "nxdomain counted");
-    is_int(t.dns[DNS_TEMPFAIL], 1, "tempfail counted");
-    is_int(t.dns[DNS_PERMFAIL], 0, "permfail not");
+    is_int(t.dns[CS_DNS_TXT][DNS_OK], 2, "txt ok counted");
+    is_int(t.dns[CS_DNS_TXT][DNS_NXDOMAIN], 1, "txt nxdomain counted");
+    is_int(t.dns[CS_DNS_TXT][DNS_TEMPFAIL], 1, "txt tempfail counted");
+    is_int(t.dns[CS_DNS_TXT][DNS_PERMFAIL], 0, "txt permfail not");
+    is_int(t.dns_cached[CS_DNS_TXT], 1, "one txt cache hit");
+    is_int(t.dns[CS_DNS_A][DNS_OK], 1, "a ok counted");
+    is_int(t.dns_cached[CS_DNS_A], 1, "a cache hit counted");
+    is_int(t.dns[CS_DNS_AAAA][DNS_OK], 1, "aaaa ok counted");
+    is_int(t.dns_cached[CS_DNS_AAAA], 0, "aaaa not a cache hit");
+    is_int(t.dns[CS_DNS_PTR][DNS_TEMPFAIL], 1, "ptr tempfail counted");
     dc_unwrap(state);
     cs_free(cs);
 }

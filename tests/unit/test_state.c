@@ -1,6 +1,8 @@
 /* test_state.c: saving and restoring the counters (metrics/state_file.c). */
 #include <config.h>
 
+#include <arpa/nameser.h>
+
 #include <dirent.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -156,7 +158,10 @@ static const char head[] =
     "dns txt nxdomain 6\n"
     "dns txt nodata 7\n"
     "dns txt tempfail 8\n"
-    "dns txt permfail 9\n";
+    "dns txt permfail 9\n"
+    "dns a ok 10\n"
+    "dns_cached txt 3\n"
+    "dns_cached a 4\n";
 
 /* head + rows + a correct end line (rows counted by "row " prefixes). */
 static void
@@ -210,8 +215,11 @@ test_roundtrip(void)
     cs_count_skip(a, DM_SKIP_NO_FROM);
     cs_observe_eval(a, 0.3);
     cs_observe_eval(a, 20);
-    cs_count_dns(a, DNS_NXDOMAIN);
-    cs_count_dns(a, DNS_PERMFAIL);
+    cs_count_dns(a, ns_t_txt, DNS_NXDOMAIN, false);
+    cs_count_dns(a, ns_t_txt, DNS_PERMFAIL, true);
+    cs_count_dns(a, ns_t_mx, DNS_OK, true);
+    cs_count_dns(a, ns_t_ptr, DNS_TEMPFAIL, false);
+    cs_count_dns(a, 255, DNS_NODATA, false);
 
     is_int(sf_save(a, path, err, sizeof(err)), 0, "save works");
     ok(access(path, F_OK) == 0, "the file exists");
@@ -249,6 +257,10 @@ test_roundtrip(void)
        "histogram restored");
     is_int(tb.eval_sum_ns, ta.eval_sum_ns, "histogram sum restored");
     ok(memcmp(ta.dns, tb.dns, sizeof(ta.dns)) == 0, "dns restored");
+    ok(memcmp(ta.dns_cached, tb.dns_cached, sizeof(ta.dns_cached)) == 0,
+       "dns cache hits restored");
+    is_int(tb.dns[CS_DNS_MX][DNS_OK], 1, "an mx lookup survives the file");
+    is_int(tb.dns[CS_DNS_OTHER][DNS_NODATA], 1, "and an other one");
     is_int(tb.overflow, 5, "overflow restored (derived from __other__)");
     is_int(tb.tracked_domains, 30, "tracked domains restored");
 
@@ -399,7 +411,10 @@ test_bad_files(void)
         cs_totals(cs, &t);
         is_int(t.overflow, 4, "overflow from the __other__ row");
         is_int(t.skipped[DM_SKIP_NO_FROM], 4, "skips as written");
-        is_int(t.dns[DNS_PERMFAIL], 9, "dns as written");
+        is_int(t.dns[CS_DNS_TXT][DNS_PERMFAIL], 9, "dns as written");
+        is_int(t.dns[CS_DNS_A][DNS_OK], 10, "dns a as written");
+        is_int(t.dns_cached[CS_DNS_TXT], 3, "txt cache hits as written");
+        is_int(t.dns_cached[CS_DNS_A], 4, "a cache hits as written");
         is_int(t.eval_count, 3, "histogram as written");
         cs_free(cs);
     }
@@ -456,7 +471,8 @@ test_versions(void)
     clean_dir();
     snprintf(header, sizeof(header), "dmarc-milter-state 1\nsaved 5\n"
              "dns txt tempfail 4\nignored no_from 3\n%s"
-             "ignored greylisted 9\ndns txt servfail 2\ndns mx ok 1\n",
+             "ignored greylisted 9\ndns txt servfail 2\ndns mx ok 1\n"
+             "dns caa ok 5\ndns_cached caa 1\ndns_cached mx 6\n",
              buckets);
     write_custom(header, row);
     cs = new_store(10);
@@ -465,7 +481,11 @@ test_versions(void)
     cs_totals(cs, &t);
     is_int(t.skipped[DM_SKIP_NO_FROM], 3, "a known reason is restored");
     is_int(t.skipped[DM_SKIP_IGNORED_HOST], 0, "a missing reason is 0");
-    is_int(t.dns[DNS_TEMPFAIL], 4, "a known outcome is restored");
+    is_int(t.dns[CS_DNS_TXT][DNS_TEMPFAIL], 4, "a known outcome is restored");
+    is_int(t.dns[CS_DNS_MX][DNS_OK], 1, "a known type is restored");
+    is_int(t.dns[CS_DNS_OTHER][DNS_OK], 0, "an unknown type is skipped");
+    is_int(t.dns_cached[CS_DNS_MX], 6, "known cache hits are restored");
+    is_int(t.dns_cached[CS_DNS_OTHER], 0, "unknown ones are skipped");
     is_int(t.eval_count, 3, "the histogram is restored");
     is_int(t.eval_sum_ns, 7, "its sum too");
     is_int(nrows(cs), 1, "and the row");

@@ -1,6 +1,8 @@
 /* test_store.c: the metrics counter store (metrics/counter_store.c). */
 #include <config.h>
 
+#include <arpa/nameser.h>
+
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -291,10 +293,16 @@ test_totals(void)
     cs_observe_eval(cs, NAN);         /* first, counts 0 s */
     cs_observe_eval(cs, 0.25);
 
-    cs_count_dns(cs, DNS_OK);
-    cs_count_dns(cs, DNS_OK);
-    cs_count_dns(cs, DNS_TEMPFAIL);
-    cs_count_dns(cs, (enum dns_status)42);
+    cs_count_dns(cs, ns_t_txt, DNS_OK, false);
+    cs_count_dns(cs, ns_t_txt, DNS_OK, true);
+    cs_count_dns(cs, ns_t_txt, DNS_TEMPFAIL, false);
+    cs_count_dns(cs, ns_t_txt, (enum dns_status)42, false);
+    cs_count_dns(cs, ns_t_aaaa, DNS_NODATA, true);
+    cs_count_dns(cs, ns_t_mx, DNS_OK, false);
+    cs_count_dns(cs, ns_t_ptr, DNS_NXDOMAIN, false);
+    cs_count_dns(cs, ns_t_a, DNS_OK, false);
+    cs_count_dns(cs, 99 /* SPF RR */, DNS_NODATA, false);
+    cs_count_dns(cs, -1, DNS_PERMFAIL, true);
 
     cs_totals(cs, &t);
     is_int(t.skipped[DM_SKIP_IGNORED_HOST], 2, "skipped ignored_host");
@@ -309,9 +317,25 @@ test_totals(void)
     is_int(t.eval_count, 7, "histogram count");
     is_int(t.eval_sum_ns, 1000000 + 1000100 + 10000000000LL +
            10500000000LL + 250000000, "histogram sum in ns");
-    is_int(t.dns[DNS_OK], 2, "dns ok");
-    is_int(t.dns[DNS_TEMPFAIL], 1, "dns tempfail");
-    is_int(t.dns[DNS_NXDOMAIN], 0, "dns nxdomain");
+    is_int(t.dns[CS_DNS_TXT][DNS_OK], 2, "dns txt ok");
+    is_int(t.dns[CS_DNS_TXT][DNS_TEMPFAIL], 1, "dns txt tempfail");
+    is_int(t.dns[CS_DNS_TXT][DNS_NXDOMAIN], 0, "dns txt nxdomain");
+    is_int(t.dns_cached[CS_DNS_TXT], 1, "one txt cache hit");
+    is_int(t.dns[CS_DNS_AAAA][DNS_NODATA], 1, "aaaa nodata");
+    is_int(t.dns_cached[CS_DNS_AAAA], 1, "a cached aaaa absence");
+    is_int(t.dns[CS_DNS_MX][DNS_OK], 1, "mx ok");
+    is_int(t.dns[CS_DNS_PTR][DNS_NXDOMAIN], 1, "ptr nxdomain");
+    is_int(t.dns[CS_DNS_A][DNS_OK], 1, "a ok");
+    is_int(t.dns_cached[CS_DNS_A], 0, "no a cache hit");
+    is_int(t.dns[CS_DNS_OTHER][DNS_NODATA], 1, "type 99 is other");
+    is_int(t.dns[CS_DNS_OTHER][DNS_PERMFAIL], 1, "type -1 is other");
+    is_int(t.dns_cached[CS_DNS_OTHER], 1, "other's cache hit");
+    is_int(cs_dns_type_of(ns_t_txt), CS_DNS_TXT, "txt's index");
+    is_int(cs_dns_type_of(ns_t_ns), CS_DNS_OTHER, "ns is other");
+    is_str(cs_dns_type_name(CS_DNS_AAAA), "aaaa", "aaaa's name");
+    is_str(cs_dns_type_name(CS_DNS_OTHER), "other", "other's name");
+    ok(cs_dns_type_name(CS_DNS_TYPE_COUNT) == NULL, "no name past the end");
+    ok(cs_dns_type_name(-1) == NULL, "no name before the start");
 
     memset(&vd, 0, sizeof(vd));
     vd.skip = DM_SKIP_NO_FROM;
@@ -452,14 +476,18 @@ test_restore(void)
     in.eval_bucket[0] = 3;
     in.eval_bucket[CS_EVAL_BUCKETS] = 1;
     in.eval_sum_ns = 123456789;
-    in.dns[DNS_NXDOMAIN] = 8;
+    in.dns[CS_DNS_TXT][DNS_NXDOMAIN] = 8;
+    in.dns[CS_DNS_PTR][DNS_OK] = 3;
+    in.dns_cached[CS_DNS_PTR] = 2;
     cs_restore_totals(cs, &in);
     cs_totals(cs, &t);
     is_int(t.skipped[DM_SKIP_IGNORED_HOST], 5, "skips restored");
     is_int(t.skipped[DM_SKIP_NONE], 0, "DM_SKIP_NONE never restored");
     is_int(t.eval_count, 4, "histogram restored");
     is_int(t.eval_sum_ns, 123456789, "histogram sum restored");
-    is_int(t.dns[DNS_NXDOMAIN], 8, "dns restored");
+    is_int(t.dns[CS_DNS_TXT][DNS_NXDOMAIN], 8, "dns restored");
+    is_int(t.dns[CS_DNS_PTR][DNS_OK], 3, "another type's restored");
+    is_int(t.dns_cached[CS_DNS_PTR], 2, "cache hits restored");
     is_int(t.tracked_domains, 3, "three tracked after restore");
     is_int(t.overflow, 45, "overflow = the __other__ rows' results");
 
