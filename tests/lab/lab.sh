@@ -600,3 +600,32 @@ lab_loaded() {
 	sed -n 's/^LOAD messages=\([0-9]*\) .* errors=\([0-9]*\)$/\1 \2/p' \
 		"$LAB/out/$1.load"
 }
+
+# --- snmpd -------------------------------------------------------------------
+
+# lab_snmpd_start: a private snmpd, master agentx on $LAB/snmp/agentx.sock,
+# SNMPv2c community public on LAB_SNMP_AGENT (the soak and fault tests).
+LAB_SNMP_AGENT=127.0.0.1:16161
+lab_snmpd_start() {
+	mkdir -p "$LAB/snmp"
+	printf '%s\n' "agentAddress udp:$LAB_SNMP_AGENT" "master agentx" \
+		"agentXSocket $LAB/snmp/agentx.sock" "agentXPerms 0660 0700" \
+		"rocommunity public 127.0.0.1" >"$LAB/snmp/snmpd.conf"
+	SNMP_PERSISTENT_DIR=$LAB/snmp/persist MIBS='' snmpd -f -Lo -C \
+		-c "$LAB/snmp/snmpd.conf" -I -smux >>"$LAB/log/snmpd.log" 2>&1 &
+	_lab_snmpd_pid=$!
+	_lab_pids="$_lab_pids $_lab_snmpd_pid"
+	_lab_wait snmpd 10 _lab_snmpd_up ||
+		lab_die "snmpd does not answer on $LAB_SNMP_AGENT"
+}
+
+_lab_snmpd_up() {
+	[ -S "$LAB/snmp/agentx.sock" ] && snmpget -v2c -c public -t 1 -r 0 \
+		"$LAB_SNMP_AGENT" .1.3.6.1.2.1.1.1.0 | grep -q STRING
+}
+
+lab_snmpd_stop() {
+	kill "$_lab_snmpd_pid" 2>/dev/null || true
+	_lab_wait_gone "$_lab_snmpd_pid"
+	wait "$_lab_snmpd_pid" 2>/dev/null || true
+}
