@@ -47,6 +47,11 @@ struct mc_msg {
     char *ar[MC_MAX_AR];
     size_t n_ar;
     size_t ar_seen;                    /* A-R fields, kept or not */
+    unsigned char *forged_more;        /* bit i: A-R field MC_MAX_AR+1+i
+                                          claims our id (to delete) */
+    size_t forged_more_size;           /* bytes */
+    size_t n_forged_more;
+    bool forged_lost;                  /* out of memory for the bits */
     struct dkv_msg *dkim;              /* DKIMSelfVerify: the verifier */
     bool dkim_tried;
 };
@@ -62,6 +67,7 @@ struct mc_conn {
     bool dkim_self;                    /* body negotiated for DKIM */
     bool leadspc;                      /* SMFIP_HDR_LEADSPC negotiated */
     bool can_skip;                     /* SMFIP_SKIP negotiated */
+    unsigned long no_reply;            /* SMFIP_NR_* negotiated */
     struct mc_msg msg;
 };
 
@@ -90,6 +96,7 @@ mc_msg_clear(struct mc_msg *m)
         free(m->from[i]);
     for (size_t i = 0; i < m->n_ar; i++)
         free(m->ar[i]);
+    free(m->forged_more);
     dkv_free(m->dkim);
     if (m->active)
         atomic_fetch_sub(&mc_inflight_count, 1);
@@ -181,6 +188,14 @@ mc_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
         c->leadspc = (want & SMFIP_HDR_LEADSPC) != 0;
         c->can_skip = (want & SMFIP_SKIP) != 0;
     }
+    /*
+     * HELO, each header and end of headers always continue: the MTA need
+     * not wait for a reply to them, a round trip saved per header.
+     */
+    if (c != NULL) {
+        c->no_reply = f1 & (SMFIP_NR_HELO | SMFIP_NR_HDR | SMFIP_NR_EOH);
+        want |= c->no_reply;
+    }
     *pf0 = need;
     *pf1 = (f1 & skip) | want;
     *pf2 = 0;
@@ -222,9 +237,10 @@ mc_helo(SMFICTX *ctx, char *helo)
 {
     struct mc_conn *c = smfi_getpriv(ctx);
 
-    if (c != NULL)
-        mc_copy(c->helo, sizeof(c->helo), helo);
-    return SMFIS_CONTINUE;
+    if (c == NULL)
+        return SMFIS_CONTINUE;
+    mc_copy(c->helo, sizeof(c->helo), helo);
+    return c->no_reply & SMFIP_NR_HELO ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static sfsistat
@@ -297,14 +313,62 @@ mc_dkim(SMFICTX *ctx, struct mc_conn *c)
     return c->msg.dkim;
 }
 
+static bool mc_trusted(void *arg, const char *id);
+static const char *mc_own_id(const struct mc_conn *c, char *buf,
+                             size_t bufsz);
+
+/*
+ * An A-R field beyond the MC_MAX_AR kept: not trusted, but one that
+ * claims our id must still go, or a forgery hides behind 64 others.
+ * One bit per field, so a flood costs an eighth of a byte each.
+ */
+static void
+mc_note_forged_more(struct mc_conn *c, const char *value)
+{
+    struct mc_msg *m = &c->msg;
+    size_t bit = m->ar_seen - MC_MAX_AR - 1;
+    char idbuf[MC_ID_MAX];
+    struct art_input in = { .trusted = mc_trusted, .trusted_arg = c };
+    struct ar_header *h = malloc(sizeof(*h));
+    bool forged;
+
+    if (h == NULL) {
+        m->forged_lost = true;
+        return;
+    }
+    in.own_id = mc_own_id(c, idbuf, sizeof(idbuf));
+    forged = ar_parse(value, strlen(value), h) && art_is_forged_own(&in, h);
+    free(h);
+    if (!forged)
+        return;
+    if (bit / 8 >= m->forged_more_size) {
+        size_t size = m->forged_more_size ? m->forged_more_size * 2 : 64;
+        unsigned char *p;
+
+        while (bit / 8 >= size)
+            size *= 2;
+        if ((p = realloc(m->forged_more, size)) == NULL) {
+            m->forged_lost = true;
+            return;
+        }
+        memset(p + m->forged_more_size, 0, size - m->forged_more_size);
+        m->forged_more = p;
+        m->forged_more_size = size;
+    }
+    m->forged_more[bit / 8] |= (unsigned char)(1u << (bit % 8));
+    m->n_forged_more++;
+}
+
 static sfsistat
 mc_header(SMFICTX *ctx, char *name, char *value)
 {
     struct mc_conn *c = smfi_getpriv(ctx);
     struct mc_msg *m;
 
-    if (c == NULL || name == NULL || value == NULL)
+    if (c == NULL)
         return SMFIS_CONTINUE;
+    if (name == NULL || value == NULL)
+        return c->no_reply & SMFIP_NR_HDR ? SMFIS_NOREPLY : SMFIS_CONTINUE;
     m = &c->msg;
     dkv_header(mc_dkim(ctx, c), name, value, c->leadspc);
     /* The rest sees values as without SMFIP_HDR_LEADSPC. */
@@ -320,8 +384,10 @@ mc_header(SMFICTX *ctx, char *name, char *value)
         m->ar_seen++;
         if (m->n_ar < MC_MAX_AR)
             m->ar[m->n_ar++] = mc_keep(value);
+        else
+            mc_note_forged_more(c, value);
     }
-    return SMFIS_CONTINUE;
+    return c->no_reply & SMFIP_NR_HDR ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static sfsistat
@@ -329,9 +395,10 @@ mc_eoh(SMFICTX *ctx)
 {
     struct mc_conn *c = smfi_getpriv(ctx);
 
-    if (c != NULL)
-        dkv_eoh(mc_dkim(ctx, c));
-    return SMFIS_CONTINUE;
+    if (c == NULL)
+        return SMFIS_CONTINUE;
+    dkv_eoh(mc_dkim(ctx, c));
+    return c->no_reply & SMFIP_NR_EOH ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static sfsistat
@@ -459,6 +526,20 @@ mc_auth_results(SMFICTX *ctx, struct mc_conn *c, const char *own_id,
     }
     art_collect(&in, hdrs, m->n_ar, claims);
     /* Deleting from the bottom keeps the indexes of the rest valid. */
+    if (m->n_forged_more > 0)
+        dm_log(LOG_NOTICE, "%s: removing %zu more Authentication-Results "
+               "fields that claim our id %s", mc_qid(ctx), m->n_forged_more,
+               own_id);
+    for (size_t b = m->forged_more_size * 8; b-- > 0;) {
+        if ((m->forged_more[b / 8] & (1u << (b % 8))) != 0 &&
+            smfi_chgheader(ctx, "Authentication-Results",
+                           (int)(MC_MAX_AR + 1 + b), NULL) != MI_SUCCESS)
+            dm_log(LOG_WARNING, "%s: could not remove it", mc_qid(ctx));
+    }
+    if (m->forged_lost)
+        dm_log(LOG_WARNING, "%s: out of memory: Authentication-Results "
+               "fields beyond the first %d that claim our id may remain",
+               mc_qid(ctx), MC_MAX_AR);
     for (size_t i = m->n_ar; i-- > 0;) {
         if (art_is_forged_own(&in, hdrs[i])) {
             dm_log(LOG_NOTICE, "%s: removing an Authentication-Results "

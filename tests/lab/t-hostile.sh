@@ -159,6 +159,9 @@ w("many_from_fields", [b"From: <u%d@nodmarc.test>" % i for i in range(20)] +
   [spoof] + base)
 w("many_ar_own", [spoof] + [b"Authentication-Results: mx.test; dmarc=pass "
                             b"header.from=paypal.com"] * 3000 + base)
+w("ar_hidden", [spoof] + [b"Authentication-Results: v%d.test; none" % i
+                          for i in range(100)] +
+  [b"Authentication-Results: mx.test; dmarc=pass header.from=paypal.com"] + base)
 w("many_ar_other", [spoof] + [b"Authentication-Results: v%d.test; spf=pass "
                               b"smtp.mailfrom=paypal.com; dkim=pass "
                               b"header.d=paypal.com" % i
@@ -242,8 +245,13 @@ check many_from_domains "$TOO_MANY" "3,001 From addresses in 3,001 domains: 550 
 check many_from_same "$TOO_MANY" "3,000 From addresses of one domain: 550 with the reason"
 check many_from_fields "$TOO_MANY" "21 From fields, the spoof in the last: 550, not hidden"
 check many_ar_own "$REJECT_PAYPAL" "3,000 forged A-R fields with our id saying dmarc=pass"
-is "$(grep -c '^CHGHEADER [0-9]* Authentication-Results:$' "$LAB/out/many_ar_own.out")" 64 \
-	"many_ar_own: the 64 topmost forgeries are deleted, no more"
+is "$(grep -c '^CHGHEADER [0-9]* Authentication-Results:$' "$LAB/out/many_ar_own.out")" 3000 \
+	"many_ar_own: every one of the 3,000 forgeries is deleted"
+like "$(grep 'Qmany_ar_own:' "$LAB/log/milter.log")" 'removing 2936 more Authentication-Results fields that claim our id mx\.test' \
+	"many_ar_own: those beyond the 64 kept are logged in one line"
+check ar_hidden "$REJECT_PAYPAL" "a forgery with our id below 100 other A-R fields"
+is "$(grep '^CHGHEADER' "$LAB/out/ar_hidden.out")" 'CHGHEADER 101 Authentication-Results:' \
+	"ar_hidden: that one forgery, the 101st field, is deleted"
 check many_ar_other "$REJECT_PAYPAL" "3,000 untrusted A-R fields claiming spf and dkim pass"
 
 # --- bytes ---------------------------------------------------------------------
