@@ -22,9 +22,11 @@ $args = array(
 	'graph_end'   => (int)$argv[3],
 );
 
-$source = rrdtool_function_graph($id, 0, $args + array('print_source' => true));
-// it comes HTML-escaped, twice, for the web page
-print html_entity_decode(html_entity_decode(strip_tags($source), ENT_QUOTES | ENT_HTML5), ENT_QUOTES | ENT_HTML5) . "\n";
+// Cacti prints the command line, HTML-escaped, for its web page.
+ob_start();
+rrdtool_function_graph($id, 0, $args + array('print_source' => true));
+$source = strip_tags(ob_get_clean());
+print html_entity_decode($source, ENT_QUOTES | ENT_HTML5) . "\n";
 
 $args['output_filename'] = $argv[4];
 rrdtool_function_graph($id, 0, $args);

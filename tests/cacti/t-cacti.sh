@@ -59,12 +59,12 @@ lab_nsd_start
 TPL=$top_srcdir/cacti-templates
 XML=$TPL/cacti_host_template_dmarc_milter.xml
 ROOT=.1.3.6.1.4.1.8072.9999.9999.7489
-AGENT=127.0.0.1:16161
+AGENT=$LAB_SNMP_AGENT
 SNMP=$LAB/snmp
 STEP=${CACTI_STEP:-5}
 ROUNDS=${DM_CACTI_ROUNDS:-3}
 C=$LAB/cacti
-mkdir -p "$SNMP" "$C"
+mkdir -p "$C"
 
 # --- static checks of the shipped files ---------------------------------
 
@@ -215,21 +215,7 @@ is "$(sql "SELECT COUNT(*) FROM host_template_snmp_query WHERE host_template_id 
 
 # --- snmpd, the milter, mail -----------------------------------------------
 
-cat >"$SNMP/snmpd.conf" <<EOF
-agentAddress udp:$AGENT
-master agentx
-agentXSocket $SNMP/agentx.sock
-agentXPerms 0660 0700
-rocommunity public 127.0.0.1
-EOF
-SNMP_PERSISTENT_DIR=$SNMP/persist MIBS='' snmpd -f -Lo -C -c "$SNMP/snmpd.conf" \
-	-p "$SNMP/snmpd.pid" -I -smux >>"$LAB/log/snmpd.log" 2>&1 &
-_lab_pids="$_lab_pids $!"
-snmpd_up() {
-	snmpwalk -v2c -c public -On -t 1 -r 0 "$AGENT" .1.3.6.1.2.1.1.1 | grep -q STRING
-}
-_lab_wait snmpd 10 snmpd_up || lab_die "snmpd does not answer on $AGENT"
-
+lab_snmpd_start
 lab_milter_start "SPFSelfValidate true" "RejectFailures true" \
 	"AgentX true" "AgentXSocket $SNMP/agentx.sock" "AgentXPingInterval 1"
 
@@ -279,13 +265,13 @@ quarantine.test (quarantine)" "the subagent serves five rows, one per (domain, p
 # --- the device, the data query, the graphs --------------------------------
 
 out=$(cacti_cli add_device.php --description=dmarc-lab --ip=127.0.0.1 \
-	--template="$HT" --version=2 --community=public --port=16161 \
+	--template="$HT" --version=2 --community=public --port="${AGENT##*:}" \
 	--avail=snmp --timeout=2000)
 HOST=$(echo "$out" | sed -n 's/.*Success - new device-id: (\([0-9]*\)).*/\1/p')
 like "$HOST" '^[0-9]+$' "add_device.php: device dmarc-lab, template DMARC milter, SNMP v2c" 
 [ -n "$HOST" ] || lab_die "add_device.php failed: $out"
 is "$(sql "SELECT snmp_version, snmp_port FROM host WHERE id = '$HOST'" | tr '\t' ' ')" \
-	"2 16161" "the device polls with SNMP v2c on the lab's port"
+	"2 ${AGENT##*:}" "the device polls with SNMP v2c on the lab's port"
 if [ "$(sql "SELECT COUNT(*) FROM host_snmp_query WHERE host_id = '$HOST' AND snmp_query_id = '$DQ'")" = 0 ]; then
 	cacti_cli add_data_query.php --host-id="$HOST" --data-query-id="$DQ" \
 		--reindex-method=1 >"$LAB/out/add_data_query" 2>&1
