@@ -526,4 +526,56 @@ milter_term
 is "$term_status" 0 "SIGTERM: exits 0"
 snmpd_stop
 
+# --- a milter that is not root: agentXPerms with a group ----------------------
+# The lab's own passwd and group files, bind-mounted in this mount namespace:
+# dmtest is in group dmsnmp, dmother is not. snmpd makes its socket 0660
+# root:dmsnmp; the socket's directory is the operator's (snmpd does not
+# chown it), here 0755.
+cp /etc/passwd "$LAB/run/passwd"
+cp /etc/group "$LAB/run/group"
+printf '%s\n' "dmtest:x:64101:64101::/nonexistent:/usr/sbin/nologin" \
+	"dmother:x:64102:64102::/nonexistent:/usr/sbin/nologin" >>"$LAB/run/passwd"
+printf '%s\n' "dmtest:x:64101:" "dmother:x:64102:" "dmsnmp:x:64103:dmtest" \
+	>>"$LAB/run/group"
+mount --bind "$LAB/run/passwd" /etc/passwd
+mount --bind "$LAB/run/group" /etc/group
+# The milter, once it is dmtest or dmother, reaches its own files and the
+# AgentX socket through the lab directory.
+chmod 0711 "$LAB"
+chmod 0777 "$LAB/run"
+mkdir -m 0755 "$SNMP/x"
+SNMPD_SOCKET=$SNMP/x/agentx.sock
+SNMPD_EXTRA="agentXPerms 0660 0755 root dmsnmp"
+snmpd_start
+like "$(stat -c '%A %U %G' "$SNMPD_SOCKET")" '^srw-rw---- root dmsnmp$' \
+	"agentXPerms 0660 0755 root dmsnmp: the socket is root:dmsnmp, 0660"
+n=$(connected)
+lab_milter_start "${BASE[@]}" "AgentXSocket $SNMPD_SOCKET" "UserID dmtest"
+wait_connected $((n + 1)) 10 && st=0 || st=1
+tap_result "$st" "UserID dmtest (in group dmsnmp): the subagent registers" \
+	"$(tail -n 5 "$LAB/log/milter.log")"
+is "$(awk '/^Uid:/ { print $2 }' "/proc/$_lab_milter_pid/status")" 64101 \
+	"... running as dmtest, not root"
+like "$(walk "$ROOT.1.2.10")" '= Gauge32: [0-9]+$' "... and serves the counters"
+milter_term
+is "$term_status" 0 "SIGTERM as dmtest: exits 0"
+lab_milter_start "${BASE[@]}" "AgentXSocket $SNMPD_SOCKET" "UserID dmother"
+load nonroot 40 192.0.2.66 paypal.com
+like "$(cat "$LAB/out/nonroot.load")" ' replycode=40 .*errors=0$' \
+	"UserID dmother (not in dmsnmp): mail is still filtered (40 spoofs rejected)"
+# since_start: the milter log since its last start
+since_start() {
+	awk '/^--- .* starting / { n = NR } { l[NR] = $0 } END { for (i = n; i <= NR; i++) print l[i] }' \
+		"$LAB/log/milter.log"
+}
+i=0
+until since_start | grep -q 'agentx: .*Failed to connect' || [ "$i" -ge 50 ]; do
+	i=$((i + 1)); sleep 0.1
+done
+like "$(since_start | grep 'agentx: ')" 'agentx: .*Failed to connect' \
+	"... and the log says the subagent cannot reach snmpd"
+milter_term
+is "$term_status" 0 "SIGTERM as dmother: exits 0"
+snmpd_stop
+
 tap_done
