@@ -442,6 +442,8 @@ main(int argc, char **argv)
     /* Metrics: files read and port bound while still root and attached. */
     if ((mx = mx_open(cf, rt, err, sizeof(err))) == NULL) {
         dm_log(LOG_ERR, "%s", err);
+        ax_stop(ax);            /* a refused start leaks nothing either */
+        rt_release(rt);
         return DM_EX_OSERR;
     }
     if (dm_drop_privileges(cf->user_id) != 0)
