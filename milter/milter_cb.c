@@ -67,6 +67,7 @@ struct mc_conn {
     bool dkim_self;                    /* body negotiated for DKIM */
     bool leadspc;                      /* SMFIP_HDR_LEADSPC negotiated */
     bool can_skip;                     /* SMFIP_SKIP negotiated */
+    unsigned long no_reply;            /* SMFIP_NR_* negotiated */
     struct mc_msg msg;
 };
 
@@ -187,6 +188,14 @@ mc_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
         c->leadspc = (want & SMFIP_HDR_LEADSPC) != 0;
         c->can_skip = (want & SMFIP_SKIP) != 0;
     }
+    /*
+     * HELO, each header and end of headers always continue: the MTA need
+     * not wait for a reply to them, a round trip saved per header.
+     */
+    if (c != NULL) {
+        c->no_reply = f1 & (SMFIP_NR_HELO | SMFIP_NR_HDR | SMFIP_NR_EOH);
+        want |= c->no_reply;
+    }
     *pf0 = need;
     *pf1 = (f1 & skip) | want;
     *pf2 = 0;
@@ -228,9 +237,10 @@ mc_helo(SMFICTX *ctx, char *helo)
 {
     struct mc_conn *c = smfi_getpriv(ctx);
 
-    if (c != NULL)
-        mc_copy(c->helo, sizeof(c->helo), helo);
-    return SMFIS_CONTINUE;
+    if (c == NULL)
+        return SMFIS_CONTINUE;
+    mc_copy(c->helo, sizeof(c->helo), helo);
+    return c->no_reply & SMFIP_NR_HELO ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static sfsistat
@@ -355,8 +365,10 @@ mc_header(SMFICTX *ctx, char *name, char *value)
     struct mc_conn *c = smfi_getpriv(ctx);
     struct mc_msg *m;
 
-    if (c == NULL || name == NULL || value == NULL)
+    if (c == NULL)
         return SMFIS_CONTINUE;
+    if (name == NULL || value == NULL)
+        return c->no_reply & SMFIP_NR_HDR ? SMFIS_NOREPLY : SMFIS_CONTINUE;
     m = &c->msg;
     dkv_header(mc_dkim(ctx, c), name, value, c->leadspc);
     /* The rest sees values as without SMFIP_HDR_LEADSPC. */
@@ -375,7 +387,7 @@ mc_header(SMFICTX *ctx, char *name, char *value)
         else
             mc_note_forged_more(c, value);
     }
-    return SMFIS_CONTINUE;
+    return c->no_reply & SMFIP_NR_HDR ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static sfsistat
@@ -383,9 +395,10 @@ mc_eoh(SMFICTX *ctx)
 {
     struct mc_conn *c = smfi_getpriv(ctx);
 
-    if (c != NULL)
-        dkv_eoh(mc_dkim(ctx, c));
-    return SMFIS_CONTINUE;
+    if (c == NULL)
+        return SMFIS_CONTINUE;
+    dkv_eoh(mc_dkim(ctx, c));
+    return c->no_reply & SMFIP_NR_EOH ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static sfsistat
