@@ -22,6 +22,8 @@
 #     counters snmpd served, and the rates stored are messages sent over
 #     the seconds between the poller's samples
 #   - the graphs render (Cacti's own rrdtool command line) into PNGs
+#   - with re-index method "Index Count Changed", a domain first seen
+#     later gets its row at the next poll
 #
 # Rates need two samples per RRD step; the test's data sources get a
 # step of CACTI_STEP (5) seconds instead of 300 once the graphs exist.
@@ -496,5 +498,28 @@ if [ -n "${DM_CACTI_PNG_DIR:-}" ]; then
 	cp "$LAB/out/cacti-domain.png" "$LAB/out/cacti-totals.png" "$DM_CACTI_PNG_DIR/"
 	diag "graphs copied to $DM_CACTI_PNG_DIR"
 fi
+
+# --- a domain first seen later ----------------------------------------------
+
+# The re-index method the README advises: the poller counts the rows and
+# re-runs the data query when the count changes.
+sql "UPDATE host_snmp_query SET reindex_method = 2
+	WHERE host_id = '$HOST' AND snmp_query_id = '$DQ'"
+cacti_cli poller_reindex_hosts.php --id="$HOST" --qid="$DQ" >"$LAB/out/reindex"
+is "$(sql "SELECT assert_value, arg1 FROM poller_reindex WHERE host_id = '$HOST' AND data_query_id = '$DQ'" | tr '\t' ' ')" \
+	"5 $ROOT.1.1.1.2" "Index Count Changed: the poller watches dmarcDomainName's 5 rows"
+cache_names() {
+	sql "SELECT COUNT(*) FROM host_snmp_cache WHERE host_id = '$HOST'
+		AND snmp_query_id = '$DQ' AND field_name = 'dmarcDomainName'"
+}
+lab_load late 3 2 192.0.2.66 example.org
+poll
+# poller.php hands the re-index to poller_commands.php in the background
+_lab_wait reindex 30 sh -c "[ \"\$(mysql -N -B cacti -e \"SELECT COUNT(*) FROM host_snmp_cache WHERE host_id = '$HOST' AND snmp_query_id = '$DQ' AND field_name = 'dmarcDomainName'\")\" -eq 6 ]" &&
+	st=0 || st=1
+tap_result "$st" "example.org, first seen now: the poller re-indexes and finds a sixth row" \
+	"$(cache_names) rows; $(tail -n 5 "$C/log/cacti.log")"
+like "$(cache_rows)" "^[0-9]+ example\.org \((none|quarantine|reject|absent)\)$" \
+	"named \"example.org (policy)\""
 
 tap_done
