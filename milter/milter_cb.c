@@ -189,11 +189,13 @@ mc_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
         c->can_skip = (want & SMFIP_SKIP) != 0;
     }
     /*
-     * HELO, each header and end of headers always continue: the MTA need
-     * not wait for a reply to them, a round trip saved per header.
+     * Connect, HELO, each header and end of headers always continue (a
+     * connection without memory fails at MAIL): the MTA need not wait for
+     * a reply to them, a round trip saved per header.
      */
     if (c != NULL) {
-        c->no_reply = f1 & (SMFIP_NR_HELO | SMFIP_NR_HDR | SMFIP_NR_EOH);
+        c->no_reply = f1 & (SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_HDR |
+                            SMFIP_NR_EOH);
         want |= c->no_reply;
     }
     *pf0 = need;
@@ -229,7 +231,7 @@ mc_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
     } else {
         mc_copy(c->addr_text, sizeof(c->addr_text), "unknown");
     }
-    return SMFIS_CONTINUE;
+    return c->no_reply & SMFIP_NR_CONN ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static sfsistat
