@@ -78,18 +78,7 @@ run() {
 common=("SPFSelfValidate true" "RejectFailures true")
 mine=("MetricsListen 127.0.0.1:9489")
 if command -v snmpd >/dev/null 2>&1; then
-	mkdir -p "$LAB/snmp"
-	cat >"$LAB/snmp/snmpd.conf" <<EOF
-agentAddress udp:127.0.0.1:16161
-master agentx
-agentXSocket $LAB/snmp/agentx.sock
-rocommunity public 127.0.0.1
-EOF
-	SNMP_PERSISTENT_DIR=$LAB/snmp/persist MIBS='' snmpd -f -Lo -C \
-		-c "$LAB/snmp/snmpd.conf" -I -smux >"$LAB/log/snmpd.log" 2>&1 &
-	_lab_pids="$_lab_pids $!"
-	_lab_wait snmpd 10 test -S "$LAB/snmp/agentx.sock" ||
-		lab_die "snmpd did not start (see $LAB/log/snmpd.log)"
+	lab_snmpd_start
 	mine+=("AgentX true" "AgentXSocket $LAB/snmp/agentx.sock")
 else
 	echo "snmpd not installed: dmarc-milter runs without AgentX"
@@ -100,6 +89,10 @@ run dmarc-milter "$_lab_milter_pid"
 grep -q 'dmarc_milter_dispositions_total' \
 	<(curl -s http://127.0.0.1:9489/metrics 2>/dev/null) ||
 	echo "warning: the metrics endpoint did not answer"
+if [ -n "${_lab_snmpd_pid:-}" ]; then
+	echo "AgentX: $(snmpwalk -v2c -c public -On "$LAB_SNMP_AGENT" \
+		.1.3.6.1.4.1.8072.9999.9999.7489 2>/dev/null | wc -l) objects under the MIB"
+fi
 lab_milter_stop
 
 rm -f "$LAB_SOCK"
