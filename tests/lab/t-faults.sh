@@ -169,7 +169,9 @@ lab_milter_start "${CONF[@]}"
 pid=$_lab_milter_pid
 like "$(lab_milter_log)" "MetricsStateFile $STATE: restored" "the counters are restored from the small file system"
 
-mount -o remount,ro "$LAB/state"
+# a save in progress holds a file open for writing: remount when it is done
+_lab_wait remount 10 mount -o remount,ro "$LAB/state" ||
+	lab_die "cannot remount $LAB/state read-only"
 lab_load ro 500 8 192.0.2.10 paypal.com
 sent=$((sent + 500))
 is "$(lab_loaded ro)" "500 0" "state file system read-only: 500 messages answered, no error"
