@@ -5,7 +5,9 @@
 # 8-bit bytes, broken encoded words; duplicate, malformed and huge DMARC
 # records from nsd (38 KB: TCP after a truncated reply); and from a
 # hostile name server, answers that never come (UDP, or TCP after a
-# truncated reply), are cut, carry the wrong id, are refused or garbage.
+# truncated reply), are cut, carry the wrong id, are refused or garbage;
+# control bytes, line breaks and absurd lengths in HELO, MAIL FROM, the
+# client's name and the queue id.
 # Each gets its exact answer, the daemon lives on, the fields we add hold
 # no byte of the message we did not check, and it leaks nothing (the
 # ASan build's LeakSanitizer reports at the daemon's exit). Root only.
@@ -188,7 +190,7 @@ EOF
 REJECT_PAYPAL='RESULT replycode 550 5.7.1 rejected by DMARC policy for paypal.com'
 TOO_MANY='RESULT replycode 550 5.7.1 From field unusable: too many addresses'
 # what we may write: nothing of the message but a checked domain
-OURS='^(INSHEADER [0-9]+|ADDHEADER) Authentication-Results: mx\.test; dmarc=(pass|fail|none|temperror|permerror) \(p=(none|quarantine|reject) dis=(none|quarantine|reject)\) header\.from=[a-z0-9.-]+$'
+OURS='^(INSHEADER [0-9]+|ADDHEADER) Authentication-Results: mx\.test; dmarc=(pass|fail|none|temperror|permerror) \(p=(none|quarantine|reject) dis=(none|quarantine|reject)\) header\.from=[a-z0-9.-]+$|^(INSHEADER [0-9]+|ADDHEADER) Authentication-Results: mx\.test; spf=(pass|fail|softfail|neutral|none|temperror|permerror) smtp\.(mailfrom|helo)=[a-z0-9.-]+$'
 
 # send NAME [MILTC-ARGS...]: NAME's message from the spoofer's address;
 # miltc's lines in $LAB/out/NAME.out
@@ -224,9 +226,10 @@ not_evaluated() {
 		"$1: the log says it was not evaluated"
 }
 
-# verdict NAME AR-RE DESCRIPTION: accepted with our header matching AR-RE
+# verdict NAME AR-RE DESCRIPTION [MILTC-ARGS...]: accepted with our header
+# matching AR-RE
 verdict() {
-	check "$1" 'RESULT accept' "$3"
+	check "$1" 'RESULT accept' "$3" "${@:4}"
 	like "$(cat "$LAB/out/$1.out")" "^INSHEADER 0 Authentication-Results: mx\\.test; $2\$" \
 		"$1: our header says $2"
 }
@@ -320,6 +323,29 @@ lab_milter_start "RejectFailures true" "DNSTimeout 2" "Nameservers 127.0.0.2" \
 pid=$_lab_milter_pid
 check dns_silent 'RESULT replycode 451 4.7.1 DMARC policy for silent.test temporarily unavailable, try again later' \
 	"TempErrorAction tempfail: a 451 with the reason"
+
+# --- the envelope: HELO, MAIL FROM, host name, queue id ---------------------------------
+lab_milter_start "RejectFailures true" "SPFSelfValidate true" "DNSTimeout 2"
+pid=$_lab_milter_pid
+cp "$LAB/msg/dns_dupe.eml" "$LAB/msg/env.eml"
+sed -i 's/dupe\.test/nodmarc.test/' "$LAB/msg/env.eml"
+# envelope NAME DESCRIPTION MILTC-ARGS...: env.eml with those envelope values
+envelope() {
+	local name=$1 what=$2
+	shift 2
+	cp "$LAB/msg/env.eml" "$LAB/msg/$name.eml"
+	verdict "$name" 'dmarc=none \(p=none dis=none\) header\.from=nodmarc\.test' "$what" "$@"
+}
+envelope env_ctrl_helo "a control byte in HELO, null sender" -H $'bad\x01helo.test' -f '<>'
+envelope env_crlf_helo "CR LF and a field in HELO" -H $'x\r\nX-Injected: yes' -f '<>'
+envelope env_semi_helo "a HELO that reads like an A-R result" -H 'nodmarc.test; dmarc=pass' -f '<>'
+envelope env_ctrl_sender "a control byte in the MAIL FROM domain" -f $'<a@nodm\x01arc.test>'
+envelope env_long_local "a 3,000-byte local part" -f "<$(printf 'a%.0s' $(seq 3000))@nodmarc.test>"
+envelope env_long_domain "a 300-byte label" -f "<a@$(printf 'a%.0s' $(seq 300)).test>"
+envelope env_ctrl_host "a control byte in the client's host name" -n $'host\x01name'
+envelope env_ctrl_qid "a queue id with a control byte and a line break" -q $'Q\x01\nX: y'
+unlike "$(lab_milter_log | tr -d '\n' | LC_ALL=C tr -d '\t -~')" . \
+	"the milter log holds no control or 8-bit byte"
 
 # --- what we wrote ----------------------------------------------------------------------
 ours=$(cat "$LAB"/out/*.out | grep -E '^(INSHEADER|ADDHEADER)' || true)
