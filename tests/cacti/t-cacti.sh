@@ -100,6 +100,7 @@ mariadbd --no-defaults --user=mysql --datadir="$C/db" --skip-networking \
 	--socket=/run/mysqld/mysqld.sock --pid-file=/run/mysqld/mariadbd.pid \
 	--log-error=/run/mysqld/mariadbd.err \
 	--character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
+	--innodb-flush-log-at-trx-commit=0 --innodb-doublewrite=0 \
 	>"$LAB/log/mariadbd.log" 2>&1 &
 _lab_pids="$_lab_pids $!"
 _lab_wait mariadbd 60 mysql -e 'SELECT 1' ||
@@ -119,6 +120,7 @@ mysql cacti -e "UPDATE version SET cacti='${ver:-1.2.24}';
 	('poller_enabled', 'on'), ('poller_type', '1'), ('poller_interval', '300'),
 	('cron_interval', '300'), ('log_verbosity', '2');"
 
+S_DB=$SECONDS
 # Debian's Cacti, pointed at the private database and directories.
 sed -e "s/^\(\$database_password *= *\).*/\1'$pw';/" \
 	-e "s/^\(\$database_username *= *\).*/\1'cacti';/" \
@@ -207,6 +209,7 @@ is "$(sql "$dsq AND r.local_data_id = 0" | awk '{ print $2, $3, $4, $5, $6 }' | 
 	"15 3 0 U 600 300" \
 	"the 15 DSes (7 per domain, 8 totals): DERIVE, min 0, heartbeat 600, step 300"
 
+S_IMPORT=$SECONDS
 HT=$(sql "SELECT id FROM host_template WHERE name = 'DMARC milter'")
 DQ=$(sql "SELECT id FROM snmp_query WHERE name = 'DMARC milter - Domains'")
 DQG=$(sql "SELECT id FROM snmp_query_graph WHERE snmp_query_id = '$DQ'")
@@ -362,6 +365,7 @@ lastupdate() {
 }
 
 # The first poll creates the RRDs and stores the first counters.
+S_GRAPHS=$SECONDS
 poll
 PAYPAL=$(echo "$ROWS" | awk '$2 == "paypal.com" { print $1 }')
 F=$(rrd "$PAYPAL")
@@ -468,6 +472,7 @@ for k in $(seq 1 "$ROUNDS"); do
 done
 is "$bad" "" "total_pass grows by the passing messages sent"
 diag "$ROUNDS rounds, $SENT messages; samples at ${T[*]} (step $STEP s)"
+S_POLLS=$SECONDS
 
 # --- graphs ------------------------------------------------------------------
 
@@ -521,5 +526,6 @@ tap_result "$st" "example.org, first seen now: the poller re-indexes and finds a
 	"$(cache_names) rows; $(tail -n 5 "$C/log/cacti.log")"
 like "$(cache_rows)" "^[0-9]+ example\.org \((none|quarantine|reject|absent)\)$" \
 	"named \"example.org (policy)\""
+diag "seconds: MariaDB and Cacti's database $S_DB, imports $((S_IMPORT - S_DB)), device and graphs $((S_GRAPHS - S_IMPORT)), polls $((S_POLLS - S_GRAPHS)), graphs and re-index $((SECONDS - S_POLLS))"
 
 tap_done
