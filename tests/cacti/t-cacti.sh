@@ -196,6 +196,19 @@ is "$st $(grep -c '^\[success\] .* \[unchanged\]$' "$LAB/out/install2" || true)"
 	"a second run: exit 0, 13 objects [unchanged]"
 is "$(objects_in_db)" "00:1 00:1 01:1 01:1 01:1 01:1 01:1 01:1 01:1 01:1 01:1 02:1 04:1 " \
 	"still one of each: a re-import updates, it does not duplicate"
+# An object changed since (as by an older release): the import puts it
+# back in place.
+gtq="SELECT g.vertical_label FROM graph_templates_graph g JOIN graph_templates t
+	ON t.id = g.graph_template_id WHERE t.name = 'DMARC milter - Domain' AND g.local_graph_id = 0"
+sql "UPDATE graph_templates_graph g JOIN graph_templates t ON t.id = g.graph_template_id
+	SET g.vertical_label = 'edited' WHERE t.name = 'DMARC milter - Domain' AND g.local_graph_id = 0"
+st=0
+sh "$TPL/install-cacti-templates.sh" >"$LAB/out/install3" 2>&1 || st=$?
+like "$st $(grep '^\[success\] DMARC milter - Domain \[' "$LAB/out/install3" | tr '\n' ' ')" \
+	'^0 .*\[updated\]' "a changed graph template: the import says [updated]"
+is "$(sql "$gtq")" "messages / second" "and restores it in place"
+is "$(objects_in_db)" "00:1 00:1 01:1 01:1 01:1 01:1 01:1 01:1 01:1 01:1 01:1 02:1 04:1 " \
+	"still one of each"
 is "$(sql "SELECT COUNT(*) FROM host_template WHERE name = 'DMARC milter'") $(sql "SELECT COUNT(*) FROM data_template WHERE name LIKE 'DMARC milter%'")" \
 	"1 9" "one device template \"DMARC milter\", nine data templates by name"
 
