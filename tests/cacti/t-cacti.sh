@@ -290,12 +290,8 @@ like "$HOST" '^[0-9]+$' "add_device.php: device dmarc-lab, template DMARC milter
 [ -n "$HOST" ] || lab_die "add_device.php failed: $out"
 is "$(sql "SELECT snmp_version, snmp_port FROM host WHERE id = '$HOST'" | tr '\t' ' ')" \
 	"2 ${AGENT##*:}" "the device polls with SNMP v2c on the lab's port"
-if [ "$(sql "SELECT COUNT(*) FROM host_snmp_query WHERE host_id = '$HOST' AND snmp_query_id = '$DQ'")" = 0 ]; then
-	cacti_cli add_data_query.php --host-id="$HOST" --data-query-id="$DQ" \
-		--reindex-method=1 >"$LAB/out/add_data_query" 2>&1
-fi
 is "$(sql "SELECT COUNT(*) FROM host_snmp_query WHERE host_id = '$HOST' AND snmp_query_id = '$DQ'")" 1 \
-	"the data query is attached to the device"
+	"the device template attached the data query (and ran it)"
 
 # host_snmp_cache: what the data query found, as "INDEX NAME (POLICY)"
 cache_rows() {
