@@ -411,11 +411,11 @@ declare -a T C_PASS C_FAIL C_REJ TOT_PASS
 sample() {
 	local k=$1 lu
 	lu=$(lastupdate "$F")
-	T[$k]=${lu%% *}
-	C_PASS[$k]=$(echo "$lu" | sed 's/.* dmarc_pass=\([0-9]*\).*/\1/')
-	C_FAIL[$k]=$(echo "$lu" | sed 's/.* dmarc_fail=\([0-9]*\).*/\1/')
-	C_REJ[$k]=$(echo "$lu" | sed 's/.* dmarc_reject=\([0-9]*\).*/\1/')
-	TOT_PASS[$k]=$(lastupdate "$(rrd total_pass)" | sed 's/.* total_pass=\([0-9]*\).*/\1/')
+	T[k]=${lu%% *}
+	C_PASS[k]=$(echo "$lu" | sed 's/.* dmarc_pass=\([0-9]*\).*/\1/')
+	C_FAIL[k]=$(echo "$lu" | sed 's/.* dmarc_fail=\([0-9]*\).*/\1/')
+	C_REJ[k]=$(echo "$lu" | sed 's/.* dmarc_reject=\([0-9]*\).*/\1/')
+	TOT_PASS[k]=$(lastupdate "$(rrd total_pass)" | sed 's/.* total_pass=\([0-9]*\).*/\1/')
 }
 sample 0
 T_START=${T[0]}
@@ -423,8 +423,8 @@ declare -a SENT_PASS SENT_SPOOF
 for k in $(seq 1 "$ROUNDS"); do
 	mix=${MIXES[$(((k - 1) % ${#MIXES[@]}))]}
 	read -r a b _ <<<"$mix"
-	SENT_PASS[$k]=$a
-	SENT_SPOOF[$k]=$b
+	SENT_PASS[k]=$a
+	SENT_SPOOF[k]=$b
 	# shellcheck disable=SC2086
 	send "$k" $mix
 	while [ "$(date +%s)" -le $((T[k - 1] + 2 * STEP)) ]; do
