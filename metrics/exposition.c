@@ -197,19 +197,18 @@ ex_trim(const char **s, size_t *n)
         (*n)--;
 }
 
-/* One media range of an Accept header: which format and its weight. */
-static void
-ex_range(const char *s, size_t n, int *q_om, int *q_text)
+/*
+ * The parameters of a range or coding, from its first ";" (NULL: none)
+ * to end: its weight q (1000 when absent) and its version (NULL when
+ * absent). False when q is malformed: the element is then ignored.
+ */
+static bool
+ex_params(const char *p, const char *end, int *q, const char **version,
+          size_t *vn)
 {
-    const char *semi = memchr(s, ';', n);
-    size_t tn = semi != NULL ? (size_t)(semi - s) : n;
-    const char *version = NULL, *p, *end = s + n;
-    size_t vn = 0;
-    int q = 1000;
-
-    /* ex_trim moves s: the range still ends where it did (fuzz_http). */
-    ex_trim(&s, &tn);
-    p = semi;
+    *q = 1000;
+    *version = NULL;
+    *vn = 0;
     while (p != NULL && p < end) {
         const char *start = p + 1, *next, *eq;
         size_t pn, kn, valn;
@@ -229,48 +228,129 @@ ex_range(const char *s, size_t n, int *q_om, int *q_text)
                 valn -= 2;
             }
             if (ex_word_is(k, kn, "q")) {
-                q = ex_qvalue(v, valn);
-                if (q < 0)
-                    return;             /* malformed: ignore the range */
+                *q = ex_qvalue(v, valn);
+                if (*q < 0)
+                    return false;
             } else if (ex_word_is(k, kn, "version")) {
-                version = v;
-                vn = valn;
+                *version = v;
+                *vn = valn;
             }
         }
         p = next;
     }
-    if (ex_word_is(s, tn, "application/openmetrics-text")) {
+    return true;
+}
+
+/*
+ * Split an element of a list header at its first ";": the token, trimmed,
+ * in *tok and *tn; its parameters' weight and version as ex_params().
+ */
+static bool
+ex_element(const char *s, size_t n, const char **tok, size_t *tn, int *q,
+           const char **version, size_t *vn)
+{
+    const char *semi = memchr(s, ';', n);
+
+    *tok = s;
+    *tn = semi != NULL ? (size_t)(semi - s) : n;
+    /* ex_trim moves the token: the element still ends where it did. */
+    ex_trim(tok, tn);
+    return ex_params(semi, s + n, q, version, vn);
+}
+
+/* Call fn for each element of a comma-separated header. */
+static void
+ex_each(const char *list, void (*fn)(const char *s, size_t n, void *arg),
+        void *arg)
+{
+    const char *s = list;
+
+    while (*s != '\0') {
+        const char *comma = strchr(s, ',');
+        size_t n = comma != NULL ? (size_t)(comma - s) : strlen(s);
+
+        fn(s, n, arg);
+        s += n;
+        if (*s == ',')
+            s++;
+    }
+}
+
+/* The best weights an Accept header gives each format. */
+struct ex_weights {
+    int om, text;
+};
+
+/* One media range of an Accept header: which format and its weight. */
+static void
+ex_range(const char *s, size_t n, void *arg)
+{
+    struct ex_weights *w = arg;
+    const char *t, *version;
+    size_t tn, vn;
+    int q;
+
+    if (!ex_element(s, n, &t, &tn, &q, &version, &vn))
+        return;
+    if (ex_word_is(t, tn, "application/openmetrics-text")) {
         if ((version == NULL || ex_word_is(version, vn, "1.0.0") ||
-             ex_word_is(version, vn, "0.0.1")) && q > *q_om)
-            *q_om = q;
-    } else if (ex_word_is(s, tn, "text/plain")) {
+             ex_word_is(version, vn, "0.0.1")) && q > w->om)
+            w->om = q;
+    } else if (ex_word_is(t, tn, "text/plain")) {
         if ((version == NULL || ex_word_is(version, vn, "0.0.4")) &&
-            q > *q_text)
-            *q_text = q;
-    } else if (ex_word_is(s, tn, "*/*") || ex_word_is(s, tn, "text/*")) {
-        if (q > *q_text)
-            *q_text = q;
+            q > w->text)
+            w->text = q;
+    } else if (ex_word_is(t, tn, "*/*") || ex_word_is(t, tn, "text/*")) {
+        if (q > w->text)
+            w->text = q;
     }
 }
 
 enum ex_format
 ex_negotiate(const char *accept)
 {
-    int q_om = 0, q_text = 0;
-    const char *s = accept;
+    struct ex_weights w = { 0, 0 };
 
     if (accept == NULL)
         return EX_TEXT;
-    while (*s != '\0') {
-        const char *comma = strchr(s, ',');
-        size_t n = comma != NULL ? (size_t)(comma - s) : strlen(s);
+    ex_each(accept, ex_range, &w);
+    return w.om > 0 && w.om >= w.text ? EX_OPENMETRICS : EX_TEXT;
+}
 
-        ex_range(s, n, &q_om, &q_text);
-        s += n;
-        if (*s == ',')
-            s++;
+/* The weights an Accept-Encoding header gives gzip and "*" (-1: unnamed). */
+struct ex_gzip_weights {
+    int gzip, any;
+};
+
+static void
+ex_coding(const char *s, size_t n, void *arg)
+{
+    struct ex_gzip_weights *w = arg;
+    const char *t, *version;
+    size_t tn, vn;
+    int q;
+
+    if (!ex_element(s, n, &t, &tn, &q, &version, &vn))
+        return;
+    if (ex_word_is(t, tn, "gzip") || ex_word_is(t, tn, "x-gzip")) {
+        if (q > w->gzip)
+            w->gzip = q;
+    } else if (ex_word_is(t, tn, "*")) {
+        if (q > w->any)
+            w->any = q;
     }
-    return q_om > 0 && q_om >= q_text ? EX_OPENMETRICS : EX_TEXT;
+}
+
+bool
+ex_accepts_gzip(const char *accept_encoding)
+{
+    struct ex_gzip_weights w = { -1, -1 };
+
+    if (accept_encoding == NULL)
+        return false;
+    ex_each(accept_encoding, ex_coding, &w);
+    /* RFC 9110 12.5.3: "*" stands for the codings not named. */
+    return w.gzip >= 0 ? w.gzip > 0 : w.any > 0;
 }
 
 const char *

@@ -19,6 +19,7 @@
 #ifndef DM_EXPOSITION_H
 #define DM_EXPOSITION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "counter_store.h"
@@ -41,6 +42,12 @@ enum ex_format {
 enum ex_format ex_negotiate(const char *accept);
 
 const char *ex_content_type(enum ex_format f);
+
+/*
+ * True when an Accept-Encoding header (NULL: none) accepts gzip: named
+ * with a weight above 0, or unnamed and "*" accepted (RFC 9110 12.5.3).
+ */
+bool ex_accepts_gzip(const char *accept_encoding);
 
 /*
  * The body, malloc()ed and NUL-terminated, its length in *len; NULL when

@@ -19,7 +19,7 @@ apt-get update
 # subagent's tests; npm fetches the SMIv2 base MIBs for them.
 apt-get install -y --no-install-recommends \
     build-essential autoconf automake libtool pkg-config ca-certificates \
-    libmilter-dev libspf2-dev libopendkim-dev libmicrohttpd-dev \
+    libmilter-dev libspf2-dev libopendkim-dev libmicrohttpd-dev zlib1g-dev \
     libpsl-dev libidn2-dev libsnmp-dev publicsuffix \
     postfix nsd swaks python3 opendkim opendkim-tools \
     iproute2 util-linux procps psmisc \

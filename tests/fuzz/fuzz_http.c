@@ -3,7 +3,8 @@
  * untrusted requests.
  *
  * The first byte picks the target:
- *   0     ex_negotiate() on the rest, as an Accept header value;
+ *   0     ex_negotiate() and ex_accepts_gzip() on the rest, as Accept and
+ *         Accept-Encoding header values;
  *   1     he_parse_listen() on the rest, as a MetricsListen value;
  *   other the rest is sent as raw bytes to a real endpoint (he_open on
  *         127.0.0.1, port chosen by the kernel), odd values to one that
@@ -202,6 +203,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
             if (f != EX_TEXT && f != EX_OPENMETRICS)
                 abort();
+            (void)ex_accepts_gzip(s);
         } else {
             struct sockaddr_storage ss;
             socklen_t sslen = 0;

@@ -29,7 +29,7 @@ fuzz_http)
     for f in counter_store dns_counting exposition proc_stats http_endpoint; do
         core="$core $top/metrics/$f.c"
     done
-    core="$core $(pkg-config --libs libmicrohttpd) -lcrypt -lm" ;;
+    core="$core $(pkg-config --libs libmicrohttpd zlib) -lcrypt -lm" ;;
 esac
 flags="-std=c11 -g -O1 -fsanitize=fuzzer,address,undefined"
 flags="$flags -fno-sanitize-recover=undefined"

@@ -216,6 +216,13 @@ n=$(series 'dmarc_milter_dns_queries_total{type="txt",outcome="tempfail"}')
 tap_result $st "broken.test's SERVFAILs counted as tempfail ($n, 100 to 200)"
 n=$(printf '%s\n' "$BODY" | grep -c '^dmarc_milter_messages_total{domain="paypal.com",policy="reject",' || true)
 is "$n" 5 "a row has all five results, zeros included"
+# A scraper that accepts gzip (Prometheus does) gets the same series packed.
+scrape -H 'Accept-Encoding: gzip' -D "$LAB/out/gz.head" -o "$LAB/out/gz.body"
+like "$(tr -d '\r' <"$LAB/out/gz.head")" '^Content-Encoding: gzip$' \
+	"Accept-Encoding: gzip: Content-Encoding: gzip"
+is "$(gzip -dc "$LAB/out/gz.body" | grep '^dmarc_milter_messages_total')" \
+	"$(printf '%s\n' "$BODY" | grep '^dmarc_milter_messages_total')" \
+	"... which gunzips to the same message counters"
 
 # --- linters and parsers ---------------------------------------------------
 

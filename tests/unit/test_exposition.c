@@ -106,6 +106,32 @@ test_negotiate(void)
 }
 
 static void
+test_gzip_accepted(void)
+{
+    ok(!ex_accepts_gzip(NULL), "no Accept-Encoding: identity");
+    ok(!ex_accepts_gzip(""), "empty: identity");
+    ok(ex_accepts_gzip("gzip"), "gzip");
+    ok(ex_accepts_gzip("deflate, gzip"), "gzip second");
+    /* What Prometheus' scraper sends. */
+    ok(ex_accepts_gzip("gzip"), "Prometheus");
+    ok(ex_accepts_gzip("br;q=1.0, gzip;q=0.8, *;q=0.1"), "weighted lower");
+    ok(ex_accepts_gzip("X-GZIP"), "x-gzip, any case");
+    ok(ex_accepts_gzip(" gzip ; q=0.5 "), "spaces around");
+    ok(!ex_accepts_gzip("gzip;q=0"), "gzip;q=0 refuses");
+    ok(!ex_accepts_gzip("gzip;q=0.000"), "gzip;q=0.000 refuses");
+    ok(!ex_accepts_gzip("deflate, br"), "others only");
+    ok(!ex_accepts_gzip("identity"), "identity only");
+    ok(ex_accepts_gzip("*"), "* stands for gzip");
+    ok(!ex_accepts_gzip("*;q=0"), "*;q=0 refuses everything");
+    ok(!ex_accepts_gzip("gzip;q=0, *"), "named gzip;q=0 beats *");
+    ok(ex_accepts_gzip("*;q=0, gzip"), "named gzip beats *;q=0");
+    ok(!ex_accepts_gzip("gzip;q=abc"), "bad q: ignored");
+    ok(ex_accepts_gzip("gzip;q=abc, gzip"), "then a good one");
+    ok(!ex_accepts_gzip("gzipped"), "a longer word is not gzip");
+    ok(ex_accepts_gzip(",,;=,gzip"), "junk skipped");
+}
+
+static void
 test_escape(void)
 {
     char out[64];
@@ -529,6 +555,7 @@ int
 main(void)
 {
     test_negotiate();
+    test_gzip_accepted();
     test_escape();
     test_empty();
     test_rows();

@@ -10,12 +10,14 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "counter_store.h"
 #include "dm_log.h"
@@ -199,7 +201,47 @@ test_serve(void)
                   "version=1.0.0; charset=utf-8"), "OpenMetrics content type");
     ok(strlen(r.body) > 6 && strcmp(r.body + strlen(r.body) - 6,
                                     "# EOF\n") == 0, "ends with # EOF");
-    ok(has_header(&r, "Vary: Accept"), "Vary: Accept");
+    ok(has_header(&r, "Vary: Accept, Accept-Encoding"), "Vary: Accept, "
+       "Accept-Encoding");
+    free(r.raw);
+
+    r = get(port, "/metrics", "Accept-Encoding: gzip\r\n");
+    is_int(r.status, 200, "GET with Accept-Encoding: gzip: 200");
+    ok(has_header(&r, "Content-Encoding: gzip"), "Content-Encoding: gzip");
+    {
+        /* The body, inflated, is the scrape: gzip magic, then text. */
+        const char *cl = r.raw != NULL ? strcasestr(r.raw,
+                                                    "\r\nContent-Length: ")
+                                       : NULL;
+        size_t zlen = cl != NULL ? strtoul(cl + 18, NULL, 10) : 0;
+        char *text = calloc(1, 1 << 20);
+        z_stream z;
+
+        memset(&z, 0, sizeof(z));
+        ok(zlen > 2 && (unsigned char)r.body[0] == 0x1f &&
+           (unsigned char)r.body[1] == 0x8b, "the body starts with gzip's magic");
+        if (text != NULL && zlen > 0 && inflateInit2(&z, 15 + 16) == Z_OK) {
+            z.next_in = (Bytef *)(uintptr_t)r.body;
+            z.avail_in = (uInt)zlen;
+            z.next_out = (Bytef *)text;
+            z.avail_out = (1 << 20) - 1;
+            is_int(inflate(&z, Z_FINISH), Z_STREAM_END, "it inflates");
+            inflateEnd(&z);
+        }
+        ok(text != NULL && strstr(text, "dmarc_milter_messages_total{domain="
+                                  "\"example.com\",policy=\"reject\","
+                                  "result=\"fail\"} 1\n") != NULL,
+           "to the scrape with its row");
+        ok(text != NULL && zlen < strlen(text) / 3,
+           "at most a third of the text's size");
+        free(text);
+    }
+    free(r.raw);
+
+    r = get(port, "/metrics", "Accept-Encoding: gzip;q=0, identity\r\n");
+    ok(!has_header(&r, "Content-Encoding: gzip") &&
+       strstr(r.body, "dmarc_milter_messages_total{") != NULL,
+       "gzip;q=0: plain text");
     free(r.raw);
 
     r = request(port, "HEAD /metrics HTTP/1.1\r\nHost: x\r\n"
