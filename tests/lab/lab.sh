@@ -624,6 +624,21 @@ _lab_snmpd_up() {
 		"$LAB_SNMP_AGENT" .1.3.6.1.2.1.1.1.0 | grep -q STRING
 }
 
+# lab_snmp_total: the sum of the MIB's five result totals (dmarcTotals) as
+# snmpd serves them, empty when the subagent does not answer
+LAB_SNMP_TOTALS=.1.3.6.1.4.1.8072.9999.9999.7489.1.2
+lab_snmp_total() {
+	snmpwalk -v2c -c public -On -t 2 -r 1 "$LAB_SNMP_AGENT" "$LAB_SNMP_TOTALS" 2>/dev/null |
+		awk -F': ' '$1 ~ /\.7489\.1\.2\.[1-5]\.0 = Counter64$/ { s += $2; n++ }
+			END { if (n == 5) print s }'
+}
+
+# lab_metrics_total URL: the sum of dmarc_milter_messages_total at URL
+lab_metrics_total() {
+	curl -sS --max-time 10 "$1" |
+		awk '/^dmarc_milter_messages_total\{/ { s += $2 } END { print s + 0 }'
+}
+
 lab_snmpd_stop() {
 	kill "$_lab_snmpd_pid" 2>/dev/null || true
 	_lab_wait_gone "$_lab_snmpd_pid"

@@ -30,7 +30,7 @@ lab_init
 lab_nsd_start
 lab_snmpd_start
 URL=http://127.0.0.1:9489/metrics
-TOTALS=.1.3.6.1.4.1.8072.9999.9999.7489.1.2
+TOTALS=$LAB_SNMP_TOTALS
 REJECT_PAYPAL='RESULT replycode 550 5.7.1 rejected by DMARC policy for paypal.com'
 mkdir -p "$LAB/state"
 STATE=$LAB/state/metrics.state
@@ -38,15 +38,6 @@ CONF=("SPFSelfValidate true" "RejectFailures true" "MetricsListen 127.0.0.1:9489
 	"MetricsStateFile $STATE" "MetricsStateInterval 1" "AgentX true"
 	"AgentXSocket $LAB/snmp/agentx.sock" "AgentXPingInterval 1")
 
-snmp_total() {
-	snmpwalk -v2c -c public -On -t 2 -r 1 "$LAB_SNMP_AGENT" "$TOTALS" 2>/dev/null |
-		awk -F': ' '$1 ~ /\.7489\.1\.2\.[1-5]\.0 = Counter64$/ { s += $2; n++ }
-			END { if (n == 5) print s }'
-}
-metrics_total() {
-	curl -sS --max-time 10 "$URL" |
-		awk '/^dmarc_milter_messages_total\{/ { s += $2 } END { print s + 0 }'
-}
 # wait_log ERE [SECONDS]: until the milter's log shows a line
 wait_log() {
 	_lab_wait log "${2:-10}" grep -Eq -- "$1" "$LAB/log/milter.log"
@@ -90,8 +81,8 @@ tap_result $st "the subagent registered again with the new snmpd"
 like "$(lab_milter_log)" 'agentx: AgentX master disconnected us' "the log says snmpd went away"
 is "$(grep -c 'agentx: .*AgentX subagent connected' "$LAB/log/milter.log")" 2 \
 	"... and that the subagent connected again"
-is "$(snmp_total)" "$(metrics_total)" "SNMP totals equal /metrics after the snmpd restart"
-is "$(metrics_total)" "$sent" "... and both count the $sent messages sent"
+is "$(lab_snmp_total)" "$(lab_metrics_total "$URL")" "SNMP totals equal /metrics after the snmpd restart"
+is "$(lab_metrics_total "$URL")" "$sent" "... and both count the $sent messages sent"
 alive "the daemon lived through the snmpd restart"
 
 # --- nsd stopped in the middle -------------------------------------------------------
@@ -181,7 +172,7 @@ like "$(lab_milter_log)" 'MetricsStateFile: cannot save the counters: .*Read-onl
 sleep 2
 is "$(grep -c 'cannot save the counters' "$LAB/log/milter.log")" 1 \
 	"... once, not at every interval"
-is "$(metrics_total)" "$sent" "the counters go on meanwhile ($sent)"
+is "$(lab_metrics_total "$URL")" "$sent" "the counters go on meanwhile ($sent)"
 mount -o remount,rw "$LAB/state"
 wait_log "MetricsStateFile $STATE: saved again" || true
 like "$(lab_milter_log)" "MetricsStateFile $STATE: saved again" "writable again: saved, and the log says so"
@@ -194,7 +185,7 @@ is "$(lab_loaded full)" "500 0" "state file system full: 500 messages answered, 
 wait_log 'cannot save the counters: .*No space left on device' || true
 like "$(lab_milter_log)" 'MetricsStateFile: cannot save the counters: .*No space left on device' \
 	"the failed save is logged with its reason"
-is "$(metrics_total)" "$sent" "the counters go on meanwhile ($sent)"
+is "$(lab_metrics_total "$URL")" "$sent" "the counters go on meanwhile ($sent)"
 rm -f "$LAB/state/filler"
 before=$(grep -c 'saved again' "$LAB/log/milter.log")
 _lab_wait saved 10 sh -c "[ \$(grep -c 'saved again' '$LAB/log/milter.log') -gt $before ]" || true
@@ -204,7 +195,7 @@ alive "the daemon lived through the read-only and the full file system"
 lab_milter_stop
 lab_milter_start "${CONF[@]}"
 pid=$_lab_milter_pid
-is "$(metrics_total)" "$sent" "a restart restores every count ($sent): the file was never left damaged"
+is "$(lab_metrics_total "$URL")" "$sent" "a restart restores every count ($sent): the file was never left damaged"
 
 # --- a clean exit -----------------------------------------------------------------------------
 kill -TERM "$pid"

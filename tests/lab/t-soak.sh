@@ -33,7 +33,7 @@ SECONDS_TOTAL=${DM_SOAK_SECONDS:-50}
 PER_CLASS=${DM_SOAK_ROUND:-250}      # messages per class and round
 HALF=$((SECONDS_TOTAL / 2))
 URL=http://127.0.0.1:9489/metrics
-TOTALS=.1.3.6.1.4.1.8072.9999.9999.7489.1.2
+TOTALS=$LAB_SNMP_TOTALS
 PROM_ACCEPT='application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5'
 ASAN=0
 ldd "$DM_MILTER" 2>/dev/null | grep -q libasan && ASAN=1
@@ -60,20 +60,6 @@ least() {
 	printf '%s\n' "$a" "$b" "$c" | sort -n | head -n 1
 }
 
-# snmp_total: the sum of the five result totals, empty when the subagent
-# does not answer
-snmp_total() {
-	snmpwalk -v2c -c public -On -t 2 -r 1 "$LAB_SNMP_AGENT" "$TOTALS" 2>/dev/null |
-		awk -F': ' '$1 ~ /\.7489\.1\.2\.[1-5]\.0 = Counter64$/ { s += $2; n++ }
-			END { if (n == 5) print s }'
-}
-
-# metrics_total: the sum of dmarc_milter_messages_total
-metrics_total() {
-	curl -sS --max-time 10 "$URL" |
-		awk '/^dmarc_milter_messages_total\{/ { s += $2 } END { print s + 0 }'
-}
-
 # watchers: curl and snmpwalk in loops until the stop file appears (and
 # at most 3,000 times, so they end whatever happens)
 watchers_start() {
@@ -87,7 +73,7 @@ watchers_start() {
 	_scraper=$!
 	(for _ in $(seq 3000); do
 		[ -e "$LAB/run/stop-watch" ] && break
-		if [ -n "$(snmp_total)" ]; then echo ok; else echo fail; fi
+		if [ -n "$(lab_snmp_total)" ]; then echo ok; else echo fail; fi
 		sleep 0.5
 	done >>"$LAB/out/walks") &
 	_walker=$!
@@ -186,7 +172,7 @@ like "$(lab_milter_log)" 'configuration reloaded from' "SIGHUP in the middle: re
 idle_back "before the restart" "$fd_idle" "$thr_idle"
 rss_flat a
 sent_a=$(cat "$LAB"/out/r*.load | awk '/^LOAD/ { sub(/^LOAD messages=/, ""); s += $1 } END { print s }')
-is "$(metrics_total)" "$sent_a" "before the restart: the counters add up to the $sent_a messages sent"
+is "$(lab_metrics_total "$URL")" "$sent_a" "before the restart: the counters add up to the $sent_a messages sent"
 
 # --- a restart: the state file carries the counters ---------------------------------
 lab_milter_stop
@@ -235,7 +221,7 @@ is "$(printf '%s\n' "$BODY" | awk '/^dmarc_milter_messages_total\{/ { s += $2 } 
 	"$sent" "the sum of dmarc_milter_messages_total is the $sent messages sent"
 is "$(series 'dmarc_milter_messages_total{domain="paypal.com",policy="reject",result="pass"}') $(series 'dmarc_milter_messages_total{domain="paypal.com",policy="reject",result="fail"}') $(series 'dmarc_milter_messages_total{domain="quarantine.test",policy="quarantine",result="fail"}') $(series 'dmarc_milter_messages_total{domain="nodmarc.test",policy="absent",result="none"}')" \
 	"$per $per $per $per" "per class: pass, reject, quarantine and none rows each count $per"
-is "$(snmp_total)" "$sent" "the SNMP totals add up to the same $sent"
+is "$(lab_snmp_total)" "$sent" "the SNMP totals add up to the same $sent"
 
 # --- the watchers ---------------------------------------------------------------------
 scrapes=$(wc -l <"$LAB/out/scrapes")
