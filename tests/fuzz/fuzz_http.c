@@ -21,6 +21,7 @@
 
 #include <arpa/inet.h>
 #include <crypt.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -124,8 +125,23 @@ fz_exchange(unsigned port, const uint8_t *req, size_t len, char *reply,
     sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
         fz_die("socket", "failed");
-    if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
-        fz_die("connect", "the endpoint went away");
+    if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+        struct pollfd p = { .fd = fd, .events = POLLOUT };
+        int e = errno, r = 0;
+        socklen_t elen = sizeof(e);
+
+        /*
+         * libFuzzer's once-a-second SIGALRM can interrupt connect(); the
+         * connection then goes on by itself, and SO_ERROR tells how it
+         * ended.
+         */
+        if (e == EINTR)
+            while ((r = poll(&p, 1, 3000)) < 0 && errno == EINTR)
+                continue;
+        if (e != EINTR || r != 1 ||
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &elen) != 0 || e != 0)
+            fz_die("connect", strerror(e));
+    }
     /* The server may answer and close before it has read everything. */
     (void)send(fd, req, len, MSG_NOSIGNAL);
     /*
