@@ -25,9 +25,9 @@
 #include <net-snmp/agent/net-snmp-agent-includes.h>
 #include <net-snmp/library/fd_event_manager.h>
 
-#include "agentx.h"
-#include "ax_mib.h"
-#include "dm_log.h"
+#include "agentx/agentx.h"
+#include "agentx/ax_mib.h"
+#include "util/log.h"
 
 /* Net-SNMP's application name; with configuration files off, it only
    names the agent in Net-SNMP's messages. */

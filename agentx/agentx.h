@@ -18,8 +18,8 @@
 
 #include <stddef.h>
 
-#include "counter_store.h"
-#include "dm_config.h"
+#include "metrics/counter_store.h"
+#include "config/config.h"
 
 #define AX_SOCKET_DEFAULT "/var/agentx/master"
 #define AX_PING_DEFAULT   15

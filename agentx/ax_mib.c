@@ -20,7 +20,7 @@
 #include <net-snmp/net-snmp-includes.h>
 #include <net-snmp/agent/net-snmp-agent-includes.h>
 
-#include "ax_mib.h"
+#include "agentx/ax_mib.h"
 
 #define AX_TABLE_SUB    1, 1       /* dmarcMilterObjects.dmarcDomainTable */
 #define AX_TOTALS_SUB   1, 2       /* dmarcMilterObjects.dmarcTotals */

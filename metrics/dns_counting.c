@@ -5,7 +5,7 @@
 
 #include <stdlib.h>
 
-#include "dns_counting.h"
+#include "metrics/dns_counting.h"
 
 struct dc_state {
     struct dns_resolver inner;

@@ -7,8 +7,8 @@
 #ifndef DM_DNS_COUNTING_H
 #define DM_DNS_COUNTING_H
 
-#include "counter_store.h"
-#include "dns_query.h"
+#include "metrics/counter_store.h"
+#include "dns/dns_query.h"
 
 /*
  * Make *r count into cs (a struct cs_store *) and pass each query to the

@@ -18,7 +18,7 @@
 #include <strings.h>
 #include <sys/mman.h>
 
-#include "exposition.h"
+#include "metrics/exposition.h"
 
 
 struct ex_buf {

@@ -22,8 +22,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "counter_store.h"
-#include "proc_stats.h"
+#include "metrics/counter_store.h"
+#include "metrics/proc_stats.h"
 
 enum ex_format {
     EX_TEXT = 0,          /* text/plain; version=0.0.4 */

@@ -21,10 +21,10 @@
 #include <microhttpd.h>
 #include <zlib.h>
 
-#include "dm_log.h"
-#include "exposition.h"
-#include "http_endpoint.h"
-#include "proc_stats.h"
+#include "util/log.h"
+#include "metrics/exposition.h"
+#include "metrics/http_endpoint.h"
+#include "metrics/proc_stats.h"
 
 /* The handler's return type changed in 0.9.71. */
 #if MHD_VERSION >= 0x00097002

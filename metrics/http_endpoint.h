@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-#include "counter_store.h"
+#include "metrics/counter_store.h"
 
 #define HE_CONN_LIMIT   32
 #define HE_PER_IP_LIMIT 8

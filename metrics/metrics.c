@@ -9,12 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dm_log.h"
-#include "dns_counting.h"
-#include "http_endpoint.h"
-#include "metrics.h"
-#include "milter_cb.h"
-#include "state_file.h"
+#include "util/log.h"
+#include "metrics/dns_counting.h"
+#include "metrics/http_endpoint.h"
+#include "metrics/metrics.h"
+#include "metrics/state_file.h"
 
 struct mx_metrics {
     struct cs_store *cs;
@@ -68,8 +67,7 @@ mx_check(const struct dm_config *cf, char *err, size_t errsz)
 }
 
 struct mx_metrics *
-mx_open(const struct dm_config *cf, struct dm_runtime *rt, char *err,
-        size_t errsz)
+mx_open(const struct dm_config *cf, char *err, size_t errsz)
 {
     struct mx_metrics *m = calloc(1, sizeof(*m));
     struct he_config hc;
@@ -97,17 +95,8 @@ mx_open(const struct dm_config *cf, struct dm_runtime *rt, char *err,
         if ((m->http = he_open(&hc, m->cs, err, errsz)) == NULL)
             goto fail;
     }
-    /* Nothing counts before smfi_main(), after mx_start() restored. */
-    mc_set_verdict_hook(cs_verdict_hook, m->cs);
-    rt_set_dns_decorator(dc_wrap, dc_unwrap, m->cs);
-    if (rt_decorate(rt) != 0) {
-        snprintf(err, errsz, "metrics: out of memory");
-        goto fail;
-    }
     return m;
 fail:
-    mc_set_verdict_hook(NULL, NULL);
-    rt_set_dns_decorator(NULL, NULL, NULL);
     he_close(m->http);
     cs_free(m->cs);
     free(m->state_file);
@@ -155,9 +144,9 @@ mx_stop(struct mx_metrics *m)
     (void)sf_saver_stop(m->saver);     /* the last save; logs failures */
     m->saver = NULL;
     /*
-     * The hook and the resolver decorator keep pointing at the store:
-     * runtimes still referenced may look up, so the store is left to the
-     * process exit rather than freed under them.
+     * main() pointed the verdict hook and the resolver decorator at the
+     * store: runtimes still referenced may look up, so the store is left
+     * to the process exit rather than freed under them.
      */
     free(m->state_file);
     free(m);

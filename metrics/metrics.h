@@ -9,8 +9,9 @@
  *
  *   mx_open()   before forking and dropping privileges: builds the store,
  *               reads MetricsDomains, the TLS and password files, binds
- *               MetricsListen (a port in use fails here), registers the
- *               verdict hook and the counting resolver decorator
+ *               MetricsListen (a port in use fails here); main() then
+ *               points the verdict hook and the resolver decorator at
+ *               mx_store()
  *   mx_start()  after: restores MetricsStateFile, starts the saver thread
  *               and the HTTP server
  *   mx_stop()   after the milter drained: stops the HTTP server, saves the
@@ -21,15 +22,14 @@
 
 #include <stddef.h>
 
-#include "counter_store.h"
-#include "dm_config.h"
-#include "runtime.h"
+#include "config/config.h"
+#include "metrics/counter_store.h"
+#include "metrics/dns_counting.h"
 
 struct mx_metrics;
 
-/* rt: the runtime built before the store existed, decorated here. */
-struct mx_metrics *mx_open(const struct dm_config *cf, struct dm_runtime *rt,
-                           char *err, size_t errsz);
+struct mx_metrics *mx_open(const struct dm_config *cf, char *err,
+                           size_t errsz);
 int mx_start(struct mx_metrics *m, char *err, size_t errsz);
 void mx_stop(struct mx_metrics *m);
 

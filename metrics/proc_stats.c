@@ -11,7 +11,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "proc_stats.h"
+#include "metrics/proc_stats.h"
 
 /* Read up to size - 1 bytes of a procfs file; -1 on error. */
 static ssize_t

@@ -23,8 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dm_log.h"
-#include "state_file.h"
+#include "util/log.h"
+#include "metrics/state_file.h"
 
 #define SF_LINE_MAX   1024
 #define SF_MAX_TOKENS 16

@@ -29,7 +29,7 @@
 
 #include <stddef.h>
 
-#include "counter_store.h"
+#include "metrics/counter_store.h"
 
 #define SF_MAGIC "dmarc-milter-state"
 #define SF_VERSION 1

@@ -34,13 +34,13 @@
 #include <malloc.h>
 #include <libmilter/mfapi.h>
 
-#include "agentx.h"
-#include "dm_config.h"
-#include "dm_log.h"
-#include "metrics.h"
-#include "milter_cb.h"
-#include "runtime.h"
-#include "spf_check.h"
+#include "agentx/agentx.h"
+#include "config/config.h"
+#include "util/log.h"
+#include "metrics/metrics.h"
+#include "milter/milter_cb.h"
+#include "milter/runtime.h"
+#include "auth/spf_check.h"
 
 #define DM_EX_USAGE  64
 #define DM_EX_CONFIG 78
@@ -380,6 +380,19 @@ dm_serve(const char *path, const char *sock)
     return status == MI_SUCCESS ? 0 : DM_EX_OSERR;
 }
 
+/*
+ * The one place the parts meet: every verdict goes to the counter store,
+ * and every runtime's resolver counts its lookups there. Nothing counts
+ * before smfi_main(), after mx_start() restored the saved counts.
+ */
+static int
+dm_wire_metrics(struct dm_runtime *rt, struct cs_store *cs)
+{
+    mc_set_verdict_hook(cs_verdict_hook, cs);
+    rt_set_dns_decorator(dc_wrap, dc_unwrap, cs);
+    return rt_decorate(rt);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -449,7 +462,13 @@ main(int argc, char **argv)
         return DM_EX_OSERR;
     }
     /* Metrics: files read and port bound while still root and attached. */
-    if ((mx = mx_open(cf, rt, err, sizeof(err))) == NULL) {
+    mx = mx_open(cf, err, sizeof(err));
+    if (mx != NULL && dm_wire_metrics(rt, mx_store(mx)) != 0) {
+        snprintf(err, sizeof(err), "metrics: out of memory");
+        mx_stop(mx);
+        mx = NULL;
+    }
+    if (mx == NULL) {
         dm_log(LOG_ERR, "%s", err);
         ax_stop(ax);            /* a refused start leaks nothing either */
         rt_release(rt);

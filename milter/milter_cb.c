@@ -15,19 +15,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ar_parse.h"
-#include "ar_trust.h"
-#include "ar_write.h"
-#include "dkim_verify.h"
-#include "dm_log.h"
-#include "dmarc_eval.h"
-#include "domain_name.h"
-#include "enforce.h"
-#include "from_header.h"
-#include "milter_cb.h"
-#include "required_headers.h"
-#include "runtime.h"
-#include "spf_check.h"
+#include "dmarc/ar_parse.h"
+#include "dmarc/ar_trust.h"
+#include "dmarc/ar_write.h"
+#include "auth/dkim_verify.h"
+#include "util/log.h"
+#include "dmarc/dmarc_eval.h"
+#include "dns/domain_name.h"
+#include "dmarc/enforce.h"
+#include "dmarc/from_header.h"
+#include "milter/milter_cb.h"
+#include "dmarc/required_headers.h"
+#include "milter/runtime.h"
+#include "auth/spf_check.h"
 
 /* Postfix's own header_size_limit: any header it passes fits. */
 #define MC_HEADER_MAX   102400
@@ -678,7 +678,12 @@ mc_eom(SMFICTX *ctx)
         if (i == 0 || dmarc_verdict_stricter(&v, &best))
             best = v;
     }
-    enf_decide(cf, &best, &d);
+    enf_decide(&(struct enf_options){
+                   .reject_failures = cf->reject_failures,
+                   .hold_quarantined = cf->hold_quarantined,
+                   .tempfail_temperror =
+                       cf->temperror_action == CF_TEMPERROR_TEMPFAIL },
+               &best, &d);
     best.eval_seconds = mc_now() - started;
 
     if (best.result != DM_RESULT_PASS || cf->syslog_success)

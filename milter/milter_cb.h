@@ -7,7 +7,7 @@
 
 #include <libmilter/mfapi.h>
 
-#include "verdict.h"
+#include "dmarc/verdict.h"
 
 /* The filter description handed to smfi_register(). */
 extern struct smfiDesc mc_desc;

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "runtime.h"
+#include "milter/runtime.h"
 
 /* The process's current runtime; the mutex guards the pointer only. */
 static struct dm_runtime *rt_current;

@@ -11,11 +11,11 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-#include "dm_config.h"
-#include "dns_cache.h"
-#include "dns_query.h"
-#include "dns_txt.h"
-#include "org_domain.h"
+#include "config/config.h"
+#include "dns/dns_cache.h"
+#include "dns/dns_query.h"
+#include "dns/dns_txt.h"
+#include "dmarc/org_domain.h"
 
 /* A decorator of every runtime's resolver (the metrics count lookups). */
 typedef void *(*rt_dns_wrap_fn)(struct dns_resolver *query, void *arg);

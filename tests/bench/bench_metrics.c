@@ -16,9 +16,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "counter_store.h"
-#include "exposition.h"
-#include "proc_stats.h"
+#include "metrics/counter_store.h"
+#include "metrics/exposition.h"
+#include "metrics/proc_stats.h"
 
 static double
 bm_now(void)

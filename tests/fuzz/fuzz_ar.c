@@ -1,8 +1,8 @@
 /*
  * fuzz_ar.c: libFuzzer target for ar_parse().
  *
- * clang -fsanitize=fuzzer,address,undefined -Imilter ... milter/ar_parse.c
- *   milter/verdict.c tests/fuzz/fuzz_ar.c
+ * clang -fsanitize=fuzzer,address,undefined -I. ... dmarc/ar_parse.c
+ *   dmarc/verdict.c tests/fuzz/fuzz_ar.c
  * ./fuzz_ar tests/fuzz/corpus_ar
  */
 #include <config.h>
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ar_parse.h"
+#include "dmarc/ar_parse.h"
 
 /* Heap, like every caller: the struct is about 100 KB. */
 static struct ar_header *fuzz_h;

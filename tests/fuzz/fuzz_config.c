@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "dm_config.h"
+#include "config/config.h"
 
 static char fz_path[] = "/tmp/fuzz_config.XXXXXX";
 static int fz_fd = -1;

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dmarc_record.h"
-#include "dns_txt.h"
+#include "dmarc/dmarc_record.h"
+#include "dns/dns_txt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

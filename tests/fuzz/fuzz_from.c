@@ -1,8 +1,8 @@
 /*
  * fuzz_from.c: libFuzzer target for fh_parse().
  *
- * clang -fsanitize=fuzzer,address,undefined -Imilter ... milter/from_header.c
- *   milter/domain_name.c tests/fuzz/fuzz_from.c -lidn2
+ * clang -fsanitize=fuzzer,address,undefined -I. ... dmarc/from_header.c
+ *   dns/domain_name.c tests/fuzz/fuzz_from.c -lidn2
  * ./fuzz_from tests/fuzz/corpus_from
  */
 #include <config.h>
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "from_header.h"
+#include "dmarc/from_header.h"
 
 /* Beyond "no crash": what the rest of the milter relies on. */
 static void

@@ -33,9 +33,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "counter_store.h"
-#include "exposition.h"
-#include "http_endpoint.h"
+#include "metrics/counter_store.h"
+#include "metrics/exposition.h"
+#include "metrics/http_endpoint.h"
 
 /* The seeds' credentials: user "prom", password "scrape". */
 #define FZ_USER "prom"

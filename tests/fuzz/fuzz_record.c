@@ -4,8 +4,8 @@
  * any input, so a wrong answer aborts as loudly as a bad read.
  *
  *   clang -fsanitize=fuzzer,address,undefined -I<config.h dir> -Imilter \
- *       tests/fuzz/fuzz_record.c milter/dmarc_record.c \
- *       milter/domain_name.c -lidn2 -o fuzz_record
+ *       tests/fuzz/fuzz_record.c dmarc/dmarc_record.c \
+ *       dns/domain_name.c -lidn2 -o fuzz_record
  *   ./fuzz_record -max_total_time=60 tests/fuzz/corpus_record
  */
 #include <config.h>
@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dmarc_record.h"
-#include "domain_name.h"
+#include "dmarc/dmarc_record.h"
+#include "dns/domain_name.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

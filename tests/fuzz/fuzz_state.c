@@ -18,9 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "counter_store.h"
-#include "dm_log.h"
-#include "state_file.h"
+#include "metrics/counter_store.h"
+#include "util/log.h"
+#include "metrics/state_file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

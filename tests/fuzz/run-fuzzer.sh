@@ -16,11 +16,12 @@ cat >"$out/config.h" <<EOC
 #define PACKAGE_VERSION "fuzz"
 #define DM_SYSTEM_PSL_FILE "/usr/share/publicsuffix/public_suffix_list.dat"
 EOC
-# Every milter source but main.c (libFuzzer brings its own main), so the
-# list never lags behind the tree.
+# Every source of the libraries below the daemon, so the list never lags
+# behind the tree (libFuzzer brings its own main).
 core=""
-for f in "$top"/milter/*.c; do
-    [ "$(basename "$f")" = main.c ] || core="$core $f"
+for f in "$top"/util/*.c "$top"/dns/*.c "$top"/dmarc/*.c "$top"/config/*.c \
+    "$top"/auth/*.c; do
+    core="$core $f"
 done
 # The state-file harness also needs the counter store.
 case $name in
@@ -34,9 +35,9 @@ esac
 flags="-std=c11 -g -O1 -fsanitize=fuzzer,address,undefined"
 flags="$flags -fno-sanitize-recover=undefined"
 # shellcheck disable=SC2086
-clang $flags -I"$out" -I"$top/milter" -I"$top/metrics" -DSYSCONFDIR='"/etc"' \
+clang $flags -I"$out" -I"$top" -DSYSCONFDIR='"/etc"' \
     -o "$out/$name" "$top/tests/fuzz/$name.c" $core \
-    $(pkg-config --cflags --libs libpsl libidn2 opendkim) -lspf2 -lmilter \
+    $(pkg-config --cflags --libs libpsl libidn2 opendkim) -lspf2 \
     -lresolv -lpthread
 [ "$seconds" -gt 0 ] || { echo "built $out/$name"; exit 0; }
 seed="$top/tests/fuzz/corpus_${name#fuzz_}"

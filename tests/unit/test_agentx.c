@@ -8,8 +8,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "ax_mib.h"
-#include "tap.h"
+#include "agentx/ax_mib.h"
+#include "tests/unit/tap.h"
 
 static void
 test_policy(void)

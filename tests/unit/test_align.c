@@ -7,9 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dmarc_align.h"
-#include "org_domain.h"
-#include "tap.h"
+#include "dmarc/dmarc_align.h"
+#include "dmarc/org_domain.h"
+#include "tests/unit/tap.h"
 
 static void
 org_is(const struct od_list *l, const char *d, const char *want)

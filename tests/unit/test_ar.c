@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ar_parse.h"
-#include "tap.h"
+#include "dmarc/ar_parse.h"
+#include "tests/unit/tap.h"
 
 /* About 100 KB: on the heap, as callers do. */
 static struct ar_header *h;

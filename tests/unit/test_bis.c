@@ -12,10 +12,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "dmarc_eval.h"
-#include "dmarc_walk.h"
-#include "tap.h"
-#include "zone_table.h"
+#include "dmarc/dmarc_eval.h"
+#include "dmarc/dmarc_walk.h"
+#include "tests/unit/tap.h"
+#include "tests/unit/zone_table.h"
 
 /* Names not listed are NXDOMAIN. */
 static const struct zone_rr zone[] = {

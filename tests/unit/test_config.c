@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
-#include "dm_config.h"
-#include "domain_name.h"
-#include "verdict.h"
-#include "tap.h"
+#include "config/config.h"
+#include "dns/domain_name.h"
+#include "dmarc/verdict.h"
+#include "tests/unit/tap.h"
 
 #define DEBIAN_PSL "/usr/share/publicsuffix/public_suffix_list.dat"
 #define NDIAG 64

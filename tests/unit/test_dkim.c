@@ -1,5 +1,5 @@
 /*
- * test_dkim.c: DKIM self-verification (milter/dkim_verify.c) against
+ * test_dkim.c: DKIM self-verification (auth/dkim_verify.c) against
  * messages signed here by libopendkim, with a scripted resolver.
  */
 #include <config.h>
@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dkim_verify.h"
-#include "tap.h"
+#include "auth/dkim_verify.h"
+#include "tests/unit/tap.h"
 
 /* A throwaway 2048-bit RSA key made for this test only. */
 static const char test_key_pem[] =

@@ -21,10 +21,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dm_config.h"
-#include "dns_cache.h"
-#include "dns_query.h"
-#include "tap.h"
+#include "config/config.h"
+#include "dns/dns_cache.h"
+#include "dns/dns_query.h"
+#include "tests/unit/tap.h"
 
 /* ---- building replies ---- */
 

@@ -3,9 +3,9 @@
 
 #include <string.h>
 
-#include "tap.h"
-#include "domain_name.h"
-#include "verdict.h"
+#include "tests/unit/tap.h"
+#include "dns/domain_name.h"
+#include "dmarc/verdict.h"
 
 /* Normalise len bytes and check both the status and the output. */
 static void

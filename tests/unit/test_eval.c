@@ -8,9 +8,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "dmarc_eval.h"
-#include "tap.h"
-#include "zone_table.h"
+#include "dmarc/dmarc_eval.h"
+#include "tests/unit/tap.h"
+#include "tests/unit/zone_table.h"
 
 static const struct zone_rr zone[] = {
     { "_dmarc.paypal.com", DNS_OK, { "v=DMARC1; p=reject" } },

@@ -11,11 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "counter_store.h"
-#include "dns_counting.h"
-#include "exposition.h"
-#include "proc_stats.h"
-#include "tap.h"
+#include "metrics/counter_store.h"
+#include "metrics/dns_counting.h"
+#include "metrics/exposition.h"
+#include "metrics/proc_stats.h"
+#include "tests/unit/tap.h"
 
 static struct cs_store *
 new_store(size_t max)

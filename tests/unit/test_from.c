@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "from_header.h"
-#include "tap.h"
+#include "dmarc/from_header.h"
+#include "tests/unit/tap.h"
 
 /* A literal with its exact length, so that embedded NULs count. */
 #define LIT(s) (s), (sizeof(s) - 1)

@@ -19,10 +19,10 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "counter_store.h"
-#include "dm_log.h"
-#include "http_endpoint.h"
-#include "tap.h"
+#include "metrics/counter_store.h"
+#include "util/log.h"
+#include "metrics/http_endpoint.h"
+#include "tests/unit/tap.h"
 
 #define TIMEOUT 2
 

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include "ip_list.h"
-#include "tap.h"
+#include "config/ip_list.h"
+#include "tests/unit/tap.h"
 
 /* A sockaddr for a textual address, v4 or v6; static storage per call. */
 static const struct sockaddr *

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tap.h"
-#include "dmarc_record.h"
+#include "tests/unit/tap.h"
+#include "dmarc/dmarc_record.h"
 
 static struct dmarc_record R;
 static const char *W;

@@ -13,8 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "spf_dns.h"
-#include "tap.h"
+#include "auth/spf_dns.h"
+#include "tests/unit/tap.h"
 
 /* The reply the fake resolver gives: bytes and a status. */
 static unsigned char script[1024];

@@ -11,10 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "counter_store.h"
-#include "dm_log.h"
-#include "state_file.h"
-#include "tap.h"
+#include "metrics/counter_store.h"
+#include "util/log.h"
+#include "metrics/state_file.h"
+#include "tests/unit/tap.h"
 
 static char dir[64], path[128];
 

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "counter_store.h"
-#include "tap.h"
+#include "metrics/counter_store.h"
+#include "tests/unit/tap.h"
 
 static struct cs_store *
 new_store(size_t max)

@@ -9,12 +9,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include "ar_trust.h"
-#include "ar_write.h"
-#include "dm_config.h"
-#include "enforce.h"
-#include "required_headers.h"
-#include "tap.h"
+#include "dmarc/ar_trust.h"
+#include "dmarc/ar_write.h"
+#include "config/config.h"
+#include "dmarc/enforce.h"
+#include "dmarc/required_headers.h"
+#include "tests/unit/tap.h"
 
 static bool trust_own;   /* our id listed in TrustedAuthservIDs */
 
@@ -167,7 +167,7 @@ test_write(void)
 static void
 test_enforce(void)
 {
-    struct dm_config *cf = cf_defaults();
+    struct enf_options opt = { .hold_quarantined = true };
     struct dm_verdict v;
     struct enf_decision d;
 
@@ -178,42 +178,41 @@ test_enforce(void)
     v.policy = DM_POLICY_REJECT;
 
     v.disposition = DM_DISP_REJECT;
-    enf_decide(cf, &v, &d);
+    enf_decide(&opt, &v, &d);
     ok(d.action == ENF_ACCEPT && v.disposition == DM_DISP_NONE,
        "RejectFailures false: header only, dis=none");
-    cf->reject_failures = true;
+    opt.reject_failures = true;
     v.disposition = DM_DISP_REJECT;
-    enf_decide(cf, &v, &d);
+    enf_decide(&opt, &v, &d);
     ok(d.action == ENF_REJECT && v.disposition == DM_DISP_REJECT, "reject");
     is_str(d.rcode, "550", "550");
     is_str(d.xcode, "5.7.1", "5.7.1");
     is_str(d.text, "rejected by DMARC policy for paypal.com",
            "OpenDMARC's text, policy domain");
     v.disposition = DM_DISP_QUARANTINE;
-    enf_decide(cf, &v, &d);
+    enf_decide(&opt, &v, &d);
     ok(d.action == ENF_QUARANTINE && v.disposition == DM_DISP_QUARANTINE,
        "quarantine held by default (HoldQuarantinedMessages true)");
     is_str(d.text, "quarantined by DMARC policy for paypal.com",
            "quarantine reason");
-    cf->hold_quarantined = false;
+    opt.hold_quarantined = false;
     v.disposition = DM_DISP_QUARANTINE;
-    enf_decide(cf, &v, &d);
+    enf_decide(&opt, &v, &d);
     ok(d.action == ENF_ACCEPT && v.disposition == DM_DISP_NONE,
        "HoldQuarantinedMessages false: delivered, dis=none");
     v.result = DM_RESULT_TEMPERROR;
     v.disposition = DM_DISP_NONE;
-    enf_decide(cf, &v, &d);
+    enf_decide(&opt, &v, &d);
     ok(d.action == ENF_ACCEPT, "temperror accepted by default");
-    cf->temperror_action = CF_TEMPERROR_TEMPFAIL;
-    enf_decide(cf, &v, &d);
+    opt.tempfail_temperror = true;
+    enf_decide(&opt, &v, &d);
     ok(d.action == ENF_TEMPFAIL, "TempErrorAction tempfail");
     is_str(d.rcode, "451", "451");
     ok(strncmp(d.xcode, "4.7.", 4) == 0, "4.7.x");
     v.result = DM_RESULT_PASS;
     v.disposition = DM_DISP_NONE;
-    enf_decide(cf, &v, &d);
+    enf_decide(&opt, &v, &d);
     ok(d.action == ENF_ACCEPT, "pass accepted");
-    cf_free(cf);
 }
 
 static void

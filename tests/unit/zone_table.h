@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "dns_txt.h"
+#include "dns/dns_txt.h"
 
 struct zone_rr {
     const char *name;

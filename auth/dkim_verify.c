@@ -1,0 +1,649 @@
+/*
+ * dkim_verify.c: DKIM self-verification with libopendkim (see
+ * dkim_verify.h).
+ *
+ * libopendkim parses the signatures and does the hashing and the RSA or
+ * Ed25519 checks; this file bounds its work, fetches the keys through our
+ * resolver and turns each signature's state into an RFC 8601 result.
+ */
+#include <config.h>
+
+#include <opendkim/dkim.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dmarc/ar_write.h"
+#include "auth/dkim_verify.h"
+#include "util/log.h"
+#include "dns/domain_name.h"
+
+#define DKV_QID_MAX 64
+
+/* Why a key lookup did not give a usable record, kept per signature. */
+struct dkv_lookup {
+    const DKIM_SIGINFO *sig;
+    enum dm_auth result;
+    const char *why;
+};
+
+struct dkv_msg {
+    DKIM *dkim;                 /* NULL once the library gave up */
+    const struct dns_txt_resolver *dns;
+    struct dkv_limits lim;
+    char qid[DKV_QID_MAX];
+    bool eoh_done;
+    bool want_body;
+    size_t header_bytes;
+    size_t body_bytes;
+    bool body_truncated;        /* stopped at lim.max_body */
+    double dns_spent;
+    size_t n_lookups;
+    struct dkv_lookup lookups[DKV_MAX_SIGS];
+    size_t ignored;             /* signatures over lim.max_sigs */
+    size_t n;
+    struct dkv_sig sigs[DKV_MAX_SIGS];
+    char *hbuf;                 /* header field rebuilt for the library */
+    size_t hcap;
+};
+
+/*
+ * One library handle for the process: its settings never change, and
+ * libopendkim shares a handle between threads (opendkim does the same).
+ */
+static DKIM_LIB *dkv_lib;
+static pthread_once_t dkv_once = PTHREAD_ONCE_INIT;
+
+static double
+dkv_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+dkv_note(struct dkv_msg *m, const DKIM_SIGINFO *sig, enum dm_auth result,
+         const char *why)
+{
+    if (m->n_lookups < DKV_MAX_SIGS) {
+        m->lookups[m->n_lookups].sig = sig;
+        m->lookups[m->n_lookups].result = result;
+        m->lookups[m->n_lookups].why = why;
+        m->n_lookups++;
+    }
+}
+
+static const struct dkv_lookup *
+dkv_find(const struct dkv_msg *m, const DKIM_SIGINFO *sig)
+{
+    for (size_t i = 0; i < m->n_lookups; i++) {
+        if (m->lookups[i].sig == sig)
+            return &m->lookups[i];
+    }
+    return NULL;
+}
+
+/* Selector labels: what a DNS name may hold, nothing that needs quoting. */
+static bool
+dkv_selector_ok(const char *s)
+{
+    size_t len = strlen(s);
+
+    if (len == 0 || len >= DM_SELECTOR_MAX)
+        return false;
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
+            return false;
+    }
+    return true;
+}
+
+/*
+ * Fetch <s>._domainkey.<d> into buf. DM_AUTH_NONE: found; otherwise the
+ * signature's result and why.
+ */
+static enum dm_auth
+dkv_fetch_key(struct dkv_msg *m, DKIM_SIGINFO *sig, unsigned char *buf,
+              size_t buflen, const char **why)
+{
+    const char *sel = (const char *)dkim_sig_getselector(sig);
+    const char *dom = (const char *)dkim_sig_getdomain(sig);
+    char d[DM_DOMAIN_MAX], qname[DM_SELECTOR_MAX + DM_DOMAIN_MAX + 16];
+    struct dns_txt_answer *ans;
+    enum dns_status st;
+    double started;
+
+    if (sel == NULL || dom == NULL || !dkv_selector_ok(sel) ||
+        dn_normalize(dom, strlen(dom), d, sizeof(d)) != DN_OK) {
+        *why = "bad key name";
+        return DM_AUTH_PERMERROR;
+    }
+    if (snprintf(qname, sizeof(qname), "%s._domainkey.%s", sel, d)
+        >= (int)sizeof(qname) || strlen(qname) > 253) {
+        *why = "bad key name";
+        return DM_AUTH_PERMERROR;
+    }
+    if (m->dns_spent >= m->lim.dns_budget) {
+        *why = "key lookups over time";
+        return DM_AUTH_TEMPERROR;
+    }
+    ans = malloc(sizeof(*ans));
+    if (ans == NULL) {
+        *why = "out of memory";
+        return DM_AUTH_TEMPERROR;
+    }
+    started = dkv_now();
+    st = m->dns->lookup(m->dns->arg, qname, ans);
+    m->dns_spent += dkv_now() - started;
+
+    *why = NULL;
+    switch (st) {
+    case DNS_OK:
+        break;
+    case DNS_NXDOMAIN:
+    case DNS_NODATA:
+        *why = "no key";
+        break;
+    case DNS_TEMPFAIL:
+        *why = "key query failed";
+        free(ans);
+        return DM_AUTH_TEMPERROR;
+    case DNS_PERMFAIL:
+    default:
+        *why = "key query refused";
+        break;
+    }
+    if (*why == NULL && ans->count == 0)
+        *why = "no key";   /* only records too long to keep */
+    else if (*why == NULL && ans->count > 1)
+        *why = "several key records";
+    else if (*why == NULL && (ans->rr[0].len >= buflen ||
+                              memchr(ans->rr[0].data, '\0',
+                                     ans->rr[0].len) != NULL))
+        *why = "key record too large";
+    if (*why != NULL) {
+        free(ans);
+        return DM_AUTH_PERMERROR;
+    }
+    memcpy(buf, ans->rr[0].data, ans->rr[0].len);
+    buf[ans->rr[0].len] = '\0';
+    free(ans);
+    return DM_AUTH_NONE;
+}
+
+static DKIM_CBSTAT
+dkv_key_lookup(DKIM *dkim, DKIM_SIGINFO *sig, u_char *buf, size_t buflen)
+{
+    struct dkv_msg *m = dkim_get_user_context(dkim);
+    enum dm_auth res;
+    const char *why = NULL;
+
+    if (m == NULL || buflen == 0)
+        return DKIM_CBSTAT_ERROR;
+    res = dkv_fetch_key(m, sig, buf, buflen, &why);
+    if (res == DM_AUTH_NONE)
+        return DKIM_CBSTAT_CONTINUE;
+    /*
+     * "Not found" lets the library go on with the other signatures; the
+     * real outcome is remembered here and wins when results are read.
+     */
+    dkv_note(m, sig, res, why);
+    return DKIM_CBSTAT_NOTFOUND;
+}
+
+/* Signatures past the cap are not verified at all: no hashing, no DNS. */
+static DKIM_CBSTAT
+dkv_prescreen(DKIM *dkim, DKIM_SIGINFO **sigs, int nsigs)
+{
+    struct dkv_msg *m = dkim_get_user_context(dkim);
+
+    if (m == NULL)
+        return DKIM_CBSTAT_CONTINUE;
+    for (int i = (int)m->lim.max_sigs; i < nsigs; i++) {
+        dkim_sig_ignore(sigs[i]);
+        m->ignored++;
+    }
+    return DKIM_CBSTAT_CONTINUE;
+}
+
+static void
+dkv_setup(void)
+{
+    unsigned int flags = DKIM_LIBFLAGS_BADSIGHANDLES;
+    unsigned int minbits = 1024;   /* RFC 8301 */
+    DKIM_LIB *lib = dkim_init(NULL, NULL);
+
+    if (lib == NULL)
+        return;
+    if (dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_FLAGS, &flags,
+                     sizeof(flags)) != DKIM_STAT_OK ||
+        dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_MINKEYBITS, &minbits,
+                     sizeof(minbits)) != DKIM_STAT_OK ||
+        dkim_set_key_lookup(lib, dkv_key_lookup) != DKIM_STAT_OK ||
+        dkim_set_prescreen(lib, dkv_prescreen) != DKIM_STAT_OK) {
+        dkim_close(lib);
+        return;
+    }
+    dkv_lib = lib;
+}
+
+bool
+dkv_init(void)
+{
+    pthread_once(&dkv_once, dkv_setup);
+    return dkv_lib != NULL;
+}
+
+struct dkv_msg *
+dkv_new(const struct dns_txt_resolver *dns, const struct dkv_limits *lim,
+        const char *qid)
+{
+    struct dkv_msg *m;
+    DKIM_STAT st;
+
+    if (!dkv_init() || (m = calloc(1, sizeof(*m))) == NULL)
+        return NULL;
+    m->dns = dns;
+    m->lim = *lim;
+    if (m->lim.max_sigs > DKV_MAX_SIGS)
+        m->lim.max_sigs = DKV_MAX_SIGS;
+    snprintf(m->qid, sizeof(m->qid), "%s", qid != NULL ? qid : "NOQUEUE");
+    m->want_body = true;
+    m->dkim = dkim_verify(dkv_lib, (const unsigned char *)m->qid, NULL, &st);
+    if (m->dkim == NULL) {
+        free(m);
+        return NULL;
+    }
+    dkim_set_user_context(m->dkim, m);
+    return m;
+}
+
+/* The library's handle is of no more use: results stay as they are. */
+static void
+dkv_give_up(struct dkv_msg *m, const char *why)
+{
+    dm_log(LOG_NOTICE, "%s: DKIM not verified: %s", m->qid, why);
+    dkim_free(m->dkim);
+    m->dkim = NULL;
+    m->want_body = false;
+}
+
+void
+dkv_header(struct dkv_msg *m, const char *name, const char *value,
+           bool leadspc)
+{
+    size_t nlen, vlen, need, o = 0;
+
+    if (m == NULL || m->dkim == NULL || m->eoh_done)
+        return;
+    nlen = strlen(name);
+    vlen = strlen(value);
+    /* Every bare LF may become CRLF, plus ": " */
+    need = nlen + 2 + 2 * vlen + 1;
+    m->header_bytes += nlen + 1 + vlen;
+    if (m->header_bytes > DKV_HEADER_BYTES) {
+        dkv_give_up(m, "header over the size verified");
+        return;
+    }
+    if (need > m->hcap) {
+        char *p = realloc(m->hbuf, need);
+
+        if (p == NULL) {
+            dkv_give_up(m, "out of memory");
+            return;
+        }
+        m->hbuf = p;
+        m->hcap = need;
+    }
+    memcpy(m->hbuf, name, nlen);
+    o = nlen;
+    m->hbuf[o++] = ':';
+    if (!leadspc)
+        m->hbuf[o++] = ' ';
+    /* libmilter folds with bare LF; the signer hashed CRLF. */
+    for (size_t i = 0; i < vlen; i++) {
+        if (value[i] == '\n' && (i == 0 || value[i - 1] != '\r'))
+            m->hbuf[o++] = '\r';
+        m->hbuf[o++] = value[i];
+    }
+    /* A field the library refuses (syntax) is simply not signed by anyone. */
+    (void)dkim_header(m->dkim, (u_char *)m->hbuf, o);
+}
+
+void
+dkv_eoh(struct dkv_msg *m)
+{
+    DKIM_STAT st;
+
+    if (m == NULL || m->eoh_done)
+        return;
+    m->eoh_done = true;
+    free(m->hbuf);
+    m->hbuf = NULL;
+    m->hcap = 0;
+    if (m->dkim == NULL)
+        return;
+    st = dkim_eoh(m->dkim);
+    if (st == DKIM_STAT_NOSIG) {
+        m->want_body = false;     /* nothing to verify, nothing to report */
+        dkim_free(m->dkim);
+        m->dkim = NULL;
+    } else if (st != DKIM_STAT_OK) {
+        char why[160];
+
+        snprintf(why, sizeof(why), "%s", dkim_geterror(m->dkim) != NULL
+                 ? dkim_geterror(m->dkim) : dkim_getresultstr(st));
+        dkv_give_up(m, why);
+    } else {
+        m->want_body = dkim_minbody(m->dkim) > 0;
+    }
+}
+
+bool
+dkv_body(struct dkv_msg *m, const unsigned char *buf, size_t len)
+{
+    if (m == NULL || !m->eoh_done || !m->want_body || m->dkim == NULL)
+        return false;
+    if (len > m->lim.max_body - m->body_bytes) {
+        len = m->lim.max_body - m->body_bytes;
+        m->body_truncated = true;
+    }
+    if (len > 0 &&
+        dkim_body(m->dkim, (u_char *)(uintptr_t)buf, len) != DKIM_STAT_OK) {
+        dkv_give_up(m, "body not accepted by the library");
+        return false;
+    }
+    m->body_bytes += len;
+    /* dkim_minbody(): what the signatures with the longest l= still need. */
+    m->want_body = !m->body_truncated && dkim_minbody(m->dkim) > 0;
+    return m->want_body;
+}
+
+/* The RFC 8601 result of one signature the library processed. */
+static enum dm_auth
+dkv_result(unsigned flags, int bh, int err, bool truncated, const char **why)
+{
+    switch (err) {
+    case DKIM_SIGERROR_OK:
+    case DKIM_SIGERROR_UNKNOWN:
+        break;
+    case DKIM_SIGERROR_NOKEY:
+        *why = "no key";
+        return DM_AUTH_PERMERROR;
+    case DKIM_SIGERROR_KEYFAIL:
+        *why = "key query failed";
+        return DM_AUTH_TEMPERROR;
+    case DKIM_SIGERROR_DNSSYNTAX:
+    case DKIM_SIGERROR_MULTIREPLY:
+    case DKIM_SIGERROR_KEYVERSION:
+    case DKIM_SIGERROR_KEYUNKNOWNHASH:
+    case DKIM_SIGERROR_KEYHASHMISMATCH:
+    case DKIM_SIGERROR_NOTEMAILKEY:
+    case DKIM_SIGERROR_KEYTYPEMISSING:
+    case DKIM_SIGERROR_KEYTYPEUNKNOWN:
+    case DKIM_SIGERROR_KEYDECODE:
+        *why = "bad key";
+        return DM_AUTH_PERMERROR;
+    case DKIM_SIGERROR_KEYREVOKED:
+        *why = "key revoked";
+        return DM_AUTH_PERMERROR;
+    case DKIM_SIGERROR_KEYTOOSMALL:
+        *why = "key too small";
+        return DM_AUTH_POLICY;
+    case DKIM_SIGERROR_MBSFAILED:
+        *why = "required header not signed";
+        return DM_AUTH_POLICY;
+    case DKIM_SIGERROR_EXPIRED:
+        *why = "signature expired";
+        return DM_AUTH_NEUTRAL;
+    case DKIM_SIGERROR_FUTURE:
+        *why = "signature in the future";
+        return DM_AUTH_NEUTRAL;
+    case DKIM_SIGERROR_TOOLARGE_L:
+        if (truncated) {
+            *why = "body over DKIMMaxBodyBytes";
+            return DM_AUTH_POLICY;
+        }
+        *why = "l= beyond the body";
+        return DM_AUTH_FAIL;
+    case DKIM_SIGERROR_BADSIG:
+        break;   /* the flags below say whether header or body failed */
+    default:
+        *why = "bad signature format";
+        return DM_AUTH_NEUTRAL;
+    }
+    if ((flags & DKIM_SIGFLAG_PROCESSED) == 0) {
+        *why = "not verified";
+        return DM_AUTH_NEUTRAL;
+    }
+    if ((flags & DKIM_SIGFLAG_PASSED) != 0 && bh != DKIM_SIGBH_MATCH) {
+        if (truncated) {
+            *why = "body over DKIMMaxBodyBytes";
+            return DM_AUTH_POLICY;
+        }
+        *why = "body hash did not verify";
+        return DM_AUTH_FAIL;
+    }
+    if ((flags & DKIM_SIGFLAG_PASSED) == 0 || err == DKIM_SIGERROR_BADSIG) {
+        *why = "signature verification failed";
+        return DM_AUTH_FAIL;
+    }
+    *why = NULL;
+    return DM_AUTH_PASS;
+}
+
+/* header.i: kept only when it is plainly "[local]@domain". */
+static void
+dkv_identity(DKIM *dkim, DKIM_SIGINFO *sig, char *out, size_t outsz)
+{
+    char raw[DM_DOMAIN_MAX + 80], dom[DM_DOMAIN_MAX];
+    char *at;
+    size_t ll, dl;
+
+    out[0] = '\0';
+    if (dkim_sig_getidentity(dkim, sig, (u_char *)raw, sizeof(raw))
+        != DKIM_STAT_OK)
+        return;
+    raw[sizeof(raw) - 1] = '\0';
+    at = strrchr(raw, '@');
+    if (at == NULL || (size_t)(at - raw) > 64 ||
+        dn_normalize(at + 1, strlen(at + 1), dom, sizeof(dom)) != DN_OK)
+        return;
+    for (const char *p = raw; p < at; p++) {
+        unsigned char c = (unsigned char)*p;
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || strchr("._+-", c) != NULL))
+            return;
+    }
+    ll = (size_t)(at - raw);
+    dl = strlen(dom);
+    if (ll + 1 + dl >= outsz)
+        return;
+    memcpy(out, raw, ll);
+    out[ll] = '@';
+    memcpy(out + ll + 1, dom, dl + 1);
+}
+
+/* header.a, from the library's own names: never untrusted text. */
+static const char *
+dkv_alg(DKIM_SIGINFO *sig)
+{
+    dkim_alg_t alg;
+
+    if (dkim_sig_getsignalg(sig, &alg) != DKIM_STAT_OK)
+        return NULL;
+    switch (alg) {
+    case DKIM_SIGN_RSASHA1:
+        return "rsa-sha1";
+    case DKIM_SIGN_RSASHA256:
+        return "rsa-sha256";
+    case DKIM_SIGN_ED25519SHA256:
+        return "ed25519-sha256";
+    default:
+        return NULL;
+    }
+}
+
+/* The first characters of b=, whitespace (FWS) skipped. */
+static void
+dkv_b_prefix(DKIM_SIGINFO *sig, char *out)
+{
+    const unsigned char *b = dkim_sig_gettagvalue(sig, false,
+                                                  (u_char *)"b");
+    size_t n = 0;
+
+    for (; b != NULL && *b != '\0' && n < DKV_B_PREFIX; b++) {
+        if (*b == ' ' || *b == '\t' || *b == '\r' || *b == '\n')
+            continue;
+        if (!((*b >= 'a' && *b <= 'z') || (*b >= 'A' && *b <= 'Z') ||
+              (*b >= '0' && *b <= '9') || *b == '+' || *b == '/' ||
+              *b == '='))
+            break;
+        out[n++] = (char)*b;
+    }
+    out[n] = '\0';
+}
+
+void
+dkv_eom(struct dkv_msg *m)
+{
+    DKIM_SIGINFO **sigs = NULL;
+    int nsigs = 0;
+    size_t unusable = 0;
+
+    if (m == NULL)
+        return;
+    dkv_eoh(m);
+    if (m->dkim == NULL)
+        return;
+    (void)dkim_eom(m->dkim, NULL);   /* each signature carries its state */
+    if (dkim_getsiglist(m->dkim, &sigs, &nsigs) != DKIM_STAT_OK)
+        nsigs = 0;
+    for (int i = 0; i < nsigs && m->n < DKV_MAX_SIGS; i++) {
+        DKIM_SIGINFO *sig = sigs[i];
+        struct dkv_sig *s = &m->sigs[m->n];
+        const struct dkv_lookup *lk;
+        const char *d, *sel;
+        unsigned flags = dkim_sig_getflags(sig);
+
+        if ((flags & DKIM_SIGFLAG_IGNORE) != 0)
+            continue;
+        memset(s, 0, sizeof(*s));
+        d = (const char *)dkim_sig_getdomain(sig);
+        /* Without a usable d= a signature can align with nothing. */
+        if (d == NULL || dn_normalize(d, strlen(d), s->id.domain,
+                                      sizeof(s->id.domain)) != DN_OK) {
+            unusable++;
+            continue;
+        }
+        sel = (const char *)dkim_sig_getselector(sig);
+        if (sel != NULL && dkv_selector_ok(sel))
+            snprintf(s->id.selector, sizeof(s->id.selector), "%s", sel);
+        s->id.result = dkv_result(flags, dkim_sig_getbh(sig),
+                                  dkim_sig_geterror(sig), m->body_truncated,
+                                  &s->why);
+        if ((lk = dkv_find(m, sig)) != NULL) {
+            s->id.result = lk->result;
+            s->why = lk->why;
+        }
+        {
+            unsigned int bits = 0;
+
+            /* An error here only means no key was loaded. */
+            if (dkim_sig_getkeysize(sig, &bits) == DKIM_STAT_OK)
+                s->key_bits = bits;
+        }
+        dkv_identity(m->dkim, sig, s->identity, sizeof(s->identity));
+        s->alg = dkv_alg(sig);
+        dkv_b_prefix(sig, s->b);
+        m->n++;
+    }
+    if (m->ignored > 0)
+        dm_log(LOG_NOTICE, "%s: %zu DKIM signatures over DKIMMaxSignatures "
+               "not verified", m->qid, m->ignored);
+    if (unusable > 0)
+        dm_log(LOG_NOTICE, "%s: %zu DKIM signatures without a usable d=",
+               m->qid, unusable);
+}
+
+size_t
+dkv_count(const struct dkv_msg *m)
+{
+    return m != NULL ? m->n : 0;
+}
+
+const struct dkv_sig *
+dkv_sig(const struct dkv_msg *m, size_t i)
+{
+    return m != NULL && i < m->n ? &m->sigs[i] : NULL;
+}
+
+size_t
+dkv_auth_ids(const struct dkv_msg *m, struct dm_auth_id *out, size_t max)
+{
+    size_t n = 0;
+
+    for (; m != NULL && n < m->n && n < max; n++)
+        out[n] = m->sigs[n].id;
+    return n;
+}
+
+void
+dkv_free(struct dkv_msg *m)
+{
+    if (m == NULL)
+        return;
+    if (m->dkim != NULL)
+        dkim_free(m->dkim);
+    free(m->hbuf);
+    free(m);
+}
+
+bool
+dkv_format_ar(char *out, size_t outsz, const char *id,
+              const struct dkv_sig *s)
+{
+    size_t o = 0;
+    int n;
+    const char *at = strchr(s->identity, '@');
+
+    if (outsz == 0 || !aw_id_ok(id) || !aw_domain_ok(s->id.domain) ||
+        (s->id.selector[0] != '\0' && !dkv_selector_ok(s->id.selector)) ||
+        (at != NULL && !aw_domain_ok(at + 1)))
+        return false;
+#define DKV_PUT(...) do { \
+        n = snprintf(out + o, outsz - o, __VA_ARGS__); \
+        if (n < 0 || (size_t)n >= outsz - o) \
+            return false; \
+        o += (size_t)n; \
+    } while (0)
+    DKV_PUT("%s; dkim=%s", id, dm_auth_name(s->id.result));
+    if (s->id.result == DM_AUTH_FAIL && s->why != NULL)
+        DKV_PUT(" reason=\"%s\"", s->why);
+    if (s->key_bits > 0)
+        DKV_PUT(" (%u-bit key; unprotected)", s->key_bits);
+    else if (s->id.result != DM_AUTH_FAIL && s->why != NULL)
+        DKV_PUT(" (%s)", s->why);
+    DKV_PUT(" header.d=%s", s->id.domain);
+    if (at != NULL)
+        DKV_PUT(" header.i=%s", s->identity);
+    if (s->alg != NULL)
+        DKV_PUT(" header.a=%s", s->alg);
+    if (s->id.selector[0] != '\0')
+        DKV_PUT(" header.s=%s", s->id.selector);
+    /* '/' and '=' are not token characters (RFC 2045): quote then. */
+    if (s->b[0] != '\0')
+        DKV_PUT(strpbrk(s->b, "/=") != NULL ? " header.b=\"%s\""
+                                            : " header.b=%s", s->b);
+#undef DKV_PUT
+    return true;
+}

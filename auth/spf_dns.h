@@ -1,0 +1,26 @@
+/*
+ * spf_dns.h: a libspf2 DNS layer that asks the daemon's resolver, so SPF
+ * shares DNSTimeout, Nameservers and the cache with DMARC and DKIM.
+ */
+#ifndef DM_SPF_DNS_H
+#define DM_SPF_DNS_H
+
+#include <stdbool.h>
+#include <spf2/spf.h>
+
+#include "dns/dns_query.h"
+
+/* A layer with no resolver yet; SPF_server_free() frees it. */
+SPF_dns_server_t *sd_new(void);
+
+/* The resolver for the next checks (the connection's runtime's). */
+void sd_use(SPF_dns_server_t *layer, const struct dns_resolver *dns);
+
+/*
+ * Whether a lookup failed for the network (timeout, SERVFAIL) since the
+ * last sd_use(): libspf2 1.2.10 reports a failed record lookup as a
+ * permerror, where RFC 7208 section 4.4 says temperror.
+ */
+bool sd_tempfailed(SPF_dns_server_t *layer);
+
+#endif

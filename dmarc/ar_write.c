@@ -1,0 +1,77 @@
+/*
+ * ar_write.c: format our Authentication-Results fields (see ar_write.h).
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "dmarc/ar_write.h"
+
+/* RFC 2045 token characters, less '/' which marks a job id in A-R ids. */
+static bool
+aw_token_char(unsigned char c)
+{
+    if (c <= 0x20 || c >= 0x7f)
+        return false;
+    return strchr("()<>@,;:\\\"/[]?=", c) == NULL;
+}
+
+bool
+aw_id_ok(const char *s)
+{
+    if (s == NULL || *s == '\0' || strlen(s) > 255)
+        return false;
+    for (; *s != '\0'; s++) {
+        if (!aw_token_char((unsigned char)*s) && *s != '/')
+            return false;
+    }
+    return true;
+}
+
+bool
+aw_domain_ok(const char *s)
+{
+    if (*s == '\0' || strlen(s) >= DM_DOMAIN_MAX)
+        return false;
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.'))
+            return false;
+    }
+    return true;
+}
+
+static bool
+aw_fits(int n, size_t outsz)
+{
+    return n > 0 && (size_t)n < outsz;
+}
+
+bool
+aw_dmarc(char *out, size_t outsz, const char *id, const struct dm_verdict *v)
+{
+    enum dm_policy p = v->policy == DM_POLICY_ABSENT ? DM_POLICY_NONE
+                                                     : v->policy;
+
+    if (!aw_id_ok(id) || !aw_domain_ok(v->from_domain))
+        return false;
+    return aw_fits(snprintf(out, outsz,
+                            "%s; dmarc=%s (p=%s dis=%s) header.from=%s", id,
+                            dm_result_name(v->result), dm_policy_name(p),
+                            dm_disposition_name(v->disposition),
+                            v->from_domain), outsz);
+}
+
+bool
+aw_spf(char *out, size_t outsz, const char *id, enum dm_auth result,
+       const char *domain, bool helo)
+{
+    if (!aw_id_ok(id) || !aw_domain_ok(domain))
+        return false;
+    return aw_fits(snprintf(out, outsz, "%s; spf=%s smtp.%s=%s", id,
+                            dm_auth_name(result), helo ? "helo" : "mailfrom",
+                            domain), outsz);
+}

@@ -1,0 +1,32 @@
+/*
+ * ar_write.h: the Authentication-Results header fields we add.
+ *
+ * Everything written is checked here, whatever its source: no control
+ * bytes, no line breaks, no spaces or semicolons inside a domain or id.
+ */
+#ifndef DM_AR_WRITE_H
+#define DM_AR_WRITE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "dmarc/verdict.h"
+
+/* True when s can stand as an authserv-id token (RFC 8601 value). */
+bool aw_id_ok(const char *s);
+
+/* True when s is a normalised domain safe to write: [a-z0-9._-]+ only. */
+bool aw_domain_ok(const char *s);
+
+/*
+ * "<id>; dmarc=<result> (p=<policy> dis=<disposition>) header.from=<domain>"
+ * as OpenDMARC writes it (an absent policy reads p=none there). False when
+ * a part is unsafe or out does not hold it.
+ */
+bool aw_dmarc(char *out, size_t outsz, const char *id,
+              const struct dm_verdict *v);
+
+/* "<id>; spf=<result> smtp.mailfrom=<domain>" (or smtp.helo=). */
+bool aw_spf(char *out, size_t outsz, const char *id, enum dm_auth result,
+            const char *domain, bool helo);
+
+#endif

@@ -1,0 +1,423 @@
+/*
+ * dmarc_record.c: parse one DMARC policy record (RFC 7489 6.3, 6.4,
+ * 6.6.3; the DMARCbis tags np, t and psd are kept).
+ *
+ * The record is a tag list "tag=value; tag=value". All work is done on
+ * (pointer, length) spans of the caller's buffer: nothing is copied,
+ * nothing is allocated, and any byte, NUL included, is just a byte that
+ * fails to match.
+ *
+ * Choices where the RFC is silent:
+ *  - a repeated tag keeps its first occurrence, valid or not, so a record
+ *    cannot be made stricter or weaker by appending to it;
+ *  - a segment without '=' or with an empty tag name is skipped;
+ *  - ruf, fo, rf and ri steer failure and aggregate reports, which this
+ *    milter does not send; they are recognised and ignored.
+ */
+#include <config.h>
+
+#include <string.h>
+
+#include "dmarc/dmarc_record.h"
+
+struct dr_span {
+    const char *p;
+    size_t n;
+};
+
+struct dr_tag {
+    struct dr_span name;
+    struct dr_span val;
+    bool has_eq;
+};
+
+enum dr_tag_id {
+    DR_TAG_P, DR_TAG_SP, DR_TAG_NP, DR_TAG_ADKIM, DR_TAG_ASPF, DR_TAG_PCT,
+    DR_TAG_RUA, DR_TAG_T, DR_TAG_PSD, DR_TAG__COUNT
+};
+
+static const char *const dr_tag_names[DR_TAG__COUNT] = {
+    "p", "sp", "np", "adkim", "aspf", "pct", "rua", "t", "psd"
+};
+
+static bool
+dr_wsp(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static char
+dr_lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
+}
+
+static bool
+dr_alpha(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool
+dr_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static struct dr_span
+dr_trim(const char *p, size_t n)
+{
+    struct dr_span s;
+
+    while (n > 0 && dr_wsp(p[0])) {
+        p++;
+        n--;
+    }
+    while (n > 0 && dr_wsp(p[n - 1]))
+        n--;
+    s.p = p;
+    s.n = n;
+    return s;
+}
+
+/* ASCII case-insensitive comparison of a span with a whole word. */
+static bool
+dr_is(struct dr_span s, const char *word)
+{
+    size_t wl = strlen(word);
+
+    if (s.n != wl)
+        return false;
+    for (size_t i = 0; i < wl; i++) {
+        if (dr_lower(s.p[i]) != word[i])
+            return false;
+    }
+    return true;
+}
+
+/*
+ * Take the next ';'-separated segment starting at *pos. Returns false when
+ * the record is used up. An empty record or a trailing ';' yields one empty
+ * segment, which callers skip.
+ */
+static bool
+dr_next(const char *txt, size_t len, size_t *pos, struct dr_tag *t)
+{
+    const char *seg, *semi, *eq;
+    size_t n;
+
+    if (*pos > len)
+        return false;
+    seg = txt + *pos;
+    semi = memchr(seg, ';', len - *pos);
+    n = semi ? (size_t)(semi - seg) : len - *pos;
+    *pos += n + 1;
+
+    eq = memchr(seg, '=', n);
+    t->has_eq = eq != NULL;
+    if (eq == NULL) {
+        t->name = dr_trim(seg, n);
+        t->val = dr_trim(seg + n, 0);
+    } else {
+        size_t nl = (size_t)(eq - seg);
+        t->name = dr_trim(seg, nl);
+        t->val = dr_trim(eq + 1, n - nl - 1);
+    }
+    return true;
+}
+
+bool
+dmarc_record_is_dmarc(const char *txt, size_t len)
+{
+    struct dr_tag t;
+    size_t pos = 0;
+
+    if (txt == NULL || !dr_next(txt, len, &pos, &t))
+        return false;
+    return t.has_eq && dr_is(t.name, "v") && dr_is(t.val, "dmarc1");
+}
+
+/* Exact words only: "rej" or "rejection" are not "reject". */
+static bool
+dr_policy(struct dr_span v, enum dm_policy *out)
+{
+    if (dr_is(v, "none"))
+        *out = DM_POLICY_NONE;
+    else if (dr_is(v, "quarantine"))
+        *out = DM_POLICY_QUARANTINE;
+    else if (dr_is(v, "reject"))
+        *out = DM_POLICY_REJECT;
+    else
+        return false;
+    return true;
+}
+
+static bool
+dr_align(struct dr_span v, enum dmarc_align_mode *out)
+{
+    if (dr_is(v, "r"))
+        *out = DMARC_ALIGN_RELAXED;
+    else if (dr_is(v, "s"))
+        *out = DMARC_ALIGN_STRICT;
+    else
+        return false;
+    return true;
+}
+
+/* RFC 7489 6.4: 1*3DIGIT, and only 0..100 makes sense. */
+static bool
+dr_pct(struct dr_span v, int *out)
+{
+    int n = 0;
+
+    if (v.n < 1 || v.n > 3)
+        return false;
+    for (size_t i = 0; i < v.n; i++) {
+        if (!dr_digit(v.p[i]))
+            return false;
+        n = n * 10 + (v.p[i] - '0');
+    }
+    if (n > 100)
+        return false;
+    *out = n;
+    return true;
+}
+
+static bool
+dr_hex(char c)
+{
+    c = dr_lower(c);
+    return dr_digit(c) || (c >= 'a' && c <= 'f');
+}
+
+/*
+ * Characters a URI may hold literally (RFC 3986 unreserved, gen-delims and
+ * sub-delims). ',' and '!' are not in the set: RFC 7489 6.4 reserves them
+ * as list and size separators, so inside a URI they must be %-encoded.
+ */
+static bool
+dr_uri_char(char c)
+{
+    if (dr_alpha(c) || dr_digit(c))
+        return true;
+    return c != '\0' && strchr("-._~:/?#[]@$&'()*+=", c) != NULL;
+}
+
+/* mailto: needs one addr-spec, local@domain, before any ?header part. */
+static bool
+dr_mailto_ok(const char *p, size_t n)
+{
+    const char *q = memchr(p, '?', n);
+    const char *at;
+    size_t an = q ? (size_t)(q - p) : n;
+
+    at = memchr(p, '@', an);
+    if (at == NULL || at == p || at == p + an - 1)
+        return false;
+    return memchr(at + 1, '@', an - (size_t)(at - p) - 1) == NULL;
+}
+
+/* One dmarc-uri: an absolute URI with an optional "!size[kmgt]" suffix. */
+static bool
+dr_uri_ok(struct dr_span u)
+{
+    const char *bang = memchr(u.p, '!', u.n);
+    size_t n = bang ? (size_t)(bang - u.p) : u.n;
+    size_t i, scheme;
+
+    if (bang != NULL) {
+        const char *s = bang + 1;
+        size_t sn = u.n - n - 1, d = 0;
+
+        while (d < sn && dr_digit(s[d]))
+            d++;
+        if (d == 0)
+            return false;
+        if (d < sn) {
+            char unit = dr_lower(s[d]);
+            if (sn - d != 1 || (unit != 'k' && unit != 'm' && unit != 'g' &&
+                                unit != 't'))
+                return false;
+        }
+    }
+
+    /* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":" */
+    if (n == 0 || !dr_alpha(u.p[0]))
+        return false;
+    for (i = 1; i < n && u.p[i] != ':'; i++) {
+        char c = u.p[i];
+        if (!dr_alpha(c) && !dr_digit(c) && c != '+' && c != '-' && c != '.')
+            return false;
+    }
+    if (i >= n - 1)
+        return false;           /* no ':' or nothing after it */
+    scheme = i;
+
+    for (i = scheme + 1; i < n; i++) {
+        if (u.p[i] == '%') {
+            if (n - i < 3 || !dr_hex(u.p[i + 1]) || !dr_hex(u.p[i + 2]))
+                return false;
+            i += 2;
+        } else if (!dr_uri_char(u.p[i])) {
+            return false;
+        }
+    }
+
+    if (dr_is((struct dr_span){ u.p, scheme }, "mailto"))
+        return dr_mailto_ok(u.p + scheme + 1, n - scheme - 1);
+    return true;
+}
+
+/* True when the comma-separated list holds at least one valid URI. */
+static bool
+dr_uri_list_ok(struct dr_span v)
+{
+    bool any = false;
+    size_t pos = 0;
+
+    while (pos <= v.n) {
+        const char *comma = memchr(v.p + pos, ',', v.n - pos);
+        size_t n = comma ? (size_t)(comma - (v.p + pos)) : v.n - pos;
+
+        if (dr_uri_ok(dr_trim(v.p + pos, n)))
+            any = true;
+        pos += n + 1;
+    }
+    return any;
+}
+
+static int
+dr_tag_id(struct dr_span name)
+{
+    for (int i = 0; i < DR_TAG__COUNT; i++) {
+        if (dr_is(name, dr_tag_names[i]))
+            return i;
+    }
+    return -1;
+}
+
+static void
+dr_defaults(struct dmarc_record *rec)
+{
+    memset(rec, 0, sizeof(*rec));
+    rec->p = rec->sp = rec->np = DM_POLICY_NONE;
+    rec->adkim = rec->aspf = DMARC_ALIGN_RELAXED;
+    rec->pct = 100;
+    rec->psd = 'u';
+}
+
+enum dmarc_record_status
+dmarc_record_parse(const char *txt, size_t len, struct dmarc_record *rec,
+                   const char **why)
+{
+    return dmarc_record_parse_spec(txt, len, DM_SPEC_RFC7489, rec, why);
+}
+
+enum dmarc_record_status
+dmarc_record_parse_spec(const char *txt, size_t len, enum dm_spec spec,
+                        struct dmarc_record *rec, const char **why)
+{
+    struct dmarc_record scratch;
+    struct dr_tag t;
+    bool seen[DR_TAG__COUNT] = { false };
+    bool p_ok = false, sp_bad = false, np_bad = false;
+    bool bis = spec == DM_SPEC_RFC9989;
+    const char *problem = NULL;
+    size_t pos = 0;
+
+    if (rec == NULL)
+        rec = &scratch;
+    dr_defaults(rec);
+    if (why != NULL)
+        *why = NULL;
+
+    if (!dmarc_record_is_dmarc(txt, len)) {
+        if (why != NULL)
+            *why = "first tag is not v=DMARC1";
+        return DMARC_RECORD_NOT_DMARC;
+    }
+    (void)dr_next(txt, len, &pos, &t);     /* skip the v tag */
+
+    while (dr_next(txt, len, &pos, &t)) {
+        int id;
+
+        if (!t.has_eq || t.name.n == 0)
+            continue;
+        id = dr_tag_id(t.name);
+        if (id < 0 || seen[id])
+            continue;
+        seen[id] = true;
+
+        switch ((enum dr_tag_id)id) {
+        case DR_TAG_P:
+            p_ok = dr_policy(t.val, &rec->p);
+            break;
+        case DR_TAG_SP:
+            rec->sp_given = dr_policy(t.val, &rec->sp);
+            sp_bad = !rec->sp_given;
+            break;
+        case DR_TAG_NP:
+            rec->np_given = dr_policy(t.val, &rec->np);
+            np_bad = !rec->np_given;
+            break;
+        case DR_TAG_ADKIM:
+            (void)dr_align(t.val, &rec->adkim);
+            break;
+        case DR_TAG_ASPF:
+            (void)dr_align(t.val, &rec->aspf);
+            break;
+        case DR_TAG_PCT:
+            (void)dr_pct(t.val, &rec->pct);
+            break;
+        case DR_TAG_RUA:
+            rec->has_rua = dr_uri_list_ok(t.val);
+            break;
+        case DR_TAG_T:
+            if (dr_is(t.val, "y") || dr_is(t.val, "n")) {
+                rec->t_given = true;
+                rec->testing = dr_lower(t.val.p[0]) == 'y';
+            }
+            break;
+        case DR_TAG_PSD:
+            if (dr_is(t.val, "y") || dr_is(t.val, "n") || dr_is(t.val, "u"))
+                rec->psd = dr_lower(t.val.p[0]);
+            break;
+        case DR_TAG__COUNT:
+            break;
+        }
+    }
+
+    if (!seen[DR_TAG_P] && bis)
+        rec->p = DM_POLICY_NONE;        /* RFC 9989 4.7: p is optional */
+    else if (!seen[DR_TAG_P])
+        problem = "missing p tag";
+    else if (!p_ok)
+        problem = "invalid p value";
+    if (problem == NULL && sp_bad)
+        problem = "invalid sp value";
+    else if (problem == NULL && np_bad && bis)
+        problem = "invalid np value";
+
+    if (problem != NULL) {
+        /*
+         * RFC 7489 6.6.3: act as if the record were "v=DMARC1; p=none",
+         * so every policy word is none, not just p.
+         */
+        if (!rec->has_rua) {
+            dr_defaults(rec);
+            if (why != NULL)
+                *why = problem;
+            return DMARC_RECORD_INVALID;
+        }
+        rec->p = rec->sp = rec->np = DM_POLICY_NONE;
+        rec->sp_given = rec->np_given = false;
+        rec->p_from_rua_fallback = true;
+        return DMARC_RECORD_OK;
+    }
+
+    if (!rec->sp_given)
+        rec->sp = rec->p;
+    if (!rec->np_given)
+        rec->np = rec->sp;
+    return DMARC_RECORD_OK;
+}
