@@ -27,7 +27,7 @@
 
 #include "agentx/agentx.h"
 #include "agentx/ax_mib.h"
-#include "util/log.h"
+#include "util/util.h"
 
 /* Net-SNMP's application name; with configuration files off, it only
    names the agent in Net-SNMP's messages. */

@@ -18,7 +18,7 @@
 
 #include <stddef.h>
 
-#include "metrics/counter_store.h"
+#include "metrics/metrics.h"
 #include "config/config.h"
 
 #define AX_SOCKET_DEFAULT "/var/agentx/master"

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "metrics/counter_store.h"
+#include "metrics/metrics.h"
 
 /*
  * The module's root, dmarcMilterMIB. It sits under netSnmpPlaypen

@@ -16,10 +16,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "dmarc/ar_write.h"
+#include "dmarc/dmarc.h"
 #include "auth/dkim_verify.h"
-#include "util/log.h"
-#include "dns/domain_name.h"
+#include "util/util.h"
+#include "dns/dns.h"
 
 #define DKV_QID_MAX 64
 
@@ -56,15 +56,6 @@ struct dkv_msg {
  */
 static DKIM_LIB *dkv_lib;
 static pthread_once_t dkv_once = PTHREAD_ONCE_INIT;
-
-static double
-dkv_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void
 dkv_note(struct dkv_msg *m, const DKIM_SIGINFO *sig, enum dm_auth result,
@@ -140,9 +131,9 @@ dkv_fetch_key(struct dkv_msg *m, DKIM_SIGINFO *sig, unsigned char *buf,
         *why = "out of memory";
         return DM_AUTH_TEMPERROR;
     }
-    started = dkv_now();
+    started = clk_seconds();
     st = m->dns->lookup(m->dns->arg, qname, ans);
-    m->dns_spent += dkv_now() - started;
+    m->dns_spent += clk_seconds() - started;
 
     *why = NULL;
     switch (st) {

@@ -19,8 +19,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "dmarc/dmarc_eval.h"
-#include "dns/dns_txt.h"
+#include "dmarc/dmarc.h"
+#include "dns/dns.h"
 
 #define DKV_HEADER_BYTES (1024 * 1024)  /* header bytes hashed, at most */
 #define DKV_MAX_SIGS     64             /* upper bound of max_sigs */

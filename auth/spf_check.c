@@ -13,8 +13,8 @@
 #include <syslog.h>
 #include <spf2/spf.h>
 
-#include "util/log.h"
-#include "dns/domain_name.h"
+#include "util/util.h"
+#include "dns/dns.h"
 #include "auth/spf_check.h"
 #include "auth/spf_dns.h"
 

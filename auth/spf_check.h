@@ -6,8 +6,8 @@
 
 #include <stdbool.h>
 #include <sys/socket.h>
-#include "dns/dns_query.h"
-#include "dmarc/verdict.h"
+#include "dns/dns.h"
+#include "dmarc/dmarc.h"
 
 struct spf_outcome {
     enum dm_auth result;

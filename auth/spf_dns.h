@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <spf2/spf.h>
 
-#include "dns/dns_query.h"
+#include "dns/dns.h"
 
 /* A layer with no resolver yet; SPF_server_free() frees it. */
 SPF_dns_server_t *sd_new(void);

@@ -1,5 +1,5 @@
 /*
- * dm_config.c: read the configuration file, OpenDMARC's syntax and keys.
+ * config.c: read the configuration file, OpenDMARC's syntax and keys.
  *
  * Every key is one row of cf_keys[]: its name, a setter (generic ones
  * store into the field at an offset), and its default written as it would
@@ -22,8 +22,8 @@
 #include <netinet/in.h>
 #include <sys/stat.h>
 #include "config/config.h"
-#include "dns/domain_name.h"
-#include "dmarc/verdict.h"
+#include "dns/dns.h"
+#include "dmarc/dmarc.h"
 
 #define CF_LINE_MAX 4096                 /* bytes of a line, without EOL */
 #define CF_FILE_MAX (16L * 1024 * 1024)  /* stop a runaway file or device */

@@ -1,5 +1,5 @@
 /*
- * dm_config.h: the configuration file, with OpenDMARC's key names and
+ * config.h: the configuration file, with OpenDMARC's key names and
  * syntax so that an operator's opendmarc.conf works unchanged.
  *
  * A loaded configuration is immutable; a reload builds a new one and the
@@ -11,9 +11,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
-#include "dns/dns_query.h"
+#include "dns/dns.h"
 #include "config/ip_list.h"
-#include "dmarc/verdict.h"
+#include "dmarc/dmarc.h"
 
 #define CF_DEFAULT_FILE SYSCONFDIR "/dmarc-milter.conf"
 

@@ -7,7 +7,7 @@
 #include <strings.h>
 
 #include "dmarc/ar_trust.h"
-#include "dns/domain_name.h"
+#include "dns/dns.h"
 
 bool
 art_is_forged_own(const struct art_input *in, const struct ar_header *h)

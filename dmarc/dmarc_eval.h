@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 #include "dmarc/verdict.h"
-#include "dns/dns_txt.h"
+#include "dns/dns.h"
 #include "dmarc/org_domain.h"
 
 #define DM_SELECTOR_MAX 128

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "dmarc/dmarc_record.h"
-#include "dns/dns_txt.h"
+#include "dns/dns.h"
 #include "dmarc/verdict.h"
 
 /* RFC 9989 4.10: no tree walk makes more than eight queries. */

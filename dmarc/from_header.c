@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "dns/domain_name.h"
+#include "dns/dns.h"
 #include "dmarc/from_header.h"
 
 /* Comments nest; anything deeper is an attack on the parser, not mail. */

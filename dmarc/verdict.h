@@ -9,7 +9,7 @@
 
 #include <stdbool.h>
 
-#include "dns/domain_name.h"   /* DM_DOMAIN_MAX */
+#include "dns/dns.h"
 
 /* DMARC result, RFC 7489 section 11.2 / RFC 8601 "dmarc" method. */
 enum dm_result {

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "dns/dns_cache.h"
+#include "util/util.h"
 
 #define DNC_SHARDS 16
 #define DNC_NAME_MAX 256     /* a presentation name without its last dot */
@@ -47,11 +48,8 @@ struct dns_cache {
 static time_t
 dnc_monotonic(void *arg)
 {
-    struct timespec ts;
-
     (void)arg;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec;
+    return (time_t)(clk_millis() / 1000);
 }
 
 /* FNV-1a over the name and the type. */

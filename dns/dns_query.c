@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "dns/dns_query.h"
+#include "util/util.h"
 
 /* resolv.conf is read again this often, so a changed resolver is followed. */
 #define DQ_REINIT_SECONDS 60
@@ -314,16 +315,6 @@ dq_thread_get(const struct dq_servers *sv)
     return t;
 }
 
-/* Milliseconds on the monotonic clock. */
-static long long
-dq_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait for fd to be ready for ev until deadline; false: timeout or error. */
 static bool
 dq_wait(int fd, short ev, long long deadline)
@@ -333,7 +324,7 @@ dq_wait(int fd, short ev, long long deadline)
     int n;
 
     do {
-        left = deadline - dq_now_ms();
+        left = deadline - clk_millis();
         if (left <= 0)
             return false;
         n = poll(&p, 1, (int)(left > 60000 ? 60000 : left));
@@ -451,17 +442,17 @@ dq_system_query(void *arg, const char *qname, int type,
                         NULL, q, sizeof(q));
     if (qlen < 0)
         return DNS_PERMFAIL;   /* not a name a query can carry */
-    started = dq_now_ms();
+    started = clk_millis();
     len = res_nsend(&t->res, q, qlen, rep->pkt, (int)rep->size);
     if (len < 0)
         return DNS_TEMPFAIL;   /* timeout, network */
     if (len >= NS_HFIXEDSZ && (rep->pkt[2] & 0x02) != 0) {
         /* Truncated: TCP gets what is left of DNSTimeout, at least 1 s. */
         long long budget = (opts->timeout > 0 ? opts->timeout : 5) * 1000LL
-                           - (dq_now_ms() - started);
+                           - (clk_millis() - started);
 
         len = dq_tcp(&t->res, q, qlen, rep->pkt, rep->size,
-                     dq_now_ms() + (budget < 1000 ? 1000 : budget));
+                     clk_millis() + (budget < 1000 ? 1000 : budget));
         if (len < 0)
             return DNS_TEMPFAIL;
     }

@@ -27,8 +27,7 @@
 #include <unistd.h>
 
 #include "metrics/counter_store.h"
-#include "dns/dns_query.h"
-#include "dns/domain_name.h"
+#include "dns/dns.h"
 
 const double cs_eval_bounds[CS_EVAL_BUCKETS] = {
     0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10

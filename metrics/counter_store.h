@@ -25,8 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dns/dns_txt.h"
-#include "dmarc/verdict.h"
+#include "dns/dns.h"
+#include "dmarc/dmarc.h"
 
 #define CS_OTHER_DOMAIN          "__other__"
 #define CS_MAX_DOMAINS_DEFAULT   10000

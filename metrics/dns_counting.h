@@ -8,7 +8,7 @@
 #define DM_DNS_COUNTING_H
 
 #include "metrics/counter_store.h"
-#include "dns/dns_query.h"
+#include "dns/dns.h"
 
 /*
  * Make *r count into cs (a struct cs_store *) and pass each query to the

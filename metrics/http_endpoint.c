@@ -21,7 +21,7 @@
 #include <microhttpd.h>
 #include <zlib.h>
 
-#include "util/log.h"
+#include "util/util.h"
 #include "metrics/exposition.h"
 #include "metrics/http_endpoint.h"
 #include "metrics/proc_stats.h"

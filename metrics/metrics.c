@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/log.h"
+#include "util/util.h"
 #include "metrics/dns_counting.h"
 #include "metrics/http_endpoint.h"
 #include "metrics/metrics.h"

@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "util/log.h"
+#include "util/util.h"
 #include "metrics/state_file.h"
 
 #define SF_LINE_MAX   1024

@@ -36,11 +36,11 @@
 
 #include "agentx/agentx.h"
 #include "config/config.h"
-#include "util/log.h"
+#include "util/util.h"
 #include "metrics/metrics.h"
 #include "milter/milter_cb.h"
 #include "milter/runtime.h"
-#include "auth/spf_check.h"
+#include "auth/auth.h"
 
 #define DM_EX_USAGE  64
 #define DM_EX_CONFIG 78

@@ -15,19 +15,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dmarc/ar_parse.h"
-#include "dmarc/ar_trust.h"
-#include "dmarc/ar_write.h"
-#include "auth/dkim_verify.h"
-#include "util/log.h"
-#include "dmarc/dmarc_eval.h"
-#include "dns/domain_name.h"
-#include "dmarc/enforce.h"
-#include "dmarc/from_header.h"
+#include "dmarc/dmarc.h"
+#include "auth/auth.h"
+#include "util/util.h"
+#include "dns/dns.h"
 #include "milter/milter_cb.h"
-#include "dmarc/required_headers.h"
 #include "milter/runtime.h"
-#include "auth/spf_check.h"
 
 /* Postfix's own header_size_limit: any header it passes fits. */
 #define MC_HEADER_MAX   102400
@@ -435,15 +428,6 @@ mc_own_id(const struct mc_conn *c, char *buf, size_t bufsz)
     return buf;
 }
 
-static double
-mc_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static unsigned
 mc_sample(void)
 {
@@ -607,7 +591,7 @@ mc_eom(SMFICTX *ctx)
     const char *own_id, *why, *qid = mc_qid(ctx);
     enum fh_status fst;
     sfsistat ret = SMFIS_ACCEPT;
-    double started = mc_now();
+    double started = clk_seconds();
 
     if (c == NULL)
         return SMFIS_TEMPFAIL;
@@ -684,7 +668,7 @@ mc_eom(SMFICTX *ctx)
                    .tempfail_temperror =
                        cf->temperror_action == CF_TEMPERROR_TEMPFAIL },
                &best, &d);
-    best.eval_seconds = mc_now() - started;
+    best.eval_seconds = clk_seconds() - started;
 
     if (best.result != DM_RESULT_PASS || cf->syslog_success)
         dm_log(LOG_INFO, "%s: %s %s (p=%s dis=%s) policy_domain=%s "

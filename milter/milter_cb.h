@@ -7,7 +7,7 @@
 
 #include <libmilter/mfapi.h>
 
-#include "dmarc/verdict.h"
+#include "dmarc/dmarc.h"
 
 /* The filter description handed to smfi_register(). */
 extern struct smfiDesc mc_desc;

@@ -12,10 +12,8 @@
 #include <stddef.h>
 
 #include "config/config.h"
-#include "dns/dns_cache.h"
-#include "dns/dns_query.h"
-#include "dns/dns_txt.h"
-#include "dmarc/org_domain.h"
+#include "dns/dns.h"
+#include "dmarc/dmarc.h"
 
 /* A decorator of every runtime's resolver (the metrics count lookups). */
 typedef void *(*rt_dns_wrap_fn)(struct dns_resolver *query, void *arg);

@@ -1,5 +1,5 @@
 /*
- * dm_log.c: the log sink (see dm_log.h).
+ * log.c: the log sink (see log.h).
  */
 #include <config.h>
 

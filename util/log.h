@@ -1,5 +1,5 @@
 /*
- * dm_log.h: where the daemon's log lines go: syslog, or stderr in the
+ * log.h: where the daemon's log lines go: syslog, or stderr in the
  * foreground. The sink is process-wide state, set once at start.
  */
 #ifndef DM_LOG_H

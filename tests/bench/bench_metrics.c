@@ -19,15 +19,7 @@
 #include "metrics/counter_store.h"
 #include "metrics/exposition.h"
 #include "metrics/proc_stats.h"
-
-static double
-bm_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "util/clock.h"
 
 static int
 bm_cmp(const void *a, const void *b)
@@ -45,12 +37,12 @@ bm_render(struct cs_store *cs, enum ex_format f, const char *name)
     size_t len = 0;
 
     for (int i = 0; i < 21; i++) {
-        double t0 = bm_now();
+        double t0 = clk_seconds();
         char *body;
 
         ps_read(&ps);
         body = ex_render(cs, f, &ps, &len);
-        t[i] = bm_now() - t0;
+        t[i] = clk_seconds() - t0;
         free(body);
     }
     qsort(t, 21, sizeof(t[0]), bm_cmp);
@@ -106,7 +98,7 @@ bm_threads(struct cs_store *cs, int threads, long n, void *(*fn)(void *))
 {
     pthread_t tid[64];
     struct bm_worker w[64];
-    double t0 = bm_now();
+    double t0 = clk_seconds();
 
     for (int i = 0; i < threads; i++) {
         w[i] = (struct bm_worker){ cs, n, i };
@@ -114,7 +106,7 @@ bm_threads(struct cs_store *cs, int threads, long n, void *(*fn)(void *))
     }
     for (int i = 0; i < threads; i++)
         pthread_join(tid[i], NULL);
-    return bm_now() - t0;
+    return clk_seconds() - t0;
 }
 
 int
@@ -166,14 +158,14 @@ main(int argc, char **argv)
             snprintf(v.from_domain, sizeof(v.from_domain), "f%ld.example", i);
             cs_verdict_hook(&v, cs);
         }
-        t0 = bm_now();
+        t0 = clk_seconds();
         for (long i = 1000; i < 1000 + n; i++) {
             snprintf(v.from_domain, sizeof(v.from_domain), "f%ld.example", i);
             cs_verdict_hook(&v, cs);
         }
         printf("flood  1 thread     %8.1f ns per message, new domain past "
                "the bound (snprintf included)\n",
-               (bm_now() - t0) / (double)n * 1e9);
+               (clk_seconds() - t0) / (double)n * 1e9);
     }
     cs_free(cs);
     return 0;
