@@ -551,6 +551,59 @@ ex_process(struct ex_buf *b, enum ex_format f, const struct ps_stats *ps)
     }
 }
 
+/* The message totals that are not per domain. */
+static void
+ex_totals(struct ex_buf *b, enum ex_format f, const struct cs_totals *t)
+{
+    ex_family(b, f, "dmarc_milter_ignored_total", "counter",
+              "Messages not evaluated, by reason.");
+    for (int i = DM_SKIP_NONE + 1; i < DM_SKIP__COUNT; i++)
+        ex_printf(b, "dmarc_milter_ignored_total{reason=\"%s\"} %" PRIu64
+                  "\n", dm_skip_name((enum dm_skip)i), t->skipped[i]);
+    ex_family(b, f, "dmarc_milter_tracked_domains", "gauge",
+              "From domains with counters of their own (at most "
+              "MetricsMaxDomains).");
+    ex_printf(b, "dmarc_milter_tracked_domains %zu\n", t->tracked_domains);
+    ex_family(b, f, "dmarc_milter_domain_overflow_total", "counter",
+              "Messages counted under the domain __other__: "
+              "MetricsMaxDomains reached, or not listed in MetricsDomains.");
+    ex_printf(b, "dmarc_milter_domain_overflow_total %" PRIu64 "\n",
+              t->overflow);
+}
+
+/* The resolver's lookups and cache hits, by record type. */
+static void
+ex_dns(struct ex_buf *b, enum ex_format f, const struct cs_totals *t)
+{
+    ex_family(b, f, "dmarc_milter_dns_queries_total", "counter",
+              "Lookups through the filter's resolver (DMARC records, SPF, "
+              "DKIM keys; cache hits included), by record type and "
+              "outcome.");
+    for (int k = 0; k < CS_DNS_TYPE_COUNT; k++)
+        for (int i = 0; i < CS_DNS_STATUS_COUNT; i++)
+            ex_printf(b, "dmarc_milter_dns_queries_total{type=\"%s\","
+                      "outcome=\"%s\"} %" PRIu64 "\n", cs_dns_type_name(k),
+                      dns_status_name((enum dns_status)i), t->dns[k][i]);
+    ex_family(b, f, "dmarc_milter_dns_cache_hits_total", "counter",
+              "Of those lookups, the ones the DNS cache answered without "
+              "a query, by record type.");
+    for (int k = 0; k < CS_DNS_TYPE_COUNT; k++)
+        ex_printf(b, "dmarc_milter_dns_cache_hits_total{type=\"%s\"} %"
+                  PRIu64 "\n", cs_dns_type_name(k), t->dns_cached[k]);
+}
+
+static void
+ex_build_info(struct ex_buf *b, enum ex_format f)
+{
+    char version[128];
+
+    ex_family(b, f, "dmarc_milter_build_info", "info",
+              "The dmarc-milter version, always 1.");
+    if (ex_escape(version, sizeof(version), PACKAGE_VERSION) == (size_t)-1)
+        snprintf(version, sizeof(version), "unknown");
+    ex_printf(b, "dmarc_milter_build_info{version=\"%s\"} 1\n", version);
+}
+
 char *
 ex_render(const struct cs_store *cs, enum ex_format f,
           const struct ps_stats *ps, size_t *len)
@@ -558,7 +611,6 @@ ex_render(const struct cs_store *cs, enum ex_format f,
     struct ex_buf b = { 0 };
     struct ex_snap snap = { 0 };
     struct cs_totals t;
-    char version[128];
 
     cs_foreach_row(cs, ex_snap_row, &snap);
     cs_totals(cs, &t);
@@ -576,41 +628,10 @@ ex_render(const struct cs_store *cs, enum ex_format f,
     free(snap.v);
     snap.v = NULL;
 
-    ex_family(&b, f, "dmarc_milter_ignored_total", "counter",
-              "Messages not evaluated, by reason.");
-    for (int i = DM_SKIP_NONE + 1; i < DM_SKIP__COUNT; i++)
-        ex_printf(&b, "dmarc_milter_ignored_total{reason=\"%s\"} %" PRIu64
-                  "\n", dm_skip_name((enum dm_skip)i), t.skipped[i]);
-    ex_family(&b, f, "dmarc_milter_tracked_domains", "gauge",
-              "From domains with counters of their own (at most "
-              "MetricsMaxDomains).");
-    ex_printf(&b, "dmarc_milter_tracked_domains %zu\n", t.tracked_domains);
-    ex_family(&b, f, "dmarc_milter_domain_overflow_total", "counter",
-              "Messages counted under the domain __other__: "
-              "MetricsMaxDomains reached, or not listed in MetricsDomains.");
-    ex_printf(&b, "dmarc_milter_domain_overflow_total %" PRIu64 "\n",
-              t.overflow);
+    ex_totals(&b, f, &t);
     ex_histogram(&b, f, &t);
-    ex_family(&b, f, "dmarc_milter_dns_queries_total", "counter",
-              "Lookups through the filter's resolver (DMARC records, SPF, "
-              "DKIM keys; cache hits included), by record type and "
-              "outcome.");
-    for (int k = 0; k < CS_DNS_TYPE_COUNT; k++)
-        for (int i = 0; i < CS_DNS_STATUS_COUNT; i++)
-            ex_printf(&b, "dmarc_milter_dns_queries_total{type=\"%s\","
-                      "outcome=\"%s\"} %" PRIu64 "\n", cs_dns_type_name(k),
-                      dns_status_name((enum dns_status)i), t.dns[k][i]);
-    ex_family(&b, f, "dmarc_milter_dns_cache_hits_total", "counter",
-              "Of those lookups, the ones the DNS cache answered without "
-              "a query, by record type.");
-    for (int k = 0; k < CS_DNS_TYPE_COUNT; k++)
-        ex_printf(&b, "dmarc_milter_dns_cache_hits_total{type=\"%s\"} %"
-                  PRIu64 "\n", cs_dns_type_name(k), t.dns_cached[k]);
-    ex_family(&b, f, "dmarc_milter_build_info", "info",
-              "The dmarc-milter version, always 1.");
-    if (ex_escape(version, sizeof(version), PACKAGE_VERSION) == (size_t)-1)
-        snprintf(version, sizeof(version), "unknown");
-    ex_printf(&b, "dmarc_milter_build_info{version=\"%s\"} 1\n", version);
+    ex_dns(&b, f, &t);
+    ex_build_info(&b, f);
     if (ps != NULL)
         ex_process(&b, f, ps);
     if (f == EX_OPENMETRICS)
