@@ -14,5 +14,6 @@
 #include "dmarc/ar_write.h"
 #include "dmarc/enforce.h"
 #include "dmarc/required_headers.h"
+#include "dmarc/message.h"
 
 #endif

@@ -1,0 +1,159 @@
+/*
+ * message.c: one message's decision from its gathered inputs (see
+ * message.h). The texts are the ones operators and the lab tests grep.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "dmarc/message.h"
+
+/* Collect the distinct From domains of every field. */
+static enum fh_status
+msg_from_domains(const struct msg_input *in, struct fh_result *all)
+{
+    memset(all, 0, sizeof(*all));
+    if (in->n_from == 0)
+        return FH_EMPTY;
+    /* A From field we did not keep could name the spoofed domain. */
+    if (in->from_over)
+        return FH_TOO_MANY;
+    for (size_t i = 0; i < in->n_from; i++) {
+        struct fh_result one;
+        enum fh_status st;
+
+        if (in->from[i] == NULL)
+            return FH_SYNTAX;
+        st = fh_parse(in->from[i], strlen(in->from[i]), &one);
+        if (st != FH_OK)
+            return st;
+        for (size_t k = 0; k < one.count; k++) {
+            bool dup = false;
+
+            for (size_t j = 0; j < all->count && !dup; j++)
+                dup = strcmp(all->domain[j], one.domain[k]) == 0;
+            if (dup)
+                continue;
+            if (all->count == FH_MAX_ADDRS)
+                return FH_TOO_MANY;
+            strcpy(all->domain[all->count++], one.domain[k]);
+        }
+    }
+    return all->count ? FH_OK : FH_EMPTY;
+}
+
+/* Refused before evaluation; out->reason already says why for the log. */
+static enum msg_stage
+msg_reject(struct msg_outcome *out, const char *reply)
+{
+    out->stage = MSG_REJECT;
+    out->decision.action = ENF_REJECT;
+    out->decision.rcode = "550";
+    out->decision.xcode = "5.7.1";
+    snprintf(out->decision.text, sizeof(out->decision.text), "%s", reply);
+    return out->stage;
+}
+
+static enum msg_stage
+msg_skip(struct msg_outcome *out, enum dm_skip why, const char *detail)
+{
+    out->stage = MSG_SKIP;
+    out->skip = why;
+    out->verdict.skip = why;
+    snprintf(out->detail, sizeof(out->detail), "%s", detail);
+    return out->stage;
+}
+
+enum msg_stage
+msg_screen(const struct msg_input *in, const struct msg_options *opt,
+           struct msg_outcome *out)
+{
+    enum fh_status fst;
+
+    memset(out, 0, sizeof(*out));
+    if (opt->required_headers &&
+        rh_check(&in->counts, out->reason, sizeof(out->reason)) != NULL)
+        return msg_reject(out, out->reason);
+    fst = msg_from_domains(in, &out->from);
+    if (fst != FH_OK) {
+        if (opt->required_headers ||
+            (fst == FH_TOO_MANY && opt->enf.reject_failures)) {
+            snprintf(out->reason, sizeof(out->reason),
+                     "From field unusable: %s", fh_strerror(fst));
+            return msg_reject(out, out->reason);
+        }
+        return msg_skip(out, DM_SKIP_NO_FROM, fh_strerror(fst));
+    }
+    for (size_t i = 0; i < out->from.count; i++) {
+        if (opt->ignore_mailfrom != NULL &&
+            opt->ignore_mailfrom(opt->ignore_arg, out->from.domain[i]))
+            return msg_skip(out, DM_SKIP_IGNORED_MAILFROM,
+                            out->from.domain[i]);
+    }
+    if (out->from.count > 1 && opt->reject_multi_from) {
+        snprintf(out->reason, sizeof(out->reason), "From has %zu domains",
+                 out->from.count);
+        return msg_reject(out, "multiple From domains are not accepted here");
+    }
+    out->stage = MSG_EVALUATE;
+    return out->stage;
+}
+
+/*
+ * A trusted upstream's SPF claim counts unless SPFIgnoreResults; only
+ * without one is our own check worth its DNS queries.
+ */
+static void
+msg_choose_spf(const struct msg_input *in, const struct msg_options *opt,
+               struct msg_outcome *out)
+{
+    struct msg_spf self;
+
+    if (in->claims != NULL && in->claims->have_spf &&
+        !opt->spf_ignore_results) {
+        out->spf = in->claims->spf;
+        out->have_spf = true;
+    } else if (opt->spf_self_validate && in->own_spf != NULL &&
+               in->own_spf(in->own_spf_arg, &self)) {
+        out->have_spf = true;
+        out->spf_self = true;
+        out->spf_helo = self.helo;
+        out->spf.result = self.result;
+        memcpy(out->spf.domain, self.domain, sizeof(out->spf.domain));
+        out->spf.domain[sizeof(out->spf.domain) - 1] = '\0';
+        out->spf.selector[0] = '\0';
+    }
+}
+
+enum msg_stage
+msg_evaluate(const struct msg_input *in, const struct msg_options *opt,
+             struct msg_outcome *out)
+{
+    struct dm_eval_input ev;
+    struct dm_verdict v;
+
+    memset(&ev, 0, sizeof(ev));
+    msg_choose_spf(in, opt, out);
+    ev.spf = out->have_spf ? &out->spf : NULL;
+    if (in->dkim_self) {
+        ev.dkim = in->dkim;
+        ev.n_dkim = in->n_dkim;
+    } else if (in->claims != NULL) {
+        ev.dkim = in->claims->dkim;
+        ev.n_dkim = in->claims->n_dkim;
+    }
+    ev.sample = in->sample;
+    ev.spec = opt->spec;
+    for (size_t i = 0; i < out->from.count; i++) {
+        ev.from_domain = out->from.domain[i];
+        memset(&v, 0, sizeof(v));
+        v.skip = DM_SKIP_NONE;
+        dmarc_eval(&ev, in->dns, in->psl, &v);
+        if (i == 0 || dmarc_verdict_stricter(&v, &out->verdict))
+            out->verdict = v;
+    }
+    enf_decide(&opt->enf, &out->verdict, &out->decision);
+    out->stage = MSG_DONE;
+    return out->stage;
+}

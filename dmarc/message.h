@@ -1,0 +1,124 @@
+/*
+ * message.h: the decisions about one message as a whole, from what the
+ * milter gathered: which From domains count, what is refused or skipped
+ * before any DNS, which SPF and DKIM results count, the strictest
+ * verdict over several From domains, and the action. No libmilter, no
+ * configuration reader: DNS is the resolver interface, the operator's
+ * settings a small struct.
+ *
+ * Two steps, because the milter acts between them: msg_screen() needs
+ * only the header fields; when it says MSG_EVALUATE the milter collects
+ * the trusted Authentication-Results claims (deleting forged fields, an
+ * action) and finishes its own DKIM verification, then msg_evaluate()
+ * decides. A message refused or skipped by the screen costs neither.
+ */
+#ifndef DM_MESSAGE_H
+#define DM_MESSAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dns/dns.h"
+#include "dmarc/verdict.h"
+#include "dmarc/org_domain.h"
+#include "dmarc/dmarc_eval.h"
+#include "dmarc/from_header.h"
+#include "dmarc/ar_trust.h"
+#include "dmarc/enforce.h"
+#include "dmarc/required_headers.h"
+
+#define MSG_REASON_MAX 256
+
+/* The result of our own SPF check (SPFSelfValidate). */
+struct msg_spf {
+    enum dm_auth result;
+    char domain[DM_DOMAIN_MAX];    /* the identity checked, normalised */
+    bool helo;                     /* the HELO identity (null sender) */
+};
+
+/*
+ * Runs our own SPF check; false when there is no identity to check (no
+ * result at all). Called at most once, and only when its result counts.
+ */
+typedef bool (*msg_spf_fn)(void *arg, struct msg_spf *out);
+
+/* True when a From domain (normalised) is listed in IgnoreMailFrom. */
+typedef bool (*msg_ignore_fn)(void *arg, const char *domain);
+
+/* The operator's settings that the message-level decisions read. */
+struct msg_options {
+    enum dm_spec spec;             /* DMARCSpec */
+    bool required_headers;         /* RequiredHeaders */
+    bool reject_multi_from;        /* RejectMultiValueFrom */
+    bool spf_ignore_results;       /* SPFIgnoreResults */
+    bool spf_self_validate;        /* SPFSelfValidate */
+    msg_ignore_fn ignore_mailfrom; /* IgnoreMailFrom; NULL: none listed */
+    void *ignore_arg;
+    /* RejectFailures (which also refuses too many From fields), the
+       quarantine and TempErrorAction settings. */
+    struct enf_options enf;
+};
+
+struct msg_input {
+    /* Read by msg_screen. */
+    const char *const *from;       /* From values as kept; NULL: too long */
+    size_t n_from;
+    bool from_over;                /* more From fields than were kept */
+    struct rh_counts counts;       /* the RequiredHeaders field counts */
+
+    /* Read by msg_evaluate. */
+    const struct art_claims *claims; /* trusted A-R claims; NULL: none */
+    msg_spf_fn own_spf;            /* our SPF check; NULL: none */
+    void *own_spf_arg;
+    bool dkim_self;                /* DKIMSelfVerify: dkim[] replaces every
+                                      A-R dkim= claim, even when empty */
+    const struct dm_auth_id *dkim;
+    size_t n_dkim;
+    unsigned sample;               /* 0..99, for pct */
+    const struct dns_txt_resolver *dns;
+    const struct od_list *psl;     /* RFC 7489's org domains */
+};
+
+enum msg_stage {
+    MSG_EVALUATE = 0,   /* screened: msg_evaluate() comes next */
+    MSG_REJECT,         /* refused before evaluation: reason, decision */
+    MSG_SKIP,           /* not evaluated: skip, detail */
+    MSG_DONE            /* evaluated: verdict, decision, spf */
+};
+
+struct msg_outcome {
+    enum msg_stage stage;
+    char reason[MSG_REASON_MAX];   /* MSG_REJECT: why, for the log */
+    enum dm_skip skip;             /* MSG_SKIP: why, and ... */
+    char detail[DM_DOMAIN_MAX];    /* ... the detail for the log */
+    struct fh_result from;         /* the distinct From domains */
+    struct dm_verdict verdict;     /* MSG_DONE: strictest over the domains;
+                                      MSG_SKIP: skip set, no domain */
+    struct enf_decision decision;  /* MSG_REJECT, MSG_DONE: the action */
+    bool have_spf;                 /* an SPF result counted: spf */
+    bool spf_self;                 /* it is our own check's */
+    bool spf_helo;                 /* our check was of the HELO identity */
+    struct dm_auth_id spf;
+};
+
+/*
+ * The checks that need only the header fields, in this order:
+ * RequiredHeaders, the From domains (unusable: refused under
+ * RequiredHeaders, or with too many fields under RejectFailures; else
+ * skipped), IgnoreMailFrom on any From domain, RejectMultiValueFrom.
+ * Fills *out and returns out->stage.
+ */
+enum msg_stage msg_screen(const struct msg_input *in,
+                          const struct msg_options *opt,
+                          struct msg_outcome *out);
+
+/*
+ * After msg_screen() returned MSG_EVALUATE for the same *out: choose
+ * the SPF and DKIM results that count, evaluate every From domain, keep
+ * the strictest verdict and decide the action. Returns MSG_DONE.
+ */
+enum msg_stage msg_evaluate(const struct msg_input *in,
+                            const struct msg_options *opt,
+                            struct msg_outcome *out);
+
+#endif

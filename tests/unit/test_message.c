@@ -1,0 +1,572 @@
+/*
+ * test_message.c: the decisions about one message as a whole
+ * (dmarc/message.c): From fields, RequiredHeaders, IgnoreMailFrom,
+ * RejectMultiValueFrom, which SPF and DKIM results count, the strictest
+ * verdict over several From domains, and the action. A table of cases,
+ * each run under every specification it names; DNS is a table.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "dmarc/message.h"
+#include "tests/unit/tap.h"
+#include "tests/unit/zone_table.h"
+
+/* Names not listed are NXDOMAIN. */
+static const struct zone_rr zone[] = {
+    { "_dmarc.paypal.example", DNS_OK, { "v=DMARC1; p=reject" } },
+    { "_dmarc.quar.example", DNS_OK, { "v=DMARC1; p=quarantine" } },
+    { "_dmarc.none.example", DNS_OK, { "v=DMARC1; p=none" } },
+    { "_dmarc.tf.example", DNS_TEMPFAIL, { NULL } },
+    { "_dmarc.pct0.example", DNS_OK, { "v=DMARC1; p=reject; pct=0" } },
+    { "_dmarc.pct50.example", DNS_OK, { "v=DMARC1; p=reject; pct=50" } },
+};
+
+static int lookups;
+
+static enum dns_status
+zone_lookup(void *arg, const char *qname, struct dns_txt_answer *ans)
+{
+    (void)arg;
+    lookups++;
+    return zone_answer(zone, sizeof(zone) / sizeof(zone[0]), qname, ans);
+}
+
+static const struct dns_txt_resolver dns = { zone_lookup, NULL };
+
+enum { M7489 = 1, M9989 = 2, BOTH = 3 };
+
+/* One SPF or DKIM result; domain NULL: none. */
+struct auth {
+    enum dm_auth r;
+    const char *domain;
+};
+
+struct msg_case {
+    const char *name;
+    unsigned modes;                /* M7489, M9989 or BOTH */
+
+    /* the header fields */
+    const char *from[10];          /* as kept; NULL: too long to keep */
+    size_t n_from;
+    bool from_over;                /* one more From field, not kept */
+    const char *fields;            /* others, space-separated; NULL: Date */
+
+    /* authentication */
+    struct auth ar_spf;            /* trusted A-R spf= claim */
+    struct auth ar_dkim[3];        /* trusted A-R dkim= claims */
+    struct auth self_spf;          /* our SPF check; NULL: no identity */
+    bool self_spf_helo;
+    bool dkim_self;                /* DKIMSelfVerify */
+    struct auth self_dkim[3];
+    unsigned sample;
+
+    /* options */
+    bool required_headers, reject_failures, hold, tempfail, multi_reject;
+    bool spf_ignore, spf_self;
+    const char *ignore;            /* IgnoreMailFrom, space-separated */
+
+    /* expected */
+    enum msg_stage stage;
+    const char *reason;            /* MSG_REJECT: the log's; MSG_SKIP: detail */
+    const char *reply;             /* the reply or quarantine text; "": none */
+    enum dm_skip skip;
+    const char *verdict;           /* MSG_DONE: "domain result p dis" */
+    enum enf_action action;
+    const char *spf;               /* MSG_DONE: as logged, "pass(self)" */
+    int spf_calls;                 /* times our SPF check ran */
+};
+
+/* The From fields of a case, and how many (NULL entries count). */
+#define FROM(...) .from = { __VA_ARGS__ }, \
+    .n_from = sizeof((const char *[]){ __VA_ARGS__ }) / sizeof(const char *)
+
+#define PASS(d) { DM_AUTH_PASS, d }
+#define FAIL(d) { DM_AUTH_FAIL, d }
+
+static const char NINE[] = "a@d1.example, a@d2.example, a@d3.example, "
+    "a@d4.example, a@d5.example, a@d6.example, a@d7.example, "
+    "a@d8.example, a@d9.example";
+
+static const struct msg_case cases[] = {
+    /* From fields */
+    { "no From field", BOTH, .n_from = 0,
+      .stage = MSG_SKIP, .skip = DM_SKIP_NO_FROM, .reason = "no address" },
+    { "no From field, RequiredHeaders", BOTH, .n_from = 0,
+      .required_headers = true, .stage = MSG_REJECT,
+      .reason = "message has 0 From fields, RFC 5322 requires exactly one",
+      .reply = "message has 0 From fields, RFC 5322 requires exactly one" },
+    { "From without an address", BOTH, FROM("undisclosed:;"),
+      .stage = MSG_SKIP, .skip = DM_SKIP_NO_FROM, .reason = "no address" },
+    { "unusable From", BOTH, FROM("a@paypal.example>"),
+      .stage = MSG_SKIP, .skip = DM_SKIP_NO_FROM,
+      .reason = "not an RFC 5322 address list" },
+    { "unusable From, RejectFailures: still skipped", BOTH,
+      FROM("a@paypal.example>"), .reject_failures = true,
+      .stage = MSG_SKIP, .skip = DM_SKIP_NO_FROM,
+      .reason = "not an RFC 5322 address list" },
+    { "unusable From, RequiredHeaders", BOTH, FROM("a@paypal.example>"),
+      .required_headers = true, .stage = MSG_REJECT,
+      .reason = "From field unusable: not an RFC 5322 address list",
+      .reply = "From field unusable: not an RFC 5322 address list" },
+    { "From without a domain, RequiredHeaders", BOTH, FROM("<user>"),
+      .required_headers = true, .stage = MSG_REJECT,
+      .reason = "From field unusable: an address has no usable domain",
+      .reply = "From field unusable: an address has no usable domain" },
+    { "a From field too long to keep", BOTH, FROM(NULL),
+      .stage = MSG_SKIP, .skip = DM_SKIP_NO_FROM,
+      .reason = "not an RFC 5322 address list" },
+    { "a From field too long to keep, RequiredHeaders", BOTH, FROM(NULL),
+      .required_headers = true, .stage = MSG_REJECT,
+      .reason = "From field unusable: not an RFC 5322 address list",
+      .reply = "From field unusable: not an RFC 5322 address list" },
+    { "a second From field too long, after a good one", BOTH,
+      FROM("a@paypal.example", NULL), .stage = MSG_SKIP,
+      .skip = DM_SKIP_NO_FROM, .reason = "not an RFC 5322 address list" },
+    { "more From fields than kept", BOTH,
+      FROM("a@paypal.example", "b@paypal.example"), .from_over = true,
+      .stage = MSG_SKIP, .skip = DM_SKIP_NO_FROM,
+      .reason = "too many addresses" },
+    { "more From fields than kept, RejectFailures", BOTH,
+      FROM("a@paypal.example", "b@paypal.example"), .from_over = true,
+      .reject_failures = true, .stage = MSG_REJECT,
+      .reason = "From field unusable: too many addresses",
+      .reply = "From field unusable: too many addresses" },
+    { "more From fields than kept, RequiredHeaders counts them all", BOTH,
+      FROM("a@paypal.example", "b@paypal.example"), .from_over = true,
+      .required_headers = true, .stage = MSG_REJECT,
+      .reason = "message has 3 From fields, RFC 5322 requires exactly one",
+      .reply = "message has 3 From fields, RFC 5322 requires exactly one" },
+    { "nine addresses in one From field, RejectFailures", BOTH,
+      FROM(NINE), .reject_failures = true, .stage = MSG_REJECT,
+      .reason = "From field unusable: too many addresses",
+      .reply = "From field unusable: too many addresses" },
+    { "nine domains over two From fields", BOTH,
+      FROM("a@d1.example, a@d2.example, a@d3.example, a@d4.example, "
+           "a@d5.example, a@d6.example, a@d7.example, a@d8.example",
+           "a@d9.example"),
+      .stage = MSG_SKIP, .skip = DM_SKIP_NO_FROM,
+      .reason = "too many addresses" },
+    { "one domain named twice counts once", BOTH,
+      FROM("a@paypal.example, b@PayPal.example.", "c@paypal.example"),
+      .multi_reject = true, .reject_failures = true,
+      .stage = MSG_DONE, .verdict = "paypal.example fail reject reject",
+      .action = ENF_REJECT, .reply = "rejected by DMARC policy for "
+      "paypal.example", .spf = "none" },
+
+    /* several From domains: the strictest verdict */
+    { "two From fields, the second domain fails", BOTH,
+      FROM("a@none.example", "b@paypal.example"),
+      .ar_dkim = { PASS("none.example") }, .reject_failures = true,
+      .stage = MSG_DONE, .verdict = "paypal.example fail reject reject",
+      .action = ENF_REJECT,
+      .reply = "rejected by DMARC policy for paypal.example",
+      .spf = "none" },
+    { "two From fields, the first domain fails", BOTH,
+      FROM("b@paypal.example", "a@none.example"),
+      .ar_dkim = { PASS("none.example") }, .reject_failures = true,
+      .stage = MSG_DONE, .verdict = "paypal.example fail reject reject",
+      .action = ENF_REJECT,
+      .reply = "rejected by DMARC policy for paypal.example",
+      .spf = "none" },
+    { "two addresses in one field, reject beats quarantine", BOTH,
+      FROM("a@quar.example, b@paypal.example"), .reject_failures = true,
+      .hold = true, .stage = MSG_DONE,
+      .verdict = "paypal.example fail reject reject", .action = ENF_REJECT,
+      .reply = "rejected by DMARC policy for paypal.example",
+      .spf = "none" },
+    { "two domains, one passes, the other fails under p=none", BOTH,
+      FROM("a@paypal.example", "b@none.example"),
+      .ar_dkim = { PASS("paypal.example") }, .reject_failures = true,
+      .stage = MSG_DONE, .verdict = "none.example fail none none",
+      .action = ENF_ACCEPT, .reply = "", .spf = "none" },
+    { "two domains, both pass: the stronger policy is reported", BOTH,
+      FROM("a@quar.example", "b@paypal.example"),
+      .ar_dkim = { PASS("paypal.example"), PASS("quar.example") },
+      .reject_failures = true, .stage = MSG_DONE,
+      .verdict = "paypal.example pass reject none", .action = ENF_ACCEPT,
+      .reply = "", .spf = "none" },
+    { "RejectMultiValueFrom: two domains", BOTH,
+      FROM("a@none.example", "b@paypal.example"), .multi_reject = true,
+      .stage = MSG_REJECT, .reason = "From has 2 domains",
+      .reply = "multiple From domains are not accepted here" },
+    { "RejectMultiValueFrom: three domains in one field", BOTH,
+      FROM("a@none.example, b@paypal.example, c@quar.example"),
+      .multi_reject = true, .stage = MSG_REJECT,
+      .reason = "From has 3 domains",
+      .reply = "multiple From domains are not accepted here" },
+
+    /* IgnoreMailFrom */
+    { "IgnoreMailFrom: the From domain", BOTH, FROM("a@paypal.example"),
+      .ignore = "other.example paypal.example", .reject_failures = true,
+      .stage = MSG_SKIP, .skip = DM_SKIP_IGNORED_MAILFROM,
+      .reason = "paypal.example" },
+    { "IgnoreMailFrom: the second of two From domains", BOTH,
+      FROM("a@paypal.example", "b@none.example"), .ignore = "none.example",
+      .reject_failures = true, .stage = MSG_SKIP,
+      .skip = DM_SKIP_IGNORED_MAILFROM, .reason = "none.example" },
+    { "IgnoreMailFrom before RejectMultiValueFrom", BOTH,
+      FROM("a@paypal.example, b@none.example"), .ignore = "none.example",
+      .multi_reject = true, .stage = MSG_SKIP,
+      .skip = DM_SKIP_IGNORED_MAILFROM, .reason = "none.example" },
+    { "IgnoreMailFrom: a parent domain is not listed", BOTH,
+      FROM("a@paypal.example"), .ignore = "example", .stage = MSG_DONE,
+      .verdict = "paypal.example fail reject none", .action = ENF_ACCEPT,
+      .reply = "", .spf = "none" },
+
+    /* RequiredHeaders */
+    { "RequiredHeaders: no Date", BOTH, FROM("a@paypal.example"),
+      .fields = "Subject", .required_headers = true, .stage = MSG_REJECT,
+      .reason = "message has 0 Date fields, RFC 5322 requires exactly one",
+      .reply = "message has 0 Date fields, RFC 5322 requires exactly one" },
+    { "RequiredHeaders: two Subject fields", BOTH, FROM("a@paypal.example"),
+      .fields = "Date Subject Subject", .required_headers = true,
+      .stage = MSG_REJECT,
+      .reason = "message has 2 Subject fields, RFC 5322 requires at most one",
+      .reply = "message has 2 Subject fields, RFC 5322 requires at most one" },
+    { "RequiredHeaders before IgnoreMailFrom", BOTH,
+      FROM("a@paypal.example"), .fields = "Date Date",
+      .ignore = "paypal.example", .required_headers = true,
+      .stage = MSG_REJECT,
+      .reason = "message has 2 Date fields, RFC 5322 requires exactly one",
+      .reply = "message has 2 Date fields, RFC 5322 requires exactly one" },
+    { "RequiredHeaders off: two Date fields do not matter", BOTH,
+      FROM("a@paypal.example"), .fields = "Date Date",
+      .ar_spf = PASS("paypal.example"), .stage = MSG_DONE,
+      .verdict = "paypal.example pass reject none", .action = ENF_ACCEPT,
+      .reply = "", .spf = "pass" },
+    { "RequiredHeaders: a lawful message is evaluated", BOTH,
+      FROM("a@paypal.example"), .fields = "Date Subject To Message-ID",
+      .required_headers = true, .reject_failures = true, .stage = MSG_DONE,
+      .verdict = "paypal.example fail reject reject", .action = ENF_REJECT,
+      .reply = "rejected by DMARC policy for paypal.example",
+      .spf = "none" },
+
+    /* which SPF result counts */
+    { "trusted SPF claim: our check is not run", BOTH,
+      FROM("a@paypal.example"), .ar_spf = PASS("paypal.example"),
+      .self_spf = FAIL("paypal.example"), .spf_self = true,
+      .stage = MSG_DONE, .verdict = "paypal.example pass reject none",
+      .action = ENF_ACCEPT, .reply = "", .spf = "pass", .spf_calls = 0 },
+    { "no trusted SPF claim: our check counts", BOTH,
+      FROM("a@paypal.example"), .self_spf = PASS("paypal.example"),
+      .spf_self = true, .stage = MSG_DONE,
+      .verdict = "paypal.example pass reject none", .action = ENF_ACCEPT,
+      .reply = "", .spf = "pass(self)", .spf_calls = 1 },
+    { "no trusted SPF claim, our check of the HELO identity", BOTH,
+      FROM("a@paypal.example"), .self_spf = PASS("mx.paypal.example"),
+      .self_spf_helo = true, .spf_self = true, .stage = MSG_DONE,
+      .verdict = "paypal.example pass reject none", .action = ENF_ACCEPT,
+      .reply = "", .spf = "pass(self)", .spf_calls = 1 },
+    { "SPFIgnoreResults: our check replaces the trusted claim", BOTH,
+      FROM("a@paypal.example"), .ar_spf = PASS("paypal.example"),
+      .self_spf = FAIL("paypal.example"), .spf_self = true,
+      .spf_ignore = true, .reject_failures = true, .stage = MSG_DONE,
+      .verdict = "paypal.example fail reject reject", .action = ENF_REJECT,
+      .reply = "rejected by DMARC policy for paypal.example",
+      .spf = "fail(self)", .spf_calls = 1 },
+    { "SPFIgnoreResults without SPFSelfValidate: no SPF result", BOTH,
+      FROM("a@paypal.example"), .ar_spf = PASS("paypal.example"),
+      .self_spf = PASS("paypal.example"), .spf_ignore = true,
+      .stage = MSG_DONE, .verdict = "paypal.example fail reject none",
+      .action = ENF_ACCEPT, .reply = "", .spf = "none", .spf_calls = 0 },
+    { "no claim, SPFSelfValidate off: no SPF result", BOTH,
+      FROM("a@paypal.example"), .self_spf = PASS("paypal.example"),
+      .stage = MSG_DONE, .verdict = "paypal.example fail reject none",
+      .action = ENF_ACCEPT, .reply = "", .spf = "none", .spf_calls = 0 },
+    { "our check finds no identity: no SPF result", BOTH,
+      FROM("a@paypal.example"), .spf_self = true, .stage = MSG_DONE,
+      .verdict = "paypal.example fail reject none", .action = ENF_ACCEPT,
+      .reply = "", .spf = "none", .spf_calls = 1 },
+    { "unaligned trusted SPF pass", BOTH, FROM("a@paypal.example"),
+      .ar_spf = PASS("evil.example"), .spf_self = true,
+      .self_spf = PASS("paypal.example"), .reject_failures = true,
+      .stage = MSG_DONE, .verdict = "paypal.example fail reject reject",
+      .action = ENF_REJECT,
+      .reply = "rejected by DMARC policy for paypal.example",
+      .spf = "pass", .spf_calls = 0 },
+    { "a message screened out runs no SPF check", BOTH,
+      FROM("a@paypal.example"), .ignore = "paypal.example",
+      .self_spf = PASS("paypal.example"), .spf_self = true,
+      .stage = MSG_SKIP, .skip = DM_SKIP_IGNORED_MAILFROM,
+      .reason = "paypal.example", .spf_calls = 0 },
+
+    /* which DKIM results count */
+    { "trusted A-R dkim=pass", BOTH, FROM("a@paypal.example"),
+      .ar_dkim = { FAIL("paypal.example"), PASS("paypal.example") },
+      .reject_failures = true, .stage = MSG_DONE,
+      .verdict = "paypal.example pass reject none", .action = ENF_ACCEPT,
+      .reply = "", .spf = "none" },
+    { "DKIMSelfVerify with no signature replaces an A-R dkim=pass", BOTH,
+      FROM("a@paypal.example"), .ar_dkim = { PASS("paypal.example") },
+      .dkim_self = true, .reject_failures = true, .stage = MSG_DONE,
+      .verdict = "paypal.example fail reject reject", .action = ENF_REJECT,
+      .reply = "rejected by DMARC policy for paypal.example",
+      .spf = "none" },
+    { "DKIMSelfVerify pass replaces an A-R dkim=fail", BOTH,
+      FROM("a@paypal.example"), .ar_dkim = { FAIL("paypal.example") },
+      .dkim_self = true, .self_dkim = { PASS("paypal.example") },
+      .reject_failures = true, .stage = MSG_DONE,
+      .verdict = "paypal.example pass reject none", .action = ENF_ACCEPT,
+      .reply = "", .spf = "none" },
+    { "DKIMSelfVerify off: our results are not read", BOTH,
+      FROM("a@paypal.example"), .self_dkim = { PASS("paypal.example") },
+      .reject_failures = true, .stage = MSG_DONE,
+      .verdict = "paypal.example fail reject reject", .action = ENF_REJECT,
+      .reply = "rejected by DMARC policy for paypal.example",
+      .spf = "none" },
+
+    /* enforcement */
+    { "p=reject, RejectFailures: reject", BOTH, FROM("a@paypal.example"),
+      .reject_failures = true, .stage = MSG_DONE,
+      .verdict = "paypal.example fail reject reject", .action = ENF_REJECT,
+      .reply = "rejected by DMARC policy for paypal.example",
+      .spf = "none" },
+    { "p=reject without RejectFailures: accept", BOTH,
+      FROM("a@paypal.example"), .stage = MSG_DONE,
+      .verdict = "paypal.example fail reject none", .action = ENF_ACCEPT,
+      .reply = "", .spf = "none" },
+    { "p=quarantine, held: quarantine", BOTH, FROM("a@quar.example"),
+      .reject_failures = true, .hold = true, .stage = MSG_DONE,
+      .verdict = "quar.example fail quarantine quarantine",
+      .action = ENF_QUARANTINE,
+      .reply = "quarantined by DMARC policy for quar.example",
+      .spf = "none" },
+    { "p=quarantine, not held: accept", BOTH, FROM("a@quar.example"),
+      .reject_failures = true, .stage = MSG_DONE,
+      .verdict = "quar.example fail quarantine none", .action = ENF_ACCEPT,
+      .reply = "", .spf = "none" },
+    { "p=none: accept", BOTH, FROM("a@none.example"),
+      .reject_failures = true, .hold = true, .stage = MSG_DONE,
+      .verdict = "none.example fail none none", .action = ENF_ACCEPT,
+      .reply = "", .spf = "none" },
+    { "temperror, TempErrorAction tempfail", BOTH, FROM("a@tf.example"),
+      .reject_failures = true, .tempfail = true, .stage = MSG_DONE,
+      .verdict = "tf.example temperror absent none", .action = ENF_TEMPFAIL,
+      .reply = "DMARC policy for tf.example temporarily unavailable, "
+      "try again later", .spf = "none" },
+    { "temperror, TempErrorAction accept", BOTH, FROM("a@tf.example"),
+      .reject_failures = true, .stage = MSG_DONE,
+      .verdict = "tf.example temperror absent none", .action = ENF_ACCEPT,
+      .reply = "", .spf = "none" },
+    { "temperror and a reject: the reject wins", BOTH,
+      FROM("a@tf.example", "b@paypal.example"), .reject_failures = true,
+      .tempfail = true, .stage = MSG_DONE,
+      .verdict = "paypal.example fail reject reject", .action = ENF_REJECT,
+      .reply = "rejected by DMARC policy for paypal.example",
+      .spf = "none" },
+    { "no record: accept", BOTH, FROM("a@norecord.example"),
+      .reject_failures = true, .stage = MSG_DONE,
+      .verdict = "norecord.example none absent none", .action = ENF_ACCEPT,
+      .reply = "", .spf = "none" },
+
+    /* where the specifications differ, the sample reaches the engine */
+    { "RFC 7489: pct=0 sampled out to quarantine", M7489,
+      FROM("a@pct0.example"), .reject_failures = true, .hold = true,
+      .sample = 0, .stage = MSG_DONE,
+      .verdict = "pct0.example fail reject quarantine",
+      .action = ENF_QUARANTINE,
+      .reply = "quarantined by DMARC policy for pct0.example",
+      .spf = "none" },
+    { "RFC 7489: pct=50, sample 49: in", M7489, FROM("a@pct50.example"),
+      .reject_failures = true, .hold = true, .sample = 49,
+      .stage = MSG_DONE, .verdict = "pct50.example fail reject reject",
+      .action = ENF_REJECT,
+      .reply = "rejected by DMARC policy for pct50.example", .spf = "none" },
+    { "RFC 7489: pct=50, sample 50: out", M7489, FROM("a@pct50.example"),
+      .reject_failures = true, .hold = true, .sample = 50,
+      .stage = MSG_DONE, .verdict = "pct50.example fail reject quarantine",
+      .action = ENF_QUARANTINE,
+      .reply = "quarantined by DMARC policy for pct50.example",
+      .spf = "none" },
+    { "RFC 9989: pct is not read", M9989, FROM("a@pct0.example"),
+      .reject_failures = true, .hold = true, .sample = 0, .stage = MSG_DONE,
+      .verdict = "pct0.example fail reject reject", .action = ENF_REJECT,
+      .reply = "rejected by DMARC policy for pct0.example", .spf = "none" },
+};
+
+static struct od_list *psl;
+static int spf_calls;
+
+static bool
+test_ignored(void *arg, const char *domain)
+{
+    const char *list = arg;
+    size_t len = strlen(domain);
+
+    /* Whole words of the space-separated list, as the reader keeps them. */
+    for (const char *p = list; p != NULL && *p != '\0';) {
+        size_t n = strcspn(p, " ");
+
+        if (n == len && strncasecmp(p, domain, len) == 0)
+            return true;
+        p += n + (p[n] == ' ');
+    }
+    return false;
+}
+
+static bool
+test_own_spf(void *arg, struct msg_spf *out)
+{
+    const struct msg_case *c = arg;
+
+    spf_calls++;
+    if (c->self_spf.domain == NULL)
+        return false;
+    out->result = c->self_spf.r;
+    snprintf(out->domain, sizeof(out->domain), "%s", c->self_spf.domain);
+    out->helo = c->self_spf_helo;
+    return true;
+}
+
+static size_t
+fill_auth(const struct auth *a, size_t max, struct dm_auth_id *out)
+{
+    size_t n = 0;
+
+    for (; n < max && a[n].domain != NULL; n++) {
+        memset(&out[n], 0, sizeof(out[n]));
+        out[n].result = a[n].r;
+        snprintf(out[n].domain, sizeof(out[n].domain), "%s", a[n].domain);
+    }
+    return n;
+}
+
+/* The counts the milter makes: every From field, then the others. */
+static void
+fill_counts(const struct msg_case *c, struct rh_counts *counts)
+{
+    char fields[128], *save = NULL;
+
+    memset(counts, 0, sizeof(*counts));
+    for (size_t i = 0; i < c->n_from + c->from_over; i++)
+        rh_count(counts, "From");
+    snprintf(fields, sizeof(fields), "%s", c->fields ? c->fields : "Date");
+    for (char *f = strtok_r(fields, " ", &save); f != NULL;
+         f = strtok_r(NULL, " ", &save))
+        rh_count(counts, f);
+}
+
+static void
+fill_options(const struct msg_case *c, enum dm_spec spec,
+             struct msg_options *opt)
+{
+    memset(opt, 0, sizeof(*opt));
+    opt->spec = spec;
+    opt->required_headers = c->required_headers;
+    opt->reject_multi_from = c->multi_reject;
+    opt->spf_ignore_results = c->spf_ignore;
+    opt->spf_self_validate = c->spf_self;
+    if (c->ignore != NULL) {
+        opt->ignore_mailfrom = test_ignored;
+        opt->ignore_arg = (void *)c->ignore;
+    }
+    opt->enf.reject_failures = c->reject_failures;
+    opt->enf.hold_quarantined = c->hold;
+    opt->enf.tempfail_temperror = c->tempfail;
+}
+
+static void
+check_done(const struct msg_case *c, const char *what, enum dm_spec spec,
+           const struct msg_outcome *out)
+{
+    const struct dm_verdict *v = &out->verdict;
+    char got[512];
+
+    snprintf(got, sizeof(got), "%s %s %s %s", v->from_domain,
+             dm_result_name(v->result), dm_policy_name(v->policy),
+             dm_disposition_name(v->disposition));
+    is_str(got, c->verdict, "%s: verdict", what);
+    is_int(v->skip, DM_SKIP_NONE, "%s: evaluated", what);
+    is_int(v->spec, spec, "%s: the specification applied", what);
+    is_str(enf_action_name(out->decision.action),
+           enf_action_name(c->action), "%s: action", what);
+    snprintf(got, sizeof(got), "%s%s",
+             out->have_spf ? dm_auth_name(out->spf.result) : "none",
+             out->spf_self ? "(self)" : "");
+    is_str(got, c->spf, "%s: SPF used", what);
+    ok(out->spf_helo == (out->spf_self && c->self_spf_helo),
+       "%s: HELO identity flag", what);
+    if (out->spf_self)
+        is_str(out->spf.domain, c->self_spf.domain, "%s: SPF domain", what);
+}
+
+/* Screen, and evaluate when the screen lets it through, as the milter. */
+static void
+run(const struct msg_case *c, enum dm_spec spec)
+{
+    struct msg_input in;
+    struct msg_options opt;
+    struct msg_outcome out;
+    struct art_claims claims;
+    struct dm_auth_id self_dkim[3];
+    char what[256];
+
+    snprintf(what, sizeof(what), "%s [%s]", c->name, dm_spec_name(spec));
+    memset(&in, 0, sizeof(in));
+    in.from = c->from;
+    in.n_from = c->n_from;
+    in.from_over = c->from_over;
+    fill_counts(c, &in.counts);
+    fill_options(c, spec, &opt);
+    lookups = 0;
+    spf_calls = 0;
+    if (msg_screen(&in, &opt, &out) == MSG_EVALUATE) {
+        memset(&claims, 0, sizeof(claims));
+        claims.have_spf = c->ar_spf.domain != NULL;
+        fill_auth(&c->ar_spf, 1, &claims.spf);
+        claims.n_dkim = fill_auth(c->ar_dkim, 3, claims.dkim);
+        in.claims = &claims;
+        in.own_spf = test_own_spf;
+        in.own_spf_arg = (void *)c;
+        in.dkim_self = c->dkim_self;
+        in.dkim = self_dkim;
+        in.n_dkim = fill_auth(c->self_dkim, 3, self_dkim);
+        in.sample = c->sample;
+        in.dns = &dns;
+        in.psl = psl;
+        is_int(msg_evaluate(&in, &opt, &out), MSG_DONE, "%s: done", what);
+    }
+    is_int(out.stage, c->stage, "%s: stage", what);
+    is_int(spf_calls, c->spf_calls, "%s: our SPF checks", what);
+    if (out.stage == MSG_DONE && c->stage == MSG_DONE)
+        check_done(c, what, spec, &out);
+    if (out.stage != MSG_DONE)
+        is_int(lookups, 0, "%s: no DNS query before evaluation", what);
+    if (c->stage == MSG_REJECT) {
+        is_str(out.reason, c->reason, "%s: log reason", what);
+        is_str(out.decision.rcode, "550", "%s: 550", what);
+        is_str(out.decision.xcode, "5.7.1", "%s: 5.7.1", what);
+        is_int(out.decision.action, ENF_REJECT, "%s: reject", what);
+    }
+    if (c->stage == MSG_SKIP) {
+        is_int(out.skip, c->skip, "%s: skip reason", what);
+        is_str(out.detail, c->reason, "%s: skip detail", what);
+        ok(out.verdict.skip == c->skip && out.verdict.from_domain[0] == '\0',
+           "%s: the skipped verdict names no domain", what);
+    }
+    if (c->stage != MSG_SKIP)
+        is_str(out.decision.text, c->reply, "%s: reply text", what);
+}
+
+int
+main(void)
+{
+    char err[256];
+
+    psl = od_open(NULL, err, sizeof(err));
+    if (!ok(psl != NULL, "PSL loads: %s", psl ? "yes" : err))
+        return done_testing();
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        if (cases[i].modes & M7489)
+            run(&cases[i], DM_SPEC_RFC7489);
+        if (cases[i].modes & M9989)
+            run(&cases[i], DM_SPEC_RFC9989);
+    }
+    od_close(psl);
+    return done_testing();
+}
