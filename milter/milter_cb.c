@@ -439,40 +439,6 @@ mc_sample(void)
     return r % 100;
 }
 
-/* Collect the distinct From domains; returns a status for the caller. */
-static enum fh_status
-mc_from_domains(const struct mc_msg *m, struct fh_result *all)
-{
-    memset(all, 0, sizeof(*all));
-    if (m->n_from == 0)
-        return FH_EMPTY;
-    /* A From field we did not keep could name the spoofed domain. */
-    if (m->from_over)
-        return FH_TOO_MANY;
-    for (size_t i = 0; i < m->n_from; i++) {
-        struct fh_result one;
-        enum fh_status st;
-
-        if (m->from[i] == NULL)
-            return FH_SYNTAX;
-        st = fh_parse(m->from[i], strlen(m->from[i]), &one);
-        if (st != FH_OK)
-            return st;
-        for (size_t k = 0; k < one.count; k++) {
-            bool dup = false;
-
-            for (size_t j = 0; j < all->count && !dup; j++)
-                dup = strcmp(all->domain[j], one.domain[k]) == 0;
-            if (dup)
-                continue;
-            if (all->count == FH_MAX_ADDRS)
-                return FH_TOO_MANY;
-            strcpy(all->domain[all->count++], one.domain[k]);
-        }
-    }
-    return all->count ? FH_OK : FH_EMPTY;
-}
-
 static sfsistat
 mc_reply(SMFICTX *ctx, const char *rcode, const char *xcode, const char *text,
          sfsistat st)
@@ -482,6 +448,31 @@ mc_reply(SMFICTX *ctx, const char *rcode, const char *xcode, const char *text,
         dm_log(LOG_WARNING, "%s: could not set reply \"%s %s %s\"",
                mc_qid(ctx), rcode, xcode, text);
     return st;
+}
+
+/*
+ * The A-R fields beyond the MC_MAX_AR kept that claim our id (noted at
+ * mc_header). They go first: deleting from the bottom keeps the indexes
+ * of the rest valid.
+ */
+static void
+mc_delete_forged_more(SMFICTX *ctx, const struct mc_msg *m,
+                      const char *own_id)
+{
+    if (m->n_forged_more > 0)
+        dm_log(LOG_NOTICE, "%s: removing %zu more Authentication-Results "
+               "fields that claim our id %s", mc_qid(ctx), m->n_forged_more,
+               own_id);
+    for (size_t b = m->forged_more_size * 8; b-- > 0;) {
+        if ((m->forged_more[b / 8] & (1u << (b % 8))) != 0 &&
+            smfi_chgheader(ctx, "Authentication-Results",
+                           (int)(MC_MAX_AR + 1 + b), NULL) != MI_SUCCESS)
+            dm_log(LOG_WARNING, "%s: could not remove it", mc_qid(ctx));
+    }
+    if (m->forged_lost)
+        dm_log(LOG_WARNING, "%s: out of memory: Authentication-Results "
+               "fields beyond the first %d that claim our id may remain",
+               mc_qid(ctx), MC_MAX_AR);
 }
 
 /* Parse the A-R fields, delete the forged ones, keep trusted claims. */
@@ -511,21 +502,7 @@ mc_auth_results(SMFICTX *ctx, struct mc_conn *c, const char *own_id,
         hdrs[i] = parsed[i];
     }
     art_collect(&in, hdrs, m->n_ar, claims);
-    /* Deleting from the bottom keeps the indexes of the rest valid. */
-    if (m->n_forged_more > 0)
-        dm_log(LOG_NOTICE, "%s: removing %zu more Authentication-Results "
-               "fields that claim our id %s", mc_qid(ctx), m->n_forged_more,
-               own_id);
-    for (size_t b = m->forged_more_size * 8; b-- > 0;) {
-        if ((m->forged_more[b / 8] & (1u << (b % 8))) != 0 &&
-            smfi_chgheader(ctx, "Authentication-Results",
-                           (int)(MC_MAX_AR + 1 + b), NULL) != MI_SUCCESS)
-            dm_log(LOG_WARNING, "%s: could not remove it", mc_qid(ctx));
-    }
-    if (m->forged_lost)
-        dm_log(LOG_WARNING, "%s: out of memory: Authentication-Results "
-               "fields beyond the first %d that claim our id may remain",
-               mc_qid(ctx), MC_MAX_AR);
+    mc_delete_forged_more(ctx, m, own_id);
     for (size_t i = m->n_ar; i-- > 0;) {
         if (art_is_forged_own(&in, hdrs[i])) {
             dm_log(LOG_NOTICE, "%s: removing an Authentication-Results "
@@ -574,144 +551,184 @@ mc_dkim_headers(SMFICTX *ctx, const struct mc_msg *m, const char *own_id)
     }
 }
 
+static bool
+mc_ignored(void *arg, const char *domain)
+{
+    const struct mc_conn *c = arg;
+
+    return cf_ignore_mailfrom(c->rt->cf, domain);
+}
+
+/* SPFSelfValidate: message.c calls this only when the result counts. */
+static bool
+mc_own_spf(void *arg, struct msg_spf *out)
+{
+    struct mc_conn *c = arg;
+    struct spf_outcome o;
+
+    if (!spf_check(&c->rt->query,
+                   c->have_addr ? (struct sockaddr *)&c->addr : NULL,
+                   c->helo, c->msg.sender, &o))
+        return false;
+    out->result = o.result;
+    memcpy(out->domain, o.domain, sizeof(out->domain));
+    out->domain[sizeof(out->domain) - 1] = '\0';
+    out->helo = o.helo;
+    return true;
+}
+
+/* The settings message.c reads, and the header fields it screens. */
+static void
+mc_gather(struct mc_conn *c, struct msg_options *opt, struct msg_input *in)
+{
+    const struct dm_config *cf = c->rt->cf;
+
+    memset(opt, 0, sizeof(*opt));
+    opt->spec = cf->dmarc_spec;
+    opt->required_headers = cf->required_headers;
+    opt->reject_multi_from = cf->multi_from == CF_MULTI_FROM_REJECT;
+    opt->spf_ignore_results = cf->spf_ignore_results;
+    opt->spf_self_validate = cf->spf_self_validate;
+    opt->ignore_mailfrom = mc_ignored;
+    opt->ignore_arg = c;
+    opt->enf.reject_failures = cf->reject_failures;
+    opt->enf.hold_quarantined = cf->hold_quarantined;
+    opt->enf.tempfail_temperror =
+        cf->temperror_action == CF_TEMPERROR_TEMPFAIL;
+
+    memset(in, 0, sizeof(*in));
+    in->from = (const char *const *)c->msg.from;
+    in->n_from = c->msg.n_from;
+    in->from_over = c->msg.from_over;
+    in->counts = c->msg.counts;
+    in->own_spf = mc_own_spf;
+    in->own_spf_arg = c;
+    in->dns = &c->rt->dns;
+    in->psl = c->rt->psl;
+}
+
+/*
+ * What evaluation reads beyond the header fields, gathered only for a
+ * message that passed the screen: the trusted A-R claims (forged fields
+ * are deleted here) and our own DKIM results.
+ */
+static void
+mc_gather_auth(SMFICTX *ctx, struct mc_conn *c, const char *own_id,
+               struct art_claims *claims, struct dm_auth_id *dkim_self,
+               struct msg_input *in)
+{
+    mc_auth_results(ctx, c, own_id, claims);
+    in->claims = claims;
+    if (c->dkim_self) {
+        dkv_eom(c->msg.dkim);
+        in->dkim_self = true;
+        in->dkim = dkim_self;
+        in->n_dkim = dkv_auth_ids(c->msg.dkim, dkim_self, DKV_MAX_SIGS);
+    }
+    in->sample = mc_sample();
+}
+
+static void
+mc_log_verdict(SMFICTX *ctx, const struct mc_conn *c,
+               const struct msg_outcome *out)
+{
+    const struct dm_verdict *v = &out->verdict;
+
+    if (v->result != DM_RESULT_PASS || c->rt->cf->syslog_success)
+        dm_log(LOG_INFO, "%s: %s %s (p=%s dis=%s) policy_domain=%s "
+               "spf=%s%s dkim_aligned=%s action=%s spec=%s", mc_qid(ctx),
+               v->from_domain,
+               dm_result_name(v->result), dm_policy_name(v->policy),
+               dm_disposition_name(v->disposition), v->policy_domain,
+               out->have_spf ? dm_auth_name(out->spf.result) : "none",
+               out->spf_self ? "(self)" : "", v->dkim_aligned ? "yes" : "no",
+               enf_action_name(out->decision.action), dm_spec_name(v->spec));
+}
+
+/* Our results on a delivered message: DKIM, our SPF, DMARC, the filter. */
+static void
+mc_result_headers(SMFICTX *ctx, const struct mc_conn *c,
+                  const struct msg_outcome *out, const char *own_id)
+{
+    char hdr[1024];
+
+    mc_dkim_headers(ctx, &c->msg, own_id);
+    if (out->spf_self && aw_spf(hdr, sizeof(hdr), own_id, out->spf.result,
+                                out->spf.domain, out->spf_helo))
+        mc_add_header(ctx, "Authentication-Results", hdr);
+    if (aw_dmarc(hdr, sizeof(hdr), own_id, &out->verdict))
+        mc_add_header(ctx, "Authentication-Results", hdr);
+    else
+        dm_log(LOG_WARNING, "%s: AuthservID \"%s\" cannot be written in "
+               "a header; none added", mc_qid(ctx), own_id);
+    if (c->rt->cf->software_header) {
+        snprintf(hdr, sizeof(hdr), "%s v%s %s", PACKAGE_NAME,
+                 PACKAGE_VERSION, own_id);
+        if (aw_id_ok(own_id))
+            mc_add_header(ctx, "DMARC-Filter", hdr);
+    }
+}
+
+static sfsistat
+mc_apply(SMFICTX *ctx, const struct mc_conn *c,
+         const struct msg_outcome *out, const char *own_id)
+{
+    const struct enf_decision *d = &out->decision;
+
+    switch (d->action) {
+    case ENF_REJECT:
+        return mc_reply(ctx, d->rcode, d->xcode, d->text, SMFIS_REJECT);
+    case ENF_TEMPFAIL:
+        return mc_reply(ctx, d->rcode, d->xcode, d->text, SMFIS_TEMPFAIL);
+    case ENF_QUARANTINE:
+    case ENF_ACCEPT:
+        /* A held message still carries our verdict for whoever releases it. */
+        if (d->action == ENF_QUARANTINE &&
+            smfi_quarantine(ctx, (char *)d->text) != MI_SUCCESS)
+            dm_log(LOG_WARNING, "%s: could not quarantine", mc_qid(ctx));
+        mc_result_headers(ctx, c, out, own_id);
+        break;
+    }
+    return SMFIS_ACCEPT;
+}
+
+/* Gather, let message.c decide, log, publish, apply. */
 static sfsistat
 mc_eom(SMFICTX *ctx)
 {
     struct mc_conn *c = smfi_getpriv(ctx);
-    const struct dm_config *cf;
+    struct msg_options opt;
+    struct msg_input in;
+    struct msg_outcome out;
     struct art_claims claims;
-    struct fh_result from;
-    struct spf_outcome spf_self;
-    struct dm_auth_id spf_used, dkim_self[DKV_MAX_SIGS];
-    bool have_spf = false, self_spf = false;
-    struct dm_eval_input in;
-    struct dm_verdict best, v;
-    struct enf_decision d;
-    char reason[256], idbuf[MC_ID_MAX], hdr[1024];
-    const char *own_id, *why, *qid = mc_qid(ctx);
-    enum fh_status fst;
-    sfsistat ret = SMFIS_ACCEPT;
+    struct dm_auth_id dkim_self[DKV_MAX_SIGS];
+    char idbuf[MC_ID_MAX];
+    const char *own_id;
+    sfsistat ret;
     double started = clk_seconds();
 
     if (c == NULL)
         return SMFIS_TEMPFAIL;
-    cf = c->rt->cf;
-
-    if (cf->required_headers &&
-        (why = rh_check(&c->msg.counts, reason, sizeof(reason))) != NULL) {
-        dm_log(LOG_NOTICE, "%s: rejected: %s", qid, why);
+    mc_gather(c, &opt, &in);
+    switch (msg_screen(&in, &opt, &out)) {
+    case MSG_REJECT:
+        dm_log(LOG_NOTICE, "%s: rejected: %s", mc_qid(ctx), out.reason);
         mc_msg_clear(&c->msg);
-        return mc_reply(ctx, "550", "5.7.1", why, SMFIS_REJECT);
+        return mc_reply(ctx, out.decision.rcode, out.decision.xcode,
+                        out.decision.text, SMFIS_REJECT);
+    case MSG_SKIP:
+        return mc_skip(ctx, c, out.skip, out.detail);
+    case MSG_EVALUATE:
+    case MSG_DONE:
+        break;
     }
-    fst = mc_from_domains(&c->msg, &from);
-    if (fst != FH_OK) {
-        if (cf->required_headers ||
-            (fst == FH_TOO_MANY && cf->reject_failures)) {
-            snprintf(reason, sizeof(reason), "From field unusable: %s",
-                     fh_strerror(fst));
-            dm_log(LOG_NOTICE, "%s: rejected: %s", qid, reason);
-            mc_msg_clear(&c->msg);
-            return mc_reply(ctx, "550", "5.7.1", reason, SMFIS_REJECT);
-        }
-        return mc_skip(ctx, c, DM_SKIP_NO_FROM, fh_strerror(fst));
-    }
-    for (size_t i = 0; i < from.count; i++) {
-        if (cf_ignore_mailfrom(cf, from.domain[i]))
-            return mc_skip(ctx, c, DM_SKIP_IGNORED_MAILFROM, from.domain[i]);
-    }
-    if (from.count > 1 && cf->multi_from == CF_MULTI_FROM_REJECT) {
-        dm_log(LOG_NOTICE, "%s: rejected: From has %zu domains", qid,
-               from.count);
-        mc_msg_clear(&c->msg);
-        return mc_reply(ctx, "550", "5.7.1",
-                        "multiple From domains are not accepted here",
-                        SMFIS_REJECT);
-    }
-
     own_id = mc_own_id(c, idbuf, sizeof(idbuf));
-    mc_auth_results(ctx, c, own_id, &claims);
-    if (claims.have_spf && !cf->spf_ignore_results) {
-        spf_used = claims.spf;
-        have_spf = true;
-    } else if (cf->spf_self_validate &&
-               spf_check(&c->rt->query,
-                         c->have_addr ? (struct sockaddr *)&c->addr : NULL,
-                         c->helo, c->msg.sender, &spf_self)) {
-        self_spf = true;
-        have_spf = true;
-        spf_used.result = spf_self.result;
-        strcpy(spf_used.domain, spf_self.domain);
-        spf_used.selector[0] = '\0';
-    }
-
-    in.spf = have_spf ? &spf_used : NULL;
-    in.dkim = claims.dkim;
-    in.n_dkim = claims.n_dkim;
-    if (c->dkim_self) {
-        /* Our own verification replaces every A-R dkim= claim. */
-        dkv_eom(c->msg.dkim);
-        in.dkim = dkim_self;
-        in.n_dkim = dkv_auth_ids(c->msg.dkim, dkim_self, DKV_MAX_SIGS);
-    }
-    in.sample = mc_sample();
-    in.spec = cf->dmarc_spec;
-    for (size_t i = 0; i < from.count; i++) {
-        in.from_domain = from.domain[i];
-        v.skip = DM_SKIP_NONE;
-        dmarc_eval(&in, &c->rt->dns, c->rt->psl, &v);
-        if (i == 0 || dmarc_verdict_stricter(&v, &best))
-            best = v;
-    }
-    enf_decide(&(struct enf_options){
-                   .reject_failures = cf->reject_failures,
-                   .hold_quarantined = cf->hold_quarantined,
-                   .tempfail_temperror =
-                       cf->temperror_action == CF_TEMPERROR_TEMPFAIL },
-               &best, &d);
-    best.eval_seconds = clk_seconds() - started;
-
-    if (best.result != DM_RESULT_PASS || cf->syslog_success)
-        dm_log(LOG_INFO, "%s: %s %s (p=%s dis=%s) policy_domain=%s "
-               "spf=%s%s dkim_aligned=%s action=%s spec=%s", qid,
-               best.from_domain,
-               dm_result_name(best.result), dm_policy_name(best.policy),
-               dm_disposition_name(best.disposition), best.policy_domain,
-               have_spf ? dm_auth_name(spf_used.result) : "none",
-               self_spf ? "(self)" : "", best.dkim_aligned ? "yes" : "no",
-               enf_action_name(d.action), dm_spec_name(best.spec));
-    mc_publish(&best);
-
-    switch (d.action) {
-    case ENF_REJECT:
-        ret = mc_reply(ctx, d.rcode, d.xcode, d.text, SMFIS_REJECT);
-        break;
-    case ENF_TEMPFAIL:
-        ret = mc_reply(ctx, d.rcode, d.xcode, d.text, SMFIS_TEMPFAIL);
-        break;
-    case ENF_QUARANTINE:
-    case ENF_ACCEPT:
-        /* A held message still carries our verdict for whoever releases it. */
-        if (d.action == ENF_QUARANTINE &&
-            smfi_quarantine(ctx, d.text) != MI_SUCCESS)
-            dm_log(LOG_WARNING, "%s: could not quarantine", qid);
-        mc_dkim_headers(ctx, &c->msg, own_id);
-        if (self_spf && aw_spf(hdr, sizeof(hdr), own_id, spf_self.result,
-                               spf_self.domain, spf_self.helo))
-            mc_add_header(ctx, "Authentication-Results", hdr);
-        if (aw_dmarc(hdr, sizeof(hdr), own_id, &best))
-            mc_add_header(ctx, "Authentication-Results", hdr);
-        else
-            dm_log(LOG_WARNING, "%s: AuthservID \"%s\" cannot be written in "
-                   "a header; none added", qid, own_id);
-        if (cf->software_header) {
-            snprintf(hdr, sizeof(hdr), "%s v%s %s", PACKAGE_NAME,
-                     PACKAGE_VERSION, own_id);
-            if (aw_id_ok(own_id))
-                mc_add_header(ctx, "DMARC-Filter", hdr);
-        }
-        ret = SMFIS_ACCEPT;
-        break;
-    }
+    mc_gather_auth(ctx, c, own_id, &claims, dkim_self, &in);
+    msg_evaluate(&in, &opt, &out);
+    out.verdict.eval_seconds = clk_seconds() - started;
+    mc_log_verdict(ctx, c, &out);
+    mc_publish(&out.verdict);
+    ret = mc_apply(ctx, c, &out, own_id);
     mc_msg_clear(&c->msg);
     return ret;
 }
