@@ -29,9 +29,8 @@
 #include <strings.h>
 
 #include "dmarc/ar_parse.h"
+#include "dmarc/rfc5322.h"
 
-/* Comments nest; anything deeper is an attack on the parser, not mail. */
-#define AR_COMMENT_DEPTH_MAX 32
 /* authres-version and method-version: one digit in practice. */
 #define AR_VERSION_DIGITS_MAX 9
 
@@ -138,35 +137,6 @@ ar_lower(char ch)
     return ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
 }
 
-/* At "(": past the comment and those it nests. On failure the cursor
- * stays at the "(" so that nothing after it is ever read. */
-static bool
-ar_skip_comment(struct ar_cursor *c)
-{
-    size_t pos = c->pos;
-    unsigned depth = 0;
-
-    while (pos < c->len) {
-        char ch = c->s[pos];
-
-        if (ch == '\\') {
-            pos += 2;
-            continue;
-        }
-        pos++;
-        if (ch == '(') {
-            if (++depth > AR_COMMENT_DEPTH_MAX)
-                return false;
-        } else if (ch == ')') {
-            if (--depth == 0) {
-                c->pos = pos;
-                return true;
-            }
-        }
-    }
-    return false;
-}
-
 static bool
 ar_skip_cfws(struct ar_cursor *c)
 {
@@ -176,7 +146,7 @@ ar_skip_cfws(struct ar_cursor *c)
         if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n')
             c->pos++;
         else if (ch == '(') {
-            if (!ar_skip_comment(c))
+            if (!r5_skip_comment(c->s, c->len, &c->pos))
                 return false;
         } else
             break;
@@ -382,18 +352,14 @@ ar_parse_resinfo(struct ar_cursor *c, struct ar_result *r)
 static bool
 ar_resync(struct ar_cursor *c)
 {
-    char scratch[1];
-    struct ar_sink k;
-
     while (!ar_at_end(c)) {
         if (ar_at(c, ';'))
             return true;
         if (ar_at(c, '(')) {
-            if (!ar_skip_comment(c))
+            if (!r5_skip_comment(c->s, c->len, &c->pos))
                 return false;
         } else if (ar_at(c, '"')) {
-            ar_sink_init(&k, scratch, sizeof(scratch));
-            if (!ar_read_quoted(c, &k))
+            if (!r5_skip_quoted(c->s, c->len, &c->pos))
                 return false;
         } else {
             c->pos++;

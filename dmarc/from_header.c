@@ -16,9 +16,8 @@
 
 #include "dns/dns.h"
 #include "dmarc/from_header.h"
+#include "dmarc/rfc5322.h"
 
-/* Comments nest; anything deeper is an attack on the parser, not mail. */
-#define FH_COMMENT_DEPTH_MAX 32
 /* Domain text as written; U-labels are longer than their A-labels. */
 #define FH_RAW_DOMAIN_MAX 1024
 
@@ -76,59 +75,6 @@ fh_is_atext(unsigned char c)
     return c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
 }
 
-/* At "(": skip the comment and what it nests. False if it never ends. */
-static bool
-fh_skip_comment(struct fh_parser *p)
-{
-    unsigned depth = 0;
-
-    while (p->pos < p->len) {
-        unsigned char c = (unsigned char)p->s[p->pos];
-
-        if (c == '\0')
-            return false;
-        if (c == '\\') {
-            if (p->pos + 1 >= p->len || p->s[p->pos + 1] == '\0')
-                return false;
-            p->pos += 2;
-            continue;
-        }
-        p->pos++;
-        if (c == '(') {
-            if (++depth > FH_COMMENT_DEPTH_MAX)
-                return false;
-        } else if (c == ')') {
-            if (--depth == 0)
-                return true;
-        }
-    }
-    return false;
-}
-
-/* At the opening delimiter of a quoted string or a domain literal: find
- * the closing one. Quoted pairs are honoured in both (obs-dtext). */
-static bool
-fh_skip_delimited(struct fh_parser *p, char close, char forbidden)
-{
-    p->pos++;
-    while (p->pos < p->len) {
-        char c = p->s[p->pos];
-
-        if (c == '\0' || (forbidden != '\0' && c == forbidden))
-            return false;
-        if (c == '\\') {
-            if (p->pos + 1 >= p->len || p->s[p->pos + 1] == '\0')
-                return false;
-            p->pos += 2;
-            continue;
-        }
-        p->pos++;
-        if (c == close)
-            return true;
-    }
-    return false;
-}
-
 static void
 fh_advance(struct fh_parser *p)
 {
@@ -145,7 +91,7 @@ fh_advance(struct fh_parser *p)
         if (fh_is_wsp(c)) {
             p->pos++;
         } else if (c == '(') {
-            if (!fh_skip_comment(p)) {
+            if (!r5_skip_comment(p->s, p->len, &p->pos)) {
                 t->type = FH_TOK_BAD;
                 return;
             }
@@ -155,9 +101,11 @@ fh_advance(struct fh_parser *p)
     }
 
     if (c == '"') {
-        t->type = fh_skip_delimited(p, '"', '\0') ? FH_TOK_QSTRING : FH_TOK_BAD;
+        t->type = r5_skip_quoted(p->s, p->len, &p->pos) ?
+            FH_TOK_QSTRING : FH_TOK_BAD;
     } else if (c == '[') {
-        t->type = fh_skip_delimited(p, ']', '[') ? FH_TOK_LITERAL : FH_TOK_BAD;
+        t->type = r5_skip_literal(p->s, p->len, &p->pos) ?
+            FH_TOK_LITERAL : FH_TOK_BAD;
     } else if (c != '\0' && strchr("<>@,;:.", c) != NULL) {
         t->type = FH_TOK_SPECIAL;
         t->special = (char)c;
