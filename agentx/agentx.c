@@ -46,19 +46,22 @@ struct ax_agent {
 };
 
 struct ax_agent *
-ax_open(const struct dm_config *cf, char *err, size_t errsz)
+ax_open(const struct ax_settings *s, char *err, size_t errsz)
 {
-    struct ax_agent *ax = calloc(1, sizeof(*ax));
+    struct ax_agent *ax;
 
-    if (ax == NULL || (ax->socket = strdup(cf->agentx_socket != NULL ?
-                                           cf->agentx_socket :
-                                           AX_SOCKET_DEFAULT)) == NULL) {
+    /* AgentXSocket and AgentXPingInterval have defaults in ax_keys.c */
+    if (s == NULL || s->socket == NULL || s->ping_interval <= 0) {
+        snprintf(err, errsz, "agentx: no AgentX settings");
+        return NULL;
+    }
+    ax = calloc(1, sizeof(*ax));
+    if (ax == NULL || (ax->socket = strdup(s->socket)) == NULL) {
         free(ax);
         snprintf(err, errsz, "agentx: out of memory");
         return NULL;
     }
-    ax->ping = cf->agentx_ping_interval > 0 ? cf->agentx_ping_interval
-                                            : AX_PING_DEFAULT;
+    ax->ping = s->ping_interval;
     ax->wake[0] = ax->wake[1] = -1;
     /*
      * MIB parsing is slow and not thread-safe, and we serve numeric OIDs

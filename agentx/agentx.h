@@ -1,6 +1,7 @@
 /*
  * agentx.h: dmarc-milter as an AgentX subagent of the local snmpd
- * (AgentX true), serving DMARC-MILTER-MIB from the counter store.
+ * (AgentX true), serving DMARC-MILTER-MIB from the counter store. Its
+ * keys are a section of the configuration (ax_keys.h).
  *
  * Net-SNMP is not thread-safe, so one thread of ours owns every Net-SNMP
  * call: init_agent, the registrations, the event loop and the shutdown.
@@ -18,16 +19,14 @@
 
 #include <stddef.h>
 
+#include "agentx/ax_keys.h"
 #include "metrics/metrics.h"
-#include "config/config.h"
-
-#define AX_SOCKET_DEFAULT "/var/agentx/master"
-#define AX_PING_DEFAULT   15
 
 struct ax_agent;
 
-/* NULL with a reason when memory is short. */
-struct ax_agent *ax_open(const struct dm_config *cf, char *err, size_t errsz);
+/* The subagent of s (AgentX true); NULL with a reason when it cannot be. */
+struct ax_agent *ax_open(const struct ax_settings *s, char *err,
+                         size_t errsz);
 
 /* -1 with a reason when the thread cannot start; ax NULL: nothing to do. */
 int ax_start(struct ax_agent *ax, struct cs_store *cs, char *err,

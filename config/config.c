@@ -1,101 +1,29 @@
 /*
  * config.c: read the configuration file, OpenDMARC's syntax and keys.
  *
- * Every key is one row of cf_keys[]: its name, a setter (generic ones
- * store into the field at an offset), and its default written as it would
- * be in the file. cf_defaults() runs every default through the same
- * setters, so the table is the only place a default lives.
+ * Every key is one row of a table: its name, a setter (generic ones store
+ * into the field at an offset), and its default written as it would be in
+ * the file. The milter's own keys are cf_keys[] below; each registered
+ * section (config.h) brings a table of its own, whose offsets point into
+ * its settings struct. cf_defaults() runs every default through the same
+ * setters, so a row is the only place a default lives.
  */
 #include <config.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <syslog.h>
-#include <unistd.h>
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <sys/stat.h>
+#include "config/cf_set.h"
 #include "config/config.h"
-#include "dns/dns.h"
-#include "dmarc/dmarc.h"
+#include "util/util.h"
 
-#define CF_LINE_MAX 4096                 /* bytes of a line, without EOL */
-#define CF_FILE_MAX (16L * 1024 * 1024)  /* stop a runaway file or device */
-#define CF_SHOW_MAX 80                   /* bytes of a value quoted back */
-#define CF_ID_MAX 255                    /* an authserv-id */
 #define CF_DIAG_MAX 1024
 
-struct cf_ctx {
-    const char *file;       /* where the line being applied comes from */
-    unsigned line;
-    cf_report_fn report;
-    void *arg;
-    unsigned errors;
-};
-
-struct cf_key;
-typedef bool (*cf_set_fn)(struct cf_ctx *c, struct dm_config *cf,
-                          const struct cf_key *k, const char *val,
-                          bool replace);
-
-enum cf_kind {
-    CF_SCALAR,  /* given twice: the later value wins, with a warning */
-    CF_LIST,    /* given twice: the entries add up */
-    CF_UNIMPL   /* an OpenDMARC key we accept with a warning */
-};
-
-struct cf_key {
-    const char *name;
-    enum cf_kind kind;
-    bool required;          /* a file without it is refused */
-    cf_set_fn set;
-    size_t off;             /* the field the setter stores into */
-    int min, max;           /* cf_set_int */
-    const char *def;        /* default as written in the file; NULL: unset */
-};
-
-static bool cf_set_str(struct cf_ctx *, struct dm_config *,
-                       const struct cf_key *, const char *, bool);
-static bool cf_set_bool(struct cf_ctx *, struct dm_config *,
-                        const struct cf_key *, const char *, bool);
-static bool cf_set_int(struct cf_ctx *, struct dm_config *,
-                       const struct cf_key *, const char *, bool);
-static bool cf_set_socket(struct cf_ctx *, struct dm_config *,
-                          const struct cf_key *, const char *, bool);
-static bool cf_set_user(struct cf_ctx *, struct dm_config *,
-                        const struct cf_key *, const char *, bool);
-static bool cf_set_umask(struct cf_ctx *, struct dm_config *,
-                         const struct cf_key *, const char *, bool);
-static bool cf_set_facility(struct cf_ctx *, struct dm_config *,
-                            const struct cf_key *, const char *, bool);
-static bool cf_set_authserv(struct cf_ctx *, struct dm_config *,
-                            const struct cf_key *, const char *, bool);
-static bool cf_set_trusted(struct cf_ctx *, struct dm_config *,
-                           const struct cf_key *, const char *, bool);
-static bool cf_set_hosts(struct cf_ctx *, struct dm_config *,
-                         const struct cf_key *, const char *, bool);
-static bool cf_set_mailfrom(struct cf_ctx *, struct dm_config *,
-                            const struct cf_key *, const char *, bool);
-static bool cf_set_multifrom(struct cf_ctx *, struct dm_config *,
-                             const struct cf_key *, const char *, bool);
-static bool cf_set_readable(struct cf_ctx *, struct dm_config *,
-                            const struct cf_key *, const char *, bool);
-static bool cf_set_temperror(struct cf_ctx *, struct dm_config *,
-                             const struct cf_key *, const char *, bool);
-static bool cf_set_spec(struct cf_ctx *, struct dm_config *,
-                        const struct cf_key *, const char *, bool);
-static bool cf_set_nameservers(struct cf_ctx *, struct dm_config *,
-                               const struct cf_key *, const char *, bool);
-
-#define CF_OFF(f) offsetof(struct dm_config, f)
 #define K_ROW(n, kind, req, fn, f, lo, hi, d) \
-    { n, kind, req, fn, CF_OFF(f), lo, hi, d }
+    CF_KEY(n, kind, req, fn, struct dm_config, f, lo, hi, d)
 #define K_STR(n, f, d) K_ROW(n, CF_SCALAR, false, cf_set_str, f, 0, 0, d)
 #define K_BOOL(n, f, d) K_ROW(n, CF_SCALAR, false, cf_set_bool, f, 0, 0, d)
 #define K_INT(n, f, lo, hi, d) \
@@ -105,6 +33,7 @@ static bool cf_set_nameservers(struct cf_ctx *, struct dm_config *,
 #define K_LIST(n, fn, f, d) K_ROW(n, CF_LIST, false, fn, f, 0, 0, d)
 #define K_UNIMPL(n) { n, CF_UNIMPL, false, NULL, 0, 0, 0, NULL }
 
+/* The milter's own keys; metrics/ and agentx/ register theirs. */
 static const struct cf_key cf_keys[] = {
     /* milter and process */
     K_NEED("Socket", cf_set_socket, socket),
@@ -150,21 +79,6 @@ static const struct cf_key cf_keys[] = {
     K_FN("TempErrorAction", cf_set_temperror, temperror_action, "accept"),
     K_BOOL("SoftwareHeader", software_header, "false"),
 
-    /* metrics: files are read at start, by metrics/ */
-    K_STR("MetricsListen", metrics_listen, NULL),
-    K_INT("MetricsMaxDomains", metrics_max_domains, 1, 100000, "10000"),
-    K_STR("MetricsDomains", metrics_domains, NULL),
-    K_STR("MetricsStateFile", metrics_state_file, NULL),
-    K_INT("MetricsStateInterval", metrics_state_interval, 1, 86400, "60"),
-    K_STR("MetricsTLSCert", metrics_tls_cert, NULL),
-    K_STR("MetricsTLSKey", metrics_tls_key, NULL),
-    K_STR("MetricsBasicAuthFile", metrics_basic_auth_file, NULL),
-
-    /* the AgentX subagent, started by agentx/ */
-    K_BOOL("AgentX", agentx, "false"),
-    K_STR("AgentXSocket", agentx_socket, "/var/agentx/master"),
-    K_INT("AgentXPingInterval", agentx_ping_interval, 1, 3600, "15"),
-
     /* OpenDMARC keys with no counterpart here */
     K_UNIMPL("AuthservIDWithJobID"),
     K_UNIMPL("AutoRestart"),
@@ -195,12 +109,138 @@ static const struct cf_key cf_keys[] = {
     K_UNIMPL("ForensicReportsSentBy"),
 };
 
-#define CF_NKEYS (sizeof(cf_keys) / sizeof(cf_keys[0]))
+
+/* The sections, in the order of registration; set at start only. */
+static const struct cf_section *cf_sections[CF_SECTIONS_MAX];
+static size_t cf_n_sections;
+
+/*
+ * Table t of keys: the milter's own (0), then each section's (1, ...);
+ * NULL past the last. Counting over the tables in this order gives every
+ * key its index, for cf_key_name() and for the lines a key was seen on.
+ */
+static const struct cf_key *
+cf_table(size_t t, size_t *n)
+{
+    if (t == 0) {
+        *n = CF_NKEYS(cf_keys);
+        return cf_keys;
+    }
+    if (t > cf_n_sections)
+        return NULL;
+    *n = cf_sections[t - 1]->n_keys;
+    return cf_sections[t - 1]->keys;
+}
+
+/* Where the fields of table t live in cf. */
+static void *
+cf_base(struct dm_config *cf, size_t t)
+{
+    return t == 0 ? (void *)cf : cf->sections[t - 1];
+}
+
+/* A key found by name: its row, its table and its index over all. */
+struct cf_hit {
+    const struct cf_key *k;
+    size_t t;
+    size_t idx;
+};
+
+/* name in the first n_tables tables; false when no row has it. */
+static bool
+cf_find(size_t n_tables, const char *name, struct cf_hit *h)
+{
+    const struct cf_key *keys;
+    size_t n, idx = 0;
+
+    for (size_t t = 0; t < n_tables && (keys = cf_table(t, &n)); t++) {
+        for (size_t i = 0; i < n; i++, idx++) {
+            if (strcasecmp(keys[i].name, name) == 0) {
+                h->k = &keys[i];
+                h->t = t;
+                h->idx = idx;
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* The keys of the first n_tables tables. */
+static size_t
+cf_count_keys(size_t n_tables)
+{
+    size_t n, all = 0;
+
+    for (size_t t = 0; t < n_tables && cf_table(t, &n) != NULL; t++)
+        all += n;
+    return all;
+}
+
+int
+cf_register(const struct cf_section *s)
+{
+    struct cf_hit h;
+
+    for (size_t i = 0; i < cf_n_sections; i++)
+        if (cf_sections[i] == s)
+            return 0;
+    if (cf_n_sections == CF_SECTIONS_MAX)
+        return -1;
+    /* two rows of one name would leave the second unreachable */
+    for (size_t i = 0; i < s->n_keys; i++) {
+        if (cf_find(cf_n_sections + 1, s->keys[i].name, &h))
+            return -1;
+        for (size_t j = 0; j < i; j++)
+            if (strcasecmp(s->keys[i].name, s->keys[j].name) == 0)
+                return -1;
+    }
+    cf_sections[cf_n_sections++] = s;
+    return 0;
+}
+
+const void *
+cf_settings(const struct dm_config *cf, const struct cf_section *s)
+{
+    if (cf == NULL)
+        return NULL;
+    for (size_t i = 0; i < cf->n_sections; i++)
+        if (cf_sections[i] == s)
+            return cf->sections[i];
+    return NULL;
+}
+
+void
+cf_reload_warn(const struct dm_config *running,
+               const struct dm_config *loaded)
+{
+    for (size_t i = 0; i < running->n_sections && i < loaded->n_sections;
+         i++)
+        if (cf_sections[i]->reload != NULL)
+            cf_sections[i]->reload(running->sections[i], loaded->sections[i]);
+}
+
+const char *
+cf_key_name(size_t i, bool *implemented)
+{
+    const struct cf_key *keys;
+    size_t n;
+
+    for (size_t t = 0; (keys = cf_table(t, &n)) != NULL; t++) {
+        if (i < n) {
+            if (implemented != NULL)
+                *implemented = keys[i].kind != CF_UNIMPL;
+            return keys[i].name;
+        }
+        i -= n;
+    }
+    return NULL;
+}
 
 /* ------------------------------------------------------------------ */
 /* diagnostics */
 
-static void
+void
 cf_diag(struct cf_ctx *c, bool is_error, const char *file, unsigned line,
         const char *fmt, ...)
 {
@@ -230,8 +270,7 @@ cf_diag(struct cf_ctx *c, bool is_error, const char *file, unsigned line,
     c->report(c->arg, is_error, msg);
 }
 
-/* A copy of untrusted text fit to quote in a log line: no control bytes. */
-static const char *
+const char *
 cf_show(char out[CF_SHOW_MAX + 4], const char *in)
 {
     size_t i;
@@ -248,7 +287,7 @@ cf_show(char out[CF_SHOW_MAX + 4], const char *in)
     return out;
 }
 
-static void
+void
 cf_bad(struct cf_ctx *c, const struct cf_key *k, const char *val,
        const char *expected)
 {
@@ -257,675 +296,34 @@ cf_bad(struct cf_ctx *c, const struct cf_key *k, const char *val,
             cf_show(s, val), k->name, expected);
 }
 
-static bool
+bool
 cf_nomem(struct cf_ctx *c)
 {
     cf_diag(c, true, c->file, c->line, "out of memory");
     return false;
 }
 
-/* ------------------------------------------------------------------ */
-/* small parsers */
-
-static bool
-cf_isws(int ch)
-{
-    return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\v' || ch == '\f';
-}
-
-/*
- * The next item of a list separated by commas and/or white space; NULL at
- * the end. *pp advances past it.
- */
-static const char *
-cf_next_item(const char **pp, size_t *len)
-{
-    const char *p = *pp, *start;
-
-    while (*p == ',' || cf_isws((unsigned char)*p))
-        p++;
-    if (*p == '\0') {
-        *pp = p;
-        return NULL;
-    }
-    start = p;
-    while (*p != '\0' && *p != ',' && !cf_isws((unsigned char)*p))
-        p++;
-    *len = (size_t)(p - start);
-    *pp = p;
-    return start;
-}
-
-static char *
-cf_strndup(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d != NULL) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
-static bool
-cf_push(char ***v, size_t *n, char *s)
-{
-    char **nv = NULL;
-
-    if (*n < SIZE_MAX / sizeof(char *) - 1)
-        nv = realloc(*v, (*n + 1) * sizeof(char *));
-    if (nv == NULL)
-        return false;
-    nv[(*n)++] = s;
-    *v = nv;
-    return true;
-}
-
-static void
-cf_strv_free(char ***v, size_t *n)
-{
-    for (size_t i = 0; i < *n; i++)
-        free((*v)[i]);
-    free(*v);
-    *v = NULL;
-    *n = 0;
-}
-
-/* Decimal integer, optional '-', nothing else. */
-static bool
-cf_parse_int(const char *s, long lo, long hi, long *out)
-{
-    bool neg = false;
-    long v = 0;
-
-    if (*s == '-') {
-        neg = true;
-        s++;
-    }
-    if (*s == '\0')
-        return false;
-    for (; *s != '\0'; s++) {
-        if (*s < '0' || *s > '9')
-            return false;
-        v = v * 10 + (*s - '0');
-        if (v > 2147483647L)    /* INT_MAX: past any range we use */
-            return false;
-    }
-    if (neg)
-        v = -v;
-    if (v < lo || v > hi)
-        return false;
-    *out = v;
-    return true;
-}
-
-static bool
-cf_parse_bool(struct cf_ctx *c, const struct cf_key *k, const char *v,
-              bool *out)
-{
-    static const char *const yes[] = { "true", "yes", "on", "1" };
-    static const char *const no[] = { "false", "no", "off", "0" };
-    char s[CF_SHOW_MAX + 4];
-
-    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-        if (strcasecmp(v, yes[i]) == 0) {
-            *out = true;
-            return true;
-        }
-        if (strcasecmp(v, no[i]) == 0) {
-            *out = false;
-            return true;
-        }
-    }
-    /* OpenDMARC reads only the first byte; keep its configs working. */
-    if (v[0] != '\0' && strchr("TtYy1FfNn0", v[0]) != NULL) {
-        *out = strchr("TtYy1", v[0]) != NULL;
-        if (v[1] != '\0')
-            cf_diag(c, false, c->file, c->line,
-                    "value '%s' for %s is read as %s from its first "
-                    "character, as OpenDMARC does; write %s",
-                    cf_show(s, v), k->name, *out ? "true" : "false",
-                    *out ? "true" : "false");
-        return true;
-    }
-    cf_bad(c, k, v, "true or false (yes/no, on/off, 1/0)");
-    return false;
-}
-
-/* Letters, digits, '-', '_' and dots: a host name to be resolved later. */
-static bool
-cf_hostish(const char *s, size_t n)
-{
-    if (n == 0)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-              (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
-              ch == '.'))
-            return false;
-    }
-    return true;
-}
-
-static bool
-cf_addr_ok(int af, const char *s, size_t n)
-{
-    char buf[INET6_ADDRSTRLEN + 1];
-    unsigned char bin[sizeof(struct in6_addr)];
-
-    if (n == 0 || n >= sizeof(buf))
-        return false;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    return inet_pton(af, buf, bin) == 1;
-}
-
-/* libmilter's socket forms; it resolves names and services itself. */
-static bool
-cf_socket_ok(const char *v)
-{
-    const char *rest, *at, *host;
-    bool v6;
-    size_t plen, hlen;
-
-    if (v[0] == '/')
-        return v[1] != '\0';
-    if (strncasecmp(v, "local:", 6) == 0 || strncasecmp(v, "unix:", 5) == 0) {
-        rest = strchr(v, ':') + 1;
-        return rest[0] == '/' && rest[1] != '\0';
-    }
-    if (strncasecmp(v, "inet:", 5) == 0) {
-        v6 = false;
-        rest = v + 5;
-    } else if (strncasecmp(v, "inet6:", 6) == 0) {
-        v6 = true;
-        rest = v + 6;
-    } else {
-        return false;
-    }
-
-    at = strchr(rest, '@');
-    plen = at != NULL ? (size_t)(at - rest) : strlen(rest);
-    if (plen == 0 || !cf_hostish(rest, plen) || memchr(rest, '.', plen))
-        return false;
-    if (rest[0] == '-' || rest[0] == '_')
-        return false;           /* neither a number nor a service name */
-    if (rest[0] >= '0' && rest[0] <= '9') {
-        long port;
-        char pbuf[8];
-        if (plen >= sizeof(pbuf))
-            return false;
-        memcpy(pbuf, rest, plen);
-        pbuf[plen] = '\0';
-        if (!cf_parse_int(pbuf, 1, 65535, &port))
-            return false;
-    }
-    if (at == NULL)
-        return true;            /* every local address */
-
-    host = at + 1;
-    hlen = strlen(host);
-    if (v6 && hlen >= 2 && host[0] == '[' && host[hlen - 1] == ']')
-        return cf_addr_ok(AF_INET6, host + 1, hlen - 2);
-    if (v6 && strchr(host, ':') != NULL)
-        return cf_addr_ok(AF_INET6, host, hlen);
-    return cf_hostish(host, hlen);
-}
-
-/* An authserv-id goes into headers we write: one token, printable. */
-static bool
-cf_id_ok(const char *s, size_t n)
-{
-    if (n == 0 || n > CF_ID_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch <= 0x20 || ch >= 0x7f || strchr("\"();\\,", ch) != NULL)
-            return false;
-    }
-    return true;
-}
-
-#define CF_ID_EXPECTED \
-    "an authserv-id or HOSTNAME (printable ASCII; no spaces, quotes, " \
-    "commas, parentheses, backslashes or ';')"
-
-/* The id, with HOSTNAME replaced by this host's name; NULL reported. */
-static char *
-cf_expand_id(struct cf_ctx *c, const struct cf_key *k, const char *s,
-             size_t n)
-{
-    char host[256];
-
-    if (n == 8 && strncasecmp(s, "HOSTNAME", 8) == 0) {
-        if (gethostname(host, sizeof(host)) != 0) {
-            cf_diag(c, true, c->file, c->line, "cannot expand HOSTNAME: %s",
-                    strerror(errno));
-            return NULL;
-        }
-        host[sizeof(host) - 1] = '\0';
-        s = host;
-        n = strlen(host);
-    } else if (!cf_id_ok(s, n)) {
-        char *tmp = cf_strndup(s, n);
-        if (tmp == NULL) {
-            cf_nomem(c);
-            return NULL;
-        }
-        cf_bad(c, k, tmp, CF_ID_EXPECTED);
-        free(tmp);
-        return NULL;
-    }
-    char *d = cf_strndup(s, n);
-    if (d == NULL)
-        cf_nomem(c);
-    return d;
-}
-
-/* ------------------------------------------------------------------ */
-/* setters */
-
-#define CF_FIELD(cf, k, type) ((type *)(void *)((char *)(cf) + (k)->off))
-
-static bool
-cf_replace_str(struct cf_ctx *c, char **field, const char *val)
-{
-    char *d = strdup(val);
-    if (d == NULL)
-        return cf_nomem(c);
-    free(*field);
-    *field = d;
-    return true;
-}
-
-static bool
-cf_set_str(struct cf_ctx *c, struct dm_config *cf, const struct cf_key *k,
-           const char *val, bool replace)
-{
-    (void)replace;
-    if (val[0] == '\0') {
-        cf_bad(c, k, val, "a non-empty value");
-        return false;
-    }
-    return cf_replace_str(c, CF_FIELD(cf, k, char *), val);
-}
-
-static bool
-cf_set_bool(struct cf_ctx *c, struct dm_config *cf, const struct cf_key *k,
-            const char *val, bool replace)
-{
-    (void)replace;
-    return cf_parse_bool(c, k, val, CF_FIELD(cf, k, bool));
-}
-
-static bool
-cf_set_int(struct cf_ctx *c, struct dm_config *cf, const struct cf_key *k,
-           const char *val, bool replace)
-{
-    long v;
-    char want[64];
-
-    (void)replace;
-    if (!cf_parse_int(val, k->min, k->max, &v)) {
-        snprintf(want, sizeof(want), "an integer from %d to %d",
-                 k->min, k->max);
-        cf_bad(c, k, val, want);
-        return false;
-    }
-    *CF_FIELD(cf, k, int) = (int)v;
-    return true;
-}
-
-static bool
-cf_set_socket(struct cf_ctx *c, struct dm_config *cf, const struct cf_key *k,
-              const char *val, bool replace)
-{
-    (void)replace;
-    if (!cf_socket_ok(val)) {
-        cf_bad(c, k, val, "local:/path, unix:/path, inet:PORT[@HOST], "
-               "inet6:PORT[@HOST] or /path");
-        return false;
-    }
-    return cf_replace_str(c, CF_FIELD(cf, k, char *), val);
-}
-
-static bool
-cf_set_user(struct cf_ctx *c, struct dm_config *cf, const struct cf_key *k,
-            const char *val, bool replace)
-{
-    const char *colon = strchr(val, ':');
-    bool good = val[0] != '\0' && val[0] != ':';
-
-    (void)replace;
-    for (const char *p = val; good && *p != '\0'; p++)
-        if ((unsigned char)*p <= 0x20 || *p == 0x7f)
-            good = false;
-    if (good && colon != NULL)
-        good = colon[1] != '\0' && strchr(colon + 1, ':') == NULL;
-    if (!good) {
-        cf_bad(c, k, val, "user or user:group");
-        return false;
-    }
-    return cf_replace_str(c, CF_FIELD(cf, k, char *), val);
-}
-
-static bool
-cf_set_umask(struct cf_ctx *c, struct dm_config *cf, const struct cf_key *k,
-             const char *val, bool replace)
-{
-    unsigned v = 0;
-    const char *p = val;
-
-    (void)replace;
-    for (; *p >= '0' && *p <= '7' && v <= 0777; p++)
-        v = v * 8 + (unsigned)(*p - '0');
-    if (p == val || *p != '\0' || v > 0777) {
-        cf_bad(c, k, val, "an octal mode from 0 to 0777");
-        return false;
-    }
-    cf->umask = (mode_t)v;
-    cf->umask_set = true;
-    return true;
-}
-
-static bool
-cf_set_facility(struct cf_ctx *c, struct dm_config *cf,
-                const struct cf_key *k, const char *val, bool replace)
-{
-    static const struct { const char *name; int fac; } tab[] = {
-        { "mail", LOG_MAIL }, { "daemon", LOG_DAEMON }, { "user", LOG_USER },
-        { "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
-        { "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
-        { "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
-        { "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
-    };
-
-    (void)replace;
-    for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
-        if (strcasecmp(val, tab[i].name) == 0) {
-            *CF_FIELD(cf, k, int) = tab[i].fac;
-            return true;
-        }
-    }
-    cf_bad(c, k, val, "mail, daemon, user or local0 to local7");
-    return false;
-}
-
-static bool
-cf_set_authserv(struct cf_ctx *c, struct dm_config *cf,
-                const struct cf_key *k, const char *val, bool replace)
-{
-    char **field = CF_FIELD(cf, k, char *);
-    char *id = cf_expand_id(c, k, val, strlen(val));
-
-    (void)replace;
-    if (id == NULL)
-        return false;
-    free(*field);
-    *field = id;
-    return true;
-}
-
-static bool
-cf_set_trusted(struct cf_ctx *c, struct dm_config *cf,
-               const struct cf_key *k, const char *val, bool replace)
-{
-    const char *p = val, *item;
-    size_t len;
-    bool good = true;
-
-    if (replace)
-        cf_strv_free(&cf->trusted_ids, &cf->n_trusted_ids);
-    while ((item = cf_next_item(&p, &len)) != NULL) {
-        char *id = cf_expand_id(c, k, item, len);
-        if (id == NULL) {
-            good = false;
-            continue;
-        }
-        if (!cf_push(&cf->trusted_ids, &cf->n_trusted_ids, id)) {
-            free(id);
-            return cf_nomem(c);
-        }
-    }
-    return good;
-}
-
-static bool
-cf_set_mailfrom(struct cf_ctx *c, struct dm_config *cf,
-                const struct cf_key *k, const char *val, bool replace)
-{
-    const char *p = val, *item;
-    size_t len;
-    bool good = true;
-
-    if (replace)
-        cf_strv_free(&cf->ignore_mailfrom, &cf->n_ignore_mailfrom);
-    while ((item = cf_next_item(&p, &len)) != NULL) {
-        char dom[DM_DOMAIN_MAX], want[96];
-        enum dn_status st = dn_normalize(item, len, dom, sizeof(dom));
-        char *d;
-
-        if (st != DN_OK) {
-            char *raw = cf_strndup(item, len);
-            if (raw == NULL)
-                return cf_nomem(c);
-            snprintf(want, sizeof(want), "a domain name (%s)",
-                     dn_strerror(st));
-            cf_bad(c, k, raw, want);
-            free(raw);
-            good = false;
-            continue;
-        }
-        d = strdup(dom);
-        if (d == NULL || !cf_push(&cf->ignore_mailfrom,
-                                  &cf->n_ignore_mailfrom, d)) {
-            free(d);
-            return cf_nomem(c);
-        }
-    }
-    return good;
-}
-
-static bool
-cf_set_multifrom(struct cf_ctx *c, struct dm_config *cf,
-                 const struct cf_key *k, const char *val, bool replace)
-{
-    bool b;
-
-    (void)replace;
-    if (!cf_parse_bool(c, k, val, &b))
-        return false;
-    *CF_FIELD(cf, k, enum cf_multi_from) =
-        b ? CF_MULTI_FROM_REJECT : CF_MULTI_FROM_STRICTEST;
-    return true;
-}
-
-/*
- * Open a file named in the configuration. Only a regular file: a FIFO or
- * a device could block the load or feed it without end. NULL with *why.
- */
-static FILE *
-cf_open_named(const char *path, const char **why)
-{
-    struct stat st;
-    FILE *fp;
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-
-    if (fd < 0) {
-        *why = strerror(errno);
-        return NULL;
-    }
-    if (fstat(fd, &st) != 0) {
-        *why = strerror(errno);
-        close(fd);
-        return NULL;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        *why = S_ISDIR(st.st_mode) ? strerror(EISDIR) : "not a regular file";
-        close(fd);
-        return NULL;
-    }
-    fp = fdopen(fd, "r");
-    if (fp == NULL) {
-        *why = strerror(errno);
-        close(fd);
-    }
-    return fp;
-}
-
-/* A path that must be readable now, so a typo fails at start-up. */
-static bool
-cf_set_readable(struct cf_ctx *c, struct dm_config *cf,
-                const struct cf_key *k, const char *val, bool replace)
-{
-    char s[CF_SHOW_MAX + 4];
-    const char *why;
-    FILE *fp;
-
-    (void)replace;
-    if (val[0] == '\0') {
-        cf_bad(c, k, val, "a file name");
-        return false;
-    }
-    fp = cf_open_named(val, &why);
-    if (fp == NULL) {
-        cf_diag(c, true, c->file, c->line, "cannot read %s file '%s': %s",
-                k->name, cf_show(s, val), why);
-        return false;
-    }
-    fclose(fp);
-    return cf_replace_str(c, CF_FIELD(cf, k, char *), val);
-}
-
-static bool
-cf_set_nameservers(struct cf_ctx *c, struct dm_config *cf,
-                   const struct cf_key *k, const char *val, bool replace)
-{
-    char why[160];
-
-    (void)replace;
-    if (!dq_servers_parse(val, CF_FIELD(cf, k, struct dq_servers), why,
-                          sizeof(why))) {
-        cf_bad(c, k, val, "1 to 3 of ADDRESS, ADDRESS:PORT, [IPv6]:PORT");
-        return false;
-    }
-    return true;
-}
-
-static bool
-cf_set_temperror(struct cf_ctx *c, struct dm_config *cf,
-                 const struct cf_key *k, const char *val, bool replace)
-{
-    enum cf_temperror_action *field =
-        CF_FIELD(cf, k, enum cf_temperror_action);
-
-    (void)replace;
-    if (strcasecmp(val, "accept") == 0) {
-        *field = CF_TEMPERROR_ACCEPT;
-    } else if (strcasecmp(val, "tempfail") == 0) {
-        *field = CF_TEMPERROR_TEMPFAIL;
-    } else {
-        cf_bad(c, k, val, "accept or tempfail");
-        return false;
-    }
-    return true;
-}
-
-static bool
-cf_set_spec(struct cf_ctx *c, struct dm_config *cf, const struct cf_key *k,
-            const char *val, bool replace)
-{
-    enum dm_spec *field = CF_FIELD(cf, k, enum dm_spec);
-
-    (void)replace;
-    if (strcasecmp(val, "rfc9989") == 0) {
-        *field = DM_SPEC_RFC9989;
-    } else if (strcasecmp(val, "rfc7489") == 0) {
-        *field = DM_SPEC_RFC7489;
-    } else {
-        cf_bad(c, k, val, "rfc9989 or rfc7489");
-        return false;
-    }
-    return true;
-}
-
-/* ------------------------------------------------------------------ */
-/* reading files */
-
-struct cf_reader {
-    FILE *fp;
-    const char *path;
-    unsigned line;
-    long total;
-    size_t len;
-    char buf[CF_LINE_MAX + 2];  /* room for a '\r' and the NUL */
-};
-
-enum cf_rd { CF_RD_LINE, CF_RD_EOF, CF_RD_LONG, CF_RD_NUL, CF_RD_ERR,
-             CF_RD_BIG };
-
-/* One line into r->buf, without its "\n" or "\r\n". */
-static enum cf_rd
-cf_read_line(struct cf_reader *r)
-{
-    size_t n = 0;
-    bool any = false, nul = false, toolong = false;
-    int ch;
-
-    for (;;) {
-        ch = getc(r->fp);
-        if (ch == EOF) {
-            if (ferror(r->fp))
-                return CF_RD_ERR;
-            if (!any)
-                return CF_RD_EOF;
-            break;
-        }
-        any = true;
-        if (++r->total > CF_FILE_MAX)
-            return CF_RD_BIG;
-        if (ch == '\n')
-            break;
-        if (ch == '\0')
-            nul = true;
-        if (n < CF_LINE_MAX + 1)
-            r->buf[n++] = (char)ch;
-        else
-            toolong = true;
-    }
-    r->line++;
-    if (n > 0 && r->buf[n - 1] == '\r')
-        n--;
-    if (toolong || n > CF_LINE_MAX)
-        return CF_RD_LONG;
-    r->buf[n] = '\0';
-    r->len = n;
-    return nul ? CF_RD_NUL : CF_RD_LINE;
-}
-
-/* The next usable line; problems with the file itself are reported. */
-static bool
-cf_next_line(struct cf_ctx *c, struct cf_reader *r)
+bool
+cf_next_line(struct cf_ctx *c, struct lr_reader *r, const char *path)
 {
     for (;;) {
-        switch (cf_read_line(r)) {
-        case CF_RD_LINE:
+        switch (lr_next(r)) {
+        case LR_LINE:
             return true;
-        case CF_RD_EOF:
+        case LR_EOF:
             return false;
-        case CF_RD_LONG:
-            cf_diag(c, true, r->path, r->line, "line longer than %d bytes",
-                    CF_LINE_MAX);
+        case LR_LONG:
+            cf_diag(c, true, path, (unsigned)r->lineno,
+                    "line longer than %d bytes", CF_LINE_MAX);
             break;
-        case CF_RD_NUL:
-            cf_diag(c, true, r->path, r->line, "NUL byte in line");
+        case LR_NUL:
+            cf_diag(c, true, path, (unsigned)r->lineno, "NUL byte in line");
             break;
-        case CF_RD_ERR:
-            cf_diag(c, true, r->path, 0, "read error: %s", strerror(errno));
+        case LR_ERROR:
+            cf_diag(c, true, path, 0, "read error: %s", strerror(errno));
             return false;
-        case CF_RD_BIG:
-            cf_diag(c, true, r->path, 0,
+        case LR_BIG:
+            cf_diag(c, true, path, 0,
                     "larger than %ld bytes; the rest is not read",
                     CF_FILE_MAX);
             return false;
@@ -933,96 +331,80 @@ cf_next_line(struct cf_ctx *c, struct cf_reader *r)
     }
 }
 
-/* Add the entries of one line of IgnoreHosts text. */
-static bool
-cf_hosts_items(struct cf_ctx *c, struct ipl *l, const char *text,
-               const char *file, unsigned line)
-{
-    char entry[CF_LINE_MAX + 1], err[128], s[CF_SHOW_MAX + 4];
-    const char *p = text, *item;
-    size_t len;
-    bool good = true;
-
-    while ((item = cf_next_item(&p, &len)) != NULL) {
-        memcpy(entry, item, len);
-        entry[len] = '\0';
-        if (!ipl_add(l, entry, err, sizeof(err))) {
-            cf_diag(c, true, file, line, "bad IgnoreHosts entry '%s': %s",
-                    cf_show(s, entry), err);
-            good = false;
-        }
-    }
-    return good;
-}
-
-static bool
-cf_hosts_file(struct cf_ctx *c, struct ipl *l, const char *path)
-{
-    struct cf_reader *r;
-    char s[CF_SHOW_MAX + 4];
-    const char *why;
-    unsigned before = c->errors;
-
-    r = calloc(1, sizeof(*r));
-    if (r == NULL)
-        return cf_nomem(c);
-    r->path = path;
-    r->fp = cf_open_named(path, &why);
-    if (r->fp == NULL) {
-        cf_diag(c, true, c->file, c->line,
-                "cannot open IgnoreHosts file '%s': %s", cf_show(s, path),
-                why);
-        free(r);
-        return false;
-    }
-    while (cf_next_line(c, r)) {
-        /* entries never contain '#', so it starts a comment anywhere */
-        char *hash = strchr(r->buf, '#');
-        if (hash != NULL)
-            *hash = '\0';
-        cf_hosts_items(c, l, r->buf, path, r->line);
-    }
-    fclose(r->fp);
-    free(r);
-    return c->errors == before;
-}
-
-/* A file when it looks like a path; ".example.com" stays a host entry. */
-static bool
-cf_hosts_is_file(const char *val)
-{
-    return val[0] == '/' || strncmp(val, "./", 2) == 0 ||
-           strncmp(val, "../", 3) == 0;
-}
-
-static bool
-cf_set_hosts(struct cf_ctx *c, struct dm_config *cf, const struct cf_key *k,
-             const char *val, bool replace)
-{
-    struct ipl **field = CF_FIELD(cf, k, struct ipl *);
-
-    if (replace || *field == NULL) {
-        struct ipl *l = ipl_new();
-        if (l == NULL)
-            return cf_nomem(c);
-        ipl_free(*field);
-        *field = l;
-    }
-    if (cf_hosts_is_file(val))
-        return cf_hosts_file(c, *field, val);
-    return cf_hosts_items(c, *field, val, c->file, c->line);
-}
-
 /* ------------------------------------------------------------------ */
 /* the file */
 
-static const struct cf_key *
-cf_find(const char *name)
+/*
+ * The key at the start of line s, cut off with a NUL; *rest is what
+ * follows it. NULL for a blank line or a comment.
+ */
+static char *
+cf_line_key(char *s, char **rest)
 {
-    for (size_t i = 0; i < CF_NKEYS; i++)
-        if (strcasecmp(cf_keys[i].name, name) == 0)
-            return &cf_keys[i];
-    return NULL;
+    char *p = s, *key;
+
+    while (cf_isws((unsigned char)*p))
+        p++;
+    if (*p == '\0' || *p == '#')
+        return NULL;
+    key = p;
+    while (*p != '\0' && !cf_isws((unsigned char)*p))
+        p++;
+    if (*p != '\0')
+        *p++ = '\0';
+    *rest = p;
+    return key;
+}
+
+/* A value in double quotes, taken as is; NULL after reporting why not. */
+static char *
+cf_quoted_value(struct cf_ctx *c, const struct cf_key *k, char *p)
+{
+    char *val = p + 1, *end = strchr(val, '"');
+
+    if (end == NULL) {
+        cf_diag(c, true, c->file, c->line,
+                "unterminated quote in value of %s", k->name);
+        return NULL;
+    }
+    *end++ = '\0';
+    while (cf_isws((unsigned char)*end))
+        end++;
+    if (*end != '\0' && *end != '#') {
+        cf_diag(c, true, c->file, c->line,
+                "text after the closing quote in value of %s", k->name);
+        return NULL;
+    }
+    return val;
+}
+
+/*
+ * The value after the key: "#" after white space starts a comment, and
+ * white space at the end goes; NULL after reporting a missing value.
+ */
+static char *
+cf_value(struct cf_ctx *c, const struct cf_key *k, char *p)
+{
+    char *val, *end;
+
+    while (cf_isws((unsigned char)*p))
+        p++;
+    if (*p == '"')
+        return cf_quoted_value(c, k, p);
+    val = p;
+    for (end = p; *end != '\0'; end++) {
+        if (*end == '#' && (end == p || cf_isws((unsigned char)end[-1]))) {
+            *end = '\0';
+            break;
+        }
+    }
+    while (end > val && cf_isws((unsigned char)end[-1]))
+        *--end = '\0';
+    if (*val == '\0') {
+        cf_diag(c, true, c->file, c->line, "no value for key '%s'", k->name);
+        return NULL;
+    }
+    return val;
 }
 
 /*
@@ -1032,85 +414,52 @@ cf_find(const char *name)
  */
 static void
 cf_apply_line(struct cf_ctx *c, struct dm_config *cf, char *s,
-              unsigned seen[CF_NKEYS])
+              unsigned *seen)
 {
-    char show[CF_SHOW_MAX + 4];
-    const struct cf_key *k;
-    char *p = s, *key, *val, *end;
-    size_t idx;
+    char show[CF_SHOW_MAX + 4], *key, *rest, *val;
+    struct cf_hit h;
     bool replace;
 
-    while (cf_isws((unsigned char)*p))
-        p++;
-    if (*p == '\0' || *p == '#')
+    if ((key = cf_line_key(s, &rest)) == NULL)
         return;
-    key = p;
-    while (*p != '\0' && !cf_isws((unsigned char)*p))
-        p++;
-    if (*p != '\0')
-        *p++ = '\0';
-
-    k = cf_find(key);
-    if (k == NULL) {
+    if (!cf_find(cf->n_sections + 1, key, &h)) {
         cf_diag(c, true, c->file, c->line, "unknown key '%s'",
                 cf_show(show, key));
         return;
     }
-    if (k->kind == CF_UNIMPL) {
+    if (h.k->kind == CF_UNIMPL) {
         cf_diag(c, false, c->file, c->line,
                 "OpenDMARC key '%s' is not implemented by dmarc-milter; "
-                "ignored", k->name);
+                "ignored", h.k->name);
         return;
     }
-
-    while (cf_isws((unsigned char)*p))
-        p++;
-    if (*p == '"') {
-        val = p + 1;
-        end = strchr(val, '"');
-        if (end == NULL) {
-            cf_diag(c, true, c->file, c->line,
-                    "unterminated quote in value of %s", k->name);
-            return;
-        }
-        *end++ = '\0';
-        while (cf_isws((unsigned char)*end))
-            end++;
-        if (*end != '\0' && *end != '#') {
-            cf_diag(c, true, c->file, c->line,
-                    "text after the closing quote in value of %s", k->name);
-            return;
-        }
-    } else {
-        val = p;
-        for (end = p; *end != '\0'; end++) {
-            if (*end == '#' && (end == p || cf_isws((unsigned char)end[-1]))) {
-                *end = '\0';
-                break;
-            }
-        }
-        while (end > val && cf_isws((unsigned char)end[-1]))
-            *--end = '\0';
-        if (*val == '\0') {
-            cf_diag(c, true, c->file, c->line, "no value for key '%s'",
-                    k->name);
-            return;
-        }
-    }
-
-    idx = (size_t)(k - cf_keys);
-    if (k->kind == CF_LIST) {
+    if ((val = cf_value(c, h.k, rest)) == NULL)
+        return;
+    if (h.k->kind == CF_LIST) {
         /* the file's first line replaces the default, later ones add */
-        replace = seen[idx] == 0;
+        replace = seen[h.idx] == 0;
     } else {
         replace = true;
-        if (seen[idx] != 0)
+        if (seen[h.idx] != 0)
             cf_diag(c, false, c->file, c->line,
                     "%s was already set on line %u; the value on line %u is "
-                    "used", k->name, seen[idx], c->line);
+                    "used", h.k->name, seen[h.idx], c->line);
     }
-    seen[idx] = c->line;
-    k->set(c, cf, k, val, replace);
+    seen[h.idx] = c->line;
+    h.k->set(c, cf_base(cf, h.t), h.k, val, replace);
+}
+
+/* Room for the settings of every section registered now. */
+static bool
+cf_new_sections(struct dm_config *cf)
+{
+    for (size_t i = 0; i < cf_n_sections; i++) {
+        cf->sections[i] = calloc(1, cf_sections[i]->size);
+        if (cf->sections[i] == NULL)
+            return false;
+        cf->n_sections = i + 1;
+    }
+    return true;
 }
 
 struct dm_config *
@@ -1118,14 +467,20 @@ cf_defaults(void)
 {
     struct cf_ctx c = { .file = "(defaults)" };
     struct dm_config *cf = calloc(1, sizeof(*cf));
+    const struct cf_key *keys;
+    size_t n;
 
     if (cf == NULL)
         return NULL;
-    for (size_t i = 0; i < CF_NKEYS; i++) {
-        const struct cf_key *k = &cf_keys[i];
-        if (k->set != NULL && k->def != NULL)
-            k->set(&c, cf, k, k->def, true);
+    if (!cf_new_sections(cf)) {
+        cf_free(cf);
+        return NULL;
     }
+    for (size_t t = 0; t <= cf->n_sections && (keys = cf_table(t, &n));
+         t++)
+        for (size_t i = 0; i < n; i++)
+            if (keys[i].set != NULL && keys[i].def != NULL)
+                keys[i].set(&c, cf_base(cf, t), &keys[i], keys[i].def, true);
     if (c.errors != 0) {
         cf_free(cf);
         return NULL;
@@ -1133,41 +488,63 @@ cf_defaults(void)
     return cf;
 }
 
+/* Apply every line of the file at c->file; false when it cannot open. */
+static bool
+cf_read_file(struct cf_ctx *c, struct dm_config *cf, unsigned *seen)
+{
+    struct lr_reader r;
+    FILE *fp = fopen(c->file, "r");
+
+    if (fp == NULL) {
+        cf_diag(c, true, c->file, 0, "cannot open: %s", strerror(errno));
+        return false;
+    }
+    if (lr_init(&r, fp, CF_LINE_MAX, LR_CRLF) != 0) {
+        fclose(fp);
+        return cf_nomem(c);
+    }
+    r.limit = CF_FILE_MAX;
+    while (cf_next_line(c, &r, c->file)) {
+        c->line = (unsigned)r.lineno;
+        cf_apply_line(c, cf, r.line, seen);
+    }
+    lr_free(&r);
+    fclose(fp);
+    return true;
+}
+
+/* Report each required key that no line set. */
+static void
+cf_check_required(struct cf_ctx *c, const struct dm_config *cf,
+                  const unsigned *seen)
+{
+    const struct cf_key *keys;
+    size_t n, idx = 0;
+
+    for (size_t t = 0; t <= cf->n_sections && (keys = cf_table(t, &n)); t++)
+        for (size_t i = 0; i < n; i++, idx++)
+            if (keys[i].required && seen[idx] == 0)
+                cf_diag(c, true, c->file, 0, "%s is not set", keys[i].name);
+}
+
 struct dm_config *
 cf_load(const char *path, cf_report_fn report, void *arg)
 {
     struct cf_ctx c = { .file = path, .report = report, .arg = arg };
-    unsigned seen[CF_NKEYS] = { 0 };
-    struct cf_reader *r;
-    struct dm_config *cf;
+    struct dm_config *cf = cf_defaults();
+    unsigned *seen = NULL;
 
-    r = calloc(1, sizeof(*r));
-    cf = cf_defaults();
-    if (r == NULL || cf == NULL || (cf->path = strdup(path)) == NULL) {
+    if (cf == NULL || (cf->path = strdup(path)) == NULL ||
+        (seen = calloc(cf_count_keys(cf->n_sections + 1),
+                       sizeof(*seen))) == NULL) {
         cf_nomem(&c);
-        free(r);
         cf_free(cf);
         return NULL;
     }
-    r->path = path;
-    r->fp = fopen(path, "r");
-    if (r->fp == NULL) {
-        cf_diag(&c, true, path, 0, "cannot open: %s", strerror(errno));
-        free(r);
-        cf_free(cf);
-        return NULL;
-    }
-    while (cf_next_line(&c, r)) {
-        c.line = r->line;
-        cf_apply_line(&c, cf, r->buf, seen);
-    }
-    fclose(r->fp);
-    free(r);
-
     /* a required key given with a bad value has had its error already */
-    for (size_t i = 0; i < CF_NKEYS; i++)
-        if (cf_keys[i].required && seen[i] == 0)
-            cf_diag(&c, true, path, 0, "%s is not set", cf_keys[i].name);
+    if (cf_read_file(&c, cf, seen))
+        cf_check_required(&c, cf, seen);
+    free(seen);
     if (c.errors != 0) {
         cf_free(cf);
         return NULL;
@@ -1190,25 +567,16 @@ cf_free(struct dm_config *cf)
     ipl_free(cf->ignore_hosts);
     cf_strv_free(&cf->ignore_mailfrom, &cf->n_ignore_mailfrom);
     free(cf->public_suffix_list);
-    free(cf->metrics_listen);
-    free(cf->metrics_domains);
-    free(cf->metrics_state_file);
-    free(cf->metrics_tls_cert);
-    free(cf->metrics_tls_key);
-    free(cf->metrics_basic_auth_file);
-    free(cf->agentx_socket);
+    for (size_t i = 0; i < cf->n_sections; i++) {
+        if (cf_sections[i]->free != NULL)
+            cf_sections[i]->free(cf->sections[i]);
+        free(cf->sections[i]);
+    }
     free(cf);
 }
 
-const char *
-cf_key_name(size_t i, bool *implemented)
-{
-    if (i >= CF_NKEYS)
-        return NULL;
-    if (implemented != NULL)
-        *implemented = cf_keys[i].kind != CF_UNIMPL;
-    return cf_keys[i].name;
-}
+/* ------------------------------------------------------------------ */
+/* what the milter asks of its settings */
 
 bool
 cf_ignore_mailfrom(const struct dm_config *cf, const char *domain)

@@ -3,7 +3,31 @@
  * syntax so that an operator's opendmarc.conf works unchanged.
  *
  * A loaded configuration is immutable; a reload builds a new one and the
- * milter swaps it in (see cf_* in main.c), so readers never lock.
+ * milter swaps it in (see milter/runtime.h), so readers never lock.
+ *
+ * The keys of the milter itself are fields of struct dm_config. A
+ * subsystem with keys of its own declares them beside its code, as a
+ * section (struct cf_section, below), and main() registers the section
+ * before the first cf_load(). metrics/mx_keys.c and agentx/ax_keys.c are
+ * the models. A future report/ folder would add its keys the same way:
+ *
+ *   report/rp_keys.h   struct rp_settings { char *rua_from; int ...; };
+ *                      extern const struct cf_section rp_section;
+ *                      const struct rp_settings *rp_settings(
+ *                          const struct dm_config *cf);
+ *   report/rp_keys.c   static const struct cf_key rp_keys[] = {
+ *                          CF_KEY_STR("ReportFrom", struct rp_settings,
+ *                                     rua_from, NULL), ... };
+ *                      const struct cf_section rp_section = { "report",
+ *                          sizeof(struct rp_settings), rp_keys,
+ *                          CF_NKEYS(rp_keys), rp_free, rp_reload };
+ *                      rp_settings() returns cf_settings(cf, &rp_section)
+ *   report/report.h    includes rp_keys.h
+ *   milter/main.c      cf_register(&rp_section) beside the others
+ *
+ * Adding a key then touches one folder (and the documentation: the man
+ * page and the sample file must name every key; tests/unit/test_config
+ * checks that).
  */
 #ifndef DM_CONFIG_H
 #define DM_CONFIG_H
@@ -16,6 +40,7 @@
 #include "dmarc/dmarc.h"
 
 #define CF_DEFAULT_FILE SYSCONFDIR "/dmarc-milter.conf"
+#define CF_SECTIONS_MAX 8      /* subsystems with keys of their own */
 
 enum cf_temperror_action { CF_TEMPERROR_ACCEPT = 0, CF_TEMPERROR_TEMPFAIL };
 enum cf_multi_from { CF_MULTI_FROM_STRICTEST = 0, CF_MULTI_FROM_REJECT };
@@ -71,21 +96,13 @@ struct dm_config {
     enum cf_temperror_action temperror_action; /* TempErrorAction */
     bool software_header;          /* SoftwareHeader */
 
-    /* metrics (not reloadable: the counters outlive a reload) */
-    char *metrics_listen;          /* MetricsListen ADDRESS:PORT; NULL: off */
-    int metrics_max_domains;       /* MetricsMaxDomains, default 10000 */
-    char *metrics_domains;         /* MetricsDomains FILE */
-    char *metrics_state_file;      /* MetricsStateFile FILE */
-    int metrics_state_interval;    /* MetricsStateInterval s, default 60 */
-    char *metrics_tls_cert;        /* MetricsTLSCert FILE (PEM) */
-    char *metrics_tls_key;         /* MetricsTLSKey FILE (PEM) */
-    char *metrics_basic_auth_file; /* MetricsBasicAuthFile FILE */
-
-    /* AgentX subagent (not reloadable) */
-    bool agentx;                   /* AgentX, default false */
-    char *agentx_socket;           /* AgentXSocket, default snmpd's */
-    int agentx_ping_interval;      /* AgentXPingInterval s, default 15 */
+    /* each registered section's settings (see below): cf_settings() */
+    size_t n_sections;
+    void *sections[CF_SECTIONS_MAX];
 };
+
+/* ------------------------------------------------------------------ */
+/* reading a file */
 
 /*
  * Receives each diagnostic, already formatted as "FILE:LINE: text" (or
@@ -111,6 +128,97 @@ void cf_free(struct dm_config *cf);
  * listings and for tests that check the documentation names every key.
  */
 const char *cf_key_name(size_t i, bool *implemented);
+
+/* ------------------------------------------------------------------ */
+/* sections: keys declared beside their subsystem */
+
+struct cf_ctx;      /* the line being applied, for the diagnostics */
+struct cf_key;
+
+/*
+ * Store the value val of key k into the field k->off bytes into base (the
+ * section's settings, or struct dm_config); false after reporting why.
+ * replace is false for the second and later lines of a CF_LIST key.
+ */
+typedef bool (*cf_set_fn)(struct cf_ctx *c, void *base,
+                          const struct cf_key *k, const char *val,
+                          bool replace);
+
+enum cf_kind {
+    CF_SCALAR,  /* given twice: the later value wins, with a warning */
+    CF_LIST,    /* given twice: the entries add up */
+    CF_UNIMPL   /* an OpenDMARC key we accept with a warning */
+};
+
+/* One key: one row of a table. The default is the only one there is. */
+struct cf_key {
+    const char *name;
+    enum cf_kind kind;
+    bool required;          /* a file without it is refused */
+    cf_set_fn set;
+    size_t off;             /* the field the setter stores into */
+    int min, max;           /* cf_set_int's range */
+    const char *def;        /* default as written in the file; NULL: unset */
+};
+
+#define CF_KEY(name, kind, req, set, type, field, lo, hi, def) \
+    { name, kind, req, set, offsetof(type, field), lo, hi, def }
+/* A non-empty string (char *field; NULL while unset). */
+#define CF_KEY_STR(name, type, field, def) \
+    CF_KEY(name, CF_SCALAR, false, cf_set_str, type, field, 0, 0, def)
+/* true/false, yes/no, on/off, 1/0 (bool field). */
+#define CF_KEY_BOOL(name, type, field, def) \
+    CF_KEY(name, CF_SCALAR, false, cf_set_bool, type, field, 0, 0, def)
+/* A decimal integer from lo to hi (int field). */
+#define CF_KEY_INT(name, type, field, lo, hi, def) \
+    CF_KEY(name, CF_SCALAR, false, cf_set_int, type, field, lo, hi, def)
+/* A file that must be readable at load time (char *field). */
+#define CF_KEY_FILE(name, type, field) \
+    CF_KEY(name, CF_SCALAR, false, cf_set_readable, type, field, 0, 0, NULL)
+#define CF_NKEYS(rows) (sizeof(rows) / sizeof((rows)[0]))
+
+bool cf_set_str(struct cf_ctx *c, void *base, const struct cf_key *k,
+                const char *val, bool replace);
+bool cf_set_bool(struct cf_ctx *c, void *base, const struct cf_key *k,
+                 const char *val, bool replace);
+bool cf_set_int(struct cf_ctx *c, void *base, const struct cf_key *k,
+                const char *val, bool replace);
+bool cf_set_readable(struct cf_ctx *c, void *base, const struct cf_key *k,
+                     const char *val, bool replace);
+
+/* For a section's own setter: "FILE:LINE: bad value 'V' for K: expected E". */
+void cf_bad(struct cf_ctx *c, const struct cf_key *k, const char *val,
+            const char *expected);
+
+struct cf_section {
+    const char *name;              /* "metrics": names it to a programmer */
+    size_t size;                   /* of its settings struct */
+    const struct cf_key *keys;     /* offsets into the settings struct */
+    size_t n_keys;
+    void (*free)(void *settings);  /* what the settings own (not the struct
+                                      itself); NULL: nothing */
+    /* On a reload, with the running and the new settings: log what takes
+       effect only at the next restart. NULL: nothing to say. */
+    void (*reload)(const void *running, const void *loaded);
+};
+
+/*
+ * Add a section's keys to the reader, before the first cf_load(); at
+ * start, while one thread runs. Registering a section again does nothing.
+ * -1 when CF_SECTIONS_MAX are registered or a key name is already taken.
+ */
+int cf_register(const struct cf_section *s);
+
+/* cf's settings of section s; NULL when s was registered after cf's load. */
+const void *cf_settings(const struct dm_config *cf,
+                        const struct cf_section *s);
+
+/* A reload: each section compares the running settings with the new. */
+void cf_reload_warn(const struct dm_config *running,
+                    const struct dm_config *loaded);
+
+/* ------------------------------------------------------------------ */
+/* what the milter asks of its settings */
 
 /* True when domain (normalised) is listed in IgnoreMailFrom. */
 bool cf_ignore_mailfrom(const struct dm_config *cf, const char *domain);

@@ -28,6 +28,10 @@
 
 #include "metrics/counter_store.h"
 #include "dns/dns.h"
+#include "util/util.h"
+
+/* A MetricsDomains line: one domain name, and perhaps a comment. */
+#define CS_LINE_MAX 1022
 
 const double cs_eval_bounds[CS_EVAL_BUCKETS] = {
     0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
@@ -237,15 +241,87 @@ cs_allow_add(const struct cs_store *cs, struct cs_allow *a, const char *name)
     return a->slot[i] != NULL ? 1 : -1;
 }
 
+/* One line of MetricsDomains into a; -1 with a reason naming the line. */
+static int
+cs_allow_line(const struct cs_store *cs, struct cs_allow *a,
+              const struct lr_reader *r, const char *path, size_t *n,
+              char *err, size_t errsz)
+{
+    char name[DM_DOMAIN_MAX], *s = r->line, *e, *hash;
+    enum dn_status st;
+    int added;
+
+    if ((hash = strchr(s, '#')) != NULL)
+        *hash = '\0';
+    while (*s == ' ' || *s == '\t')
+        s++;
+    e = s + strlen(s);
+    while (e > s && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+        *--e = '\0';
+    if (*s == '\0')
+        return 0;
+    if (strpbrk(s, " \t") != NULL) {
+        snprintf(err, errsz, "%s:%zu: one domain per line", path, r->lineno);
+        return -1;
+    }
+    st = dn_normalize(s, (size_t)(e - s), name, sizeof(name));
+    if (st != DN_OK || !cs_domain_ok(name) ||
+        strcmp(name, CS_OTHER_DOMAIN) == 0) {
+        snprintf(err, errsz, "%s:%zu: \"%.80s\" is not a domain name%s%s",
+                 path, r->lineno, s, st != DN_OK ? ": " : "",
+                 st != DN_OK ? dn_strerror(st) : "");
+        return -1;
+    }
+    if ((added = cs_allow_add(cs, a, name)) < 0) {
+        snprintf(err, errsz, "MetricsDomains %s: out of memory", path);
+        return -1;
+    }
+    *n += (size_t)added;
+    if (*n > cs->max_domains) {
+        snprintf(err, errsz, "%s:%zu: more domains than MetricsMaxDomains "
+                 "(%zu)", path, r->lineno, cs->max_domains);
+        return -1;
+    }
+    return 0;
+}
+
+/* Every line of fp into a; -1 with a reason. */
+static int
+cs_allow_read(const struct cs_store *cs, struct cs_allow *a, FILE *fp,
+              const char *path, char *err, size_t errsz)
+{
+    struct lr_reader r;
+    enum lr_status st;
+    size_t n = 0;
+    int rc = -1;
+
+    if (lr_init(&r, fp, CS_LINE_MAX, LR_CRLF) != 0) {
+        snprintf(err, errsz, "MetricsDomains %s: out of memory", path);
+        return -1;
+    }
+    while ((st = lr_next(&r)) == LR_LINE)
+        if (cs_allow_line(cs, a, &r, path, &n, err, errsz) != 0)
+            goto out;
+    if (st == LR_LONG)
+        snprintf(err, errsz, "%s:%zu: line too long", path, r.lineno);
+    else if (st == LR_NUL)
+        snprintf(err, errsz, "%s:%zu: NUL byte in line", path, r.lineno);
+    else if (st != LR_EOF)
+        snprintf(err, errsz, "MetricsDomains %s: read error", path);
+    else
+        rc = 0;
+out:
+    lr_free(&r);
+    return rc;
+}
+
 int
 cs_restrict_domains(struct cs_store *cs, const char *path, char *err,
                     size_t errsz)
 {
     struct cs_allow *a;
-    char line[1024], name[DM_DOMAIN_MAX];
-    size_t n = 0, lineno = 0;
     FILE *fp;
-    int rc = -1;
+    int rc;
 
     a = calloc(1, sizeof(*a));
     if (a == NULL || (a->slot = calloc(cs->mask + 1, sizeof(char *))) == NULL) {
@@ -259,63 +335,15 @@ cs_restrict_domains(struct cs_store *cs, const char *path, char *err,
         cs_allow_free(a);
         return -1;
     }
-    while (fgets(line, sizeof(line), fp) != NULL) {
-        size_t len = strlen(line);
-        char *s = line, *e, *hash;
-        enum dn_status st;
-        int added;
-
-        lineno++;
-        if (len == sizeof(line) - 1 && line[len - 1] != '\n' && !feof(fp)) {
-            snprintf(err, errsz, "%s:%zu: line too long", path, lineno);
-            goto out;
-        }
-        if ((hash = strchr(line, '#')) != NULL)
-            *hash = '\0';
-        while (*s == ' ' || *s == '\t')
-            s++;
-        e = s + strlen(s);
-        while (e > s && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' ||
-                         e[-1] == '\t'))
-            *--e = '\0';
-        if (*s == '\0')
-            continue;
-        if (strpbrk(s, " \t") != NULL) {
-            snprintf(err, errsz, "%s:%zu: one domain per line", path, lineno);
-            goto out;
-        }
-        st = dn_normalize(s, (size_t)(e - s), name, sizeof(name));
-        if (st != DN_OK || !cs_domain_ok(name) ||
-            strcmp(name, CS_OTHER_DOMAIN) == 0) {
-            snprintf(err, errsz, "%s:%zu: \"%.80s\" is not a domain name%s%s",
-                     path, lineno, s, st != DN_OK ? ": " : "",
-                     st != DN_OK ? dn_strerror(st) : "");
-            goto out;
-        }
-        added = cs_allow_add(cs, a, name);
-        if (added < 0) {
-            snprintf(err, errsz, "MetricsDomains %s: out of memory", path);
-            goto out;
-        }
-        n += (size_t)added;
-        if (n > cs->max_domains) {
-            snprintf(err, errsz, "%s:%zu: more domains than MetricsMaxDomains "
-                     "(%zu)", path, lineno, cs->max_domains);
-            goto out;
-        }
-    }
-    if (ferror(fp)) {
-        snprintf(err, errsz, "MetricsDomains %s: read error", path);
-        goto out;
+    rc = cs_allow_read(cs, a, fp, path, err, errsz);
+    fclose(fp);
+    if (rc != 0) {
+        cs_allow_free(a);
+        return -1;
     }
     cs_allow_free(cs->allow);
     cs->allow = a;
-    a = NULL;
-    rc = 0;
-out:
-    fclose(fp);
-    cs_allow_free(a);
-    return rc;
+    return 0;
 }
 
 /* ---- life ---- */

@@ -34,6 +34,7 @@ typedef int he_result;
 #endif
 
 #define HE_FILE_MAX (1024 * 1024)   /* a PEM file or the password file */
+#define HE_LINE_MAX 1024            /* a line of the password file */
 #define HE_REALM "dmarc-milter"
 #define HE_GZIP_MIN 1024             /* smaller bodies go as they are */
 #define HE_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
@@ -119,39 +120,50 @@ bad_addr:
     return -1;
 }
 
-/* A whole small file, NUL-terminated; NULL with a reason. */
-static char *
-he_read_file(const char *key, const char *path, size_t *lenp, char *err,
-             size_t errsz)
+/* A regular file of 1 byte to HE_FILE_MAX, open; -1 with a reason. */
+static int
+he_open_small(const char *key, const char *path, size_t *sizep, char *err,
+              size_t errsz)
 {
     struct stat st;
-    char *buf = NULL;
-    size_t len = 0;
-    ssize_t n;
-    int fd;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
         snprintf(err, errsz, "%s %s: %s", key, path, strerror(errno));
-        return NULL;
+        return -1;
     }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
         st.st_size > HE_FILE_MAX || st.st_size == 0) {
         snprintf(err, errsz, "%s %s: not a regular file of 1 byte to 1 MiB",
                  key, path);
         close(fd);
-        return NULL;
+        return -1;
     }
-    if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+    *sizep = (size_t)st.st_size;
+    return fd;
+}
+
+/* A whole small file, NUL-terminated; NULL with a reason. */
+static char *
+he_read_file(const char *key, const char *path, size_t *lenp, char *err,
+             size_t errsz)
+{
+    char *buf;
+    size_t size, len = 0;
+    ssize_t n;
+    int fd = he_open_small(key, path, &size, err, errsz);
+
+    if (fd < 0)
+        return NULL;
+    if ((buf = malloc(size + 1)) == NULL) {
         snprintf(err, errsz, "%s %s: out of memory", key, path);
         close(fd);
         return NULL;
     }
-    while (len < (size_t)st.st_size &&
-           (n = read(fd, buf + len, (size_t)st.st_size - len)) > 0)
+    while (len < size && (n = read(fd, buf + len, size - len)) > 0)
         len += (size_t)n;
     close(fd);
-    if (len != (size_t)st.st_size) {
+    if (len != size) {
         snprintf(err, errsz, "%s %s: short read", key, path);
         free(buf);
         return NULL;
@@ -188,91 +200,140 @@ he_bcrypt_hash(const char *h)
     return strspn(h + 7, alphabet) == 53;
 }
 
+/* The system crypt must know bcrypt, or nobody could log in. */
+static bool
+he_crypt_knows_bcrypt(const char *hash)
+{
+    struct crypt_data *cd = calloc(1, sizeof(*cd));
+    const char *h = cd != NULL ? crypt_r("probe", hash, cd) : NULL;
+    bool usable = h != NULL && h[0] == '$';
+
+    free(cd);
+    return usable;
+}
+
+/* The users of MetricsBasicAuthFile, as they are read. */
+struct he_users {
+    struct he_user *u;
+    size_t n;
+};
+
+/* One line, "user:hash", blank or a '#' comment; -1 with a reason. */
+static int
+he_user_line(struct he_users *us, char *line, const char *path,
+             size_t lineno, char *err, size_t errsz)
+{
+    struct he_user *nu;
+    char *colon, *e;
+
+    while (*line == ' ' || *line == '\t')
+        line++;
+    e = line + strlen(line);
+    while (e > line && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+        *--e = '\0';
+    if (*line == '\0' || *line == '#')
+        return 0;
+    colon = strchr(line, ':');
+    if (colon == NULL || colon == line || !he_bcrypt_hash(colon + 1)) {
+        snprintf(err, errsz, "%s:%zu: expected user:BCRYPT-HASH "
+                 "($2b$..., 60 characters)", path, lineno);
+        return -1;
+    }
+    *colon = '\0';
+    for (size_t i = 0; i < us->n; i++)
+        if (strcmp(us->u[i].name, line) == 0) {
+            snprintf(err, errsz, "%s:%zu: user %.64s listed twice", path,
+                     lineno, line);
+            return -1;
+        }
+    if (us->n == HE_MAX_USERS) {
+        snprintf(err, errsz, "%s: more than %d users", path, HE_MAX_USERS);
+        return -1;
+    }
+    if ((nu = realloc(us->u, (us->n + 1) * sizeof(*nu))) == NULL) {
+        snprintf(err, errsz, "%s: out of memory", path);
+        return -1;
+    }
+    us->u = nu;
+    nu += us->n++;              /* counted now: he_free_users() frees it */
+    nu->name = strdup(line);
+    nu->hash = strdup(colon + 1);
+    if (nu->name == NULL || nu->hash == NULL) {
+        snprintf(err, errsz, "%s: out of memory", path);
+        return -1;
+    }
+    return 0;
+}
+
+/* Every line of fp; -1 with a reason naming the line. */
+static int
+he_read_users(FILE *fp, struct he_users *us, const char *path, char *err,
+              size_t errsz)
+{
+    struct lr_reader r;
+    enum lr_status st;
+    int rc = -1;
+
+    if (lr_init(&r, fp, HE_LINE_MAX, LR_CRLF) != 0) {
+        snprintf(err, errsz, "%s: out of memory", path);
+        return -1;
+    }
+    while ((st = lr_next(&r)) == LR_LINE)
+        if (he_user_line(us, r.line, path, r.lineno, err, errsz) != 0)
+            goto out;
+    if (st == LR_LONG)
+        snprintf(err, errsz, "%s:%zu: line longer than %d bytes", path,
+                 r.lineno, HE_LINE_MAX);
+    else if (st == LR_NUL)
+        snprintf(err, errsz, "%s:%zu: NUL byte in line", path, r.lineno);
+    else if (st != LR_EOF)
+        snprintf(err, errsz, "%s: read error: %s", path, strerror(errno));
+    else
+        rc = 0;
+out:
+    lr_free(&r);
+    return rc;
+}
+
 /* MetricsBasicAuthFile: "user:hash" lines, '#' comments. */
 static int
 he_load_users(const char *path, struct he_user **out, size_t *nout,
               char *err, size_t errsz)
 {
-    struct he_user *u = NULL;
-    size_t n = 0, lineno = 0;
-    char *text, *line, *next;
+    struct he_users us = { NULL, 0 };
+    char iobuf[4096];   /* ours, so that no copy of the hashes outlives us */
+    size_t size;
+    FILE *fp;
+    int fd, rc;
 
-    if ((text = he_read_file("MetricsBasicAuthFile", path, NULL, err,
-                             errsz)) == NULL)
+    fd = he_open_small("MetricsBasicAuthFile", path, &size, err, errsz);
+    if (fd < 0)
         return -1;
-    for (line = text; line != NULL; line = next) {
-        char *colon, *e;
-
-        lineno++;
-        next = strchr(line, '\n');
-        if (next != NULL)
-            *next++ = '\0';
-        while (*line == ' ' || *line == '\t')
-            line++;
-        e = line + strlen(line);
-        while (e > line && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
-            *--e = '\0';
-        if (*line == '\0' || *line == '#')
-            continue;
-        colon = strchr(line, ':');
-        if (colon == NULL || colon == line || !he_bcrypt_hash(colon + 1)) {
-            snprintf(err, errsz, "%s:%zu: expected user:BCRYPT-HASH "
-                     "($2b$..., 60 characters)", path, lineno);
-            goto fail;
-        }
-        *colon = '\0';
-        for (size_t i = 0; i < n; i++)
-            if (strcmp(u[i].name, line) == 0) {
-                snprintf(err, errsz, "%s:%zu: user %.64s listed twice", path,
-                         lineno, line);
-                goto fail;
-            }
-        if (n == HE_MAX_USERS) {
-            snprintf(err, errsz, "%s: more than %d users", path,
-                     HE_MAX_USERS);
-            goto fail;
-        }
-        {
-            struct he_user *nu = realloc(u, (n + 1) * sizeof(*u));
-
-            if (nu == NULL)
-                goto nomem;
-            u = nu;
-        }
-        u[n].name = strdup(line);
-        u[n].hash = strdup(colon + 1);
-        n++;
-        if (u[n - 1].name == NULL || u[n - 1].hash == NULL)
-            goto nomem;
+    if ((fp = fdopen(fd, "r")) == NULL) {
+        snprintf(err, errsz, "%s: %s", path, strerror(errno));
+        close(fd);
+        return -1;
     }
-    if (n == 0) {
+    setvbuf(fp, iobuf, _IOFBF, sizeof(iobuf));
+    rc = he_read_users(fp, &us, path, err, errsz);
+    fclose(fp);
+    explicit_bzero(iobuf, sizeof(iobuf));
+    if (rc == 0 && us.n == 0) {
         snprintf(err, errsz, "%s: no users", path);
-        goto fail;
+        rc = -1;
     }
-    {
-        /* The system crypt must know bcrypt, or nobody could log in. */
-        struct crypt_data *cd = calloc(1, sizeof(*cd));
-        const char *h = cd != NULL ? crypt_r("probe", u[0].hash, cd) : NULL;
-        bool usable = h != NULL && h[0] == '$';
-
-        free(cd);
-        if (!usable) {
-            snprintf(err, errsz, "%s: this system's crypt(3) does not "
-                     "verify bcrypt hashes", path);
-            goto fail;
-        }
+    if (rc == 0 && !he_crypt_knows_bcrypt(us.u[0].hash)) {
+        snprintf(err, errsz, "%s: this system's crypt(3) does not "
+                 "verify bcrypt hashes", path);
+        rc = -1;
     }
-    explicit_bzero(text, strlen(text));
-    free(text);
-    *out = u;
-    *nout = n;
+    if (rc != 0) {
+        he_free_users(us.u, us.n);
+        return -1;
+    }
+    *out = us.u;
+    *nout = us.n;
     return 0;
-nomem:
-    snprintf(err, errsz, "%s: out of memory", path);
-fail:
-    free(text);
-    he_free_users(u, n);
-    return -1;
 }
 
 static void he_mhd_log(void *cls, const char *fmt, va_list ap);

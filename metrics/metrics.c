@@ -25,73 +25,85 @@ struct mx_metrics {
 };
 
 static void
-mx_he_config(const struct dm_config *cf, struct he_config *hc)
+mx_he_config(const struct mx_settings *s, struct he_config *hc)
 {
     memset(hc, 0, sizeof(*hc));
-    hc->listen = cf->metrics_listen;
-    hc->tls_cert = cf->metrics_tls_cert;
-    hc->tls_key = cf->metrics_tls_key;
-    hc->auth_file = cf->metrics_basic_auth_file;
+    hc->listen = s->listen;
+    hc->tls_cert = s->tls_cert;
+    hc->tls_key = s->tls_key;
+    hc->auth_file = s->basic_auth_file;
 }
 
 /* Keys that mean nothing without MetricsListen. */
 static void
-mx_warn_unused(const struct dm_config *cf)
+mx_warn_unused(const struct mx_settings *s)
 {
-    if (cf->metrics_listen != NULL)
+    if (s->listen != NULL)
         return;
-    if (cf->metrics_tls_cert != NULL || cf->metrics_tls_key != NULL ||
-        cf->metrics_basic_auth_file != NULL)
+    if (s->tls_cert != NULL || s->tls_key != NULL ||
+        s->basic_auth_file != NULL)
         dm_log(LOG_WARNING, "MetricsTLSCert, MetricsTLSKey and "
                "MetricsBasicAuthFile apply to MetricsListen, which is not "
                "set");
 }
 
+/* The store, MetricsMaxDomains large, restricted to MetricsDomains. */
+static struct cs_store *
+mx_new_store(const struct mx_settings *s, char *err, size_t errsz)
+{
+    struct cs_store *cs = cs_new((size_t)s->max_domains, err, errsz);
+
+    if (cs != NULL && s->domains != NULL &&
+        cs_restrict_domains(cs, s->domains, err, errsz) != 0) {
+        cs_free(cs);
+        return NULL;
+    }
+    return cs;
+}
+
 int
-mx_check(const struct dm_config *cf, char *err, size_t errsz)
+mx_check(const struct mx_settings *s, char *err, size_t errsz)
 {
     struct he_config hc;
     struct cs_store *cs;
-    int rc = 0;
 
-    if ((cs = cs_new((size_t)cf->metrics_max_domains, err, errsz)) == NULL)
+    if (s == NULL) {
+        snprintf(err, errsz, "metrics: no Metrics* settings");
         return -1;
-    if (cf->metrics_domains != NULL &&
-        cs_restrict_domains(cs, cf->metrics_domains, err, errsz) != 0)
-        rc = -1;
+    }
+    if ((cs = mx_new_store(s, err, errsz)) == NULL)
+        return -1;
     cs_free(cs);
-    mx_he_config(cf, &hc);
-    if (rc == 0 && cf->metrics_listen != NULL)
-        rc = he_check(&hc, err, errsz);
-    return rc;
+    mx_he_config(s, &hc);
+    if (s->listen != NULL)
+        return he_check(&hc, err, errsz);
+    return 0;
 }
 
 struct mx_metrics *
-mx_open(const struct dm_config *cf, char *err, size_t errsz)
+mx_open(const struct mx_settings *s, char *err, size_t errsz)
 {
     struct mx_metrics *m = calloc(1, sizeof(*m));
     struct he_config hc;
 
-    if (m == NULL) {
-        snprintf(err, errsz, "metrics: out of memory");
+    if (m == NULL || s == NULL) {
+        snprintf(err, errsz, m == NULL ? "metrics: out of memory" :
+                 "metrics: no Metrics* settings");
+        free(m);
         return NULL;
     }
-    m->cs = cs_new((size_t)cf->metrics_max_domains, err, errsz);
-    if (m->cs == NULL)
+    if ((m->cs = mx_new_store(s, err, errsz)) == NULL)
         goto fail;
-    if (cf->metrics_domains != NULL &&
-        cs_restrict_domains(m->cs, cf->metrics_domains, err, errsz) != 0)
-        goto fail;
-    if (cf->metrics_state_file != NULL &&
-        (m->state_file = strdup(cf->metrics_state_file)) == NULL) {
+    if (s->state_file != NULL &&
+        (m->state_file = strdup(s->state_file)) == NULL) {
         snprintf(err, errsz, "metrics: out of memory");
         goto fail;
     }
-    m->state_interval = (unsigned)cf->metrics_state_interval;
-    mx_warn_unused(cf);
-    if (cf->metrics_listen != NULL) {
-        snprintf(m->listen, sizeof(m->listen), "%s", cf->metrics_listen);
-        mx_he_config(cf, &hc);
+    m->state_interval = (unsigned)s->state_interval;
+    mx_warn_unused(s);
+    if (s->listen != NULL) {
+        snprintf(m->listen, sizeof(m->listen), "%s", s->listen);
+        mx_he_config(s, &hc);
         if ((m->http = he_open(&hc, m->cs, err, errsz)) == NULL)
             goto fail;
     }
@@ -156,27 +168,4 @@ struct cs_store *
 mx_store(struct mx_metrics *m)
 {
     return m != NULL ? m->cs : NULL;
-}
-
-static bool
-mx_same(const char *a, const char *b)
-{
-    return (a == NULL && b == NULL) ||
-           (a != NULL && b != NULL && strcmp(a, b) == 0);
-}
-
-void
-mx_reload_warn(const struct dm_config *old, const struct dm_config *cf)
-{
-    if (!mx_same(old->metrics_listen, cf->metrics_listen) ||
-        old->metrics_max_domains != cf->metrics_max_domains ||
-        !mx_same(old->metrics_domains, cf->metrics_domains) ||
-        !mx_same(old->metrics_state_file, cf->metrics_state_file) ||
-        old->metrics_state_interval != cf->metrics_state_interval ||
-        !mx_same(old->metrics_tls_cert, cf->metrics_tls_cert) ||
-        !mx_same(old->metrics_tls_key, cf->metrics_tls_key) ||
-        !mx_same(old->metrics_basic_auth_file, cf->metrics_basic_auth_file))
-        dm_log(LOG_WARNING, "reload: Metrics* settings changed; they take "
-               "effect at the next restart (counters are kept; "
-               "MetricsMaxDomains sizes memory reserved at start)");
 }

@@ -4,8 +4,9 @@
  * milter's verdict hook and the runtime's resolver.
  *
  * The store lives for the whole process, outside the reloadable runtime:
- * a reload never resets a counter, and the Metrics* keys take effect at
- * the next restart (a reload that changes them logs a warning).
+ * a reload never resets a counter, and the Metrics* keys (mx_keys.h, a
+ * section of the configuration) take effect at the next restart (a reload
+ * that changes them logs a warning).
  *
  *   mx_open()   before forking and dropping privileges: builds the store,
  *               reads MetricsDomains, the TLS and password files, binds
@@ -22,13 +23,13 @@
 
 #include <stddef.h>
 
-#include "config/config.h"
 #include "metrics/counter_store.h"
 #include "metrics/dns_counting.h"
+#include "metrics/mx_keys.h"
 
 struct mx_metrics;
 
-struct mx_metrics *mx_open(const struct dm_config *cf, char *err,
+struct mx_metrics *mx_open(const struct mx_settings *s, char *err,
                            size_t errsz);
 int mx_start(struct mx_metrics *m, char *err, size_t errsz);
 void mx_stop(struct mx_metrics *m);
@@ -37,9 +38,6 @@ void mx_stop(struct mx_metrics *m);
 struct cs_store *mx_store(struct mx_metrics *m);
 
 /* dmarc-milter -n: check the Metrics* settings and files, bind nothing. */
-int mx_check(const struct dm_config *cf, char *err, size_t errsz);
-
-/* A reload: warn about Metrics* keys that changed. */
-void mx_reload_warn(const struct dm_config *old, const struct dm_config *cf);
+int mx_check(const struct mx_settings *s, char *err, size_t errsz);
 
 #endif

@@ -51,7 +51,7 @@ sf_fnv(uint64_t h, const char *p, size_t len)
 /* ---- loading ---- */
 
 struct sf_parse {
-    FILE *fp;
+    struct lr_reader r;
     struct cs_store *cs;
     size_t lineno;
     uint64_t sum;                 /* FNV-1a of the lines read so far */
@@ -82,31 +82,32 @@ sf_bad(struct sf_parse *p, const char *fmt, ...)
 }
 
 /*
- * One line without its newline into buf. 1: a line; 0: end of file before
- * any byte; -1: bad (p->why says why).
+ * The next line, without its newline, into *line. 1: a line; 0: end of
+ * file before any byte; -1: bad (p->why says why). We write the file
+ * whole, so a CR, a NUL or a last line without its newline is damage.
  */
 static int
-sf_getline(struct sf_parse *p, char *buf, size_t size)
+sf_getline(struct sf_parse *p, char **line)
 {
-    size_t n = 0;
-    int c;
-
     p->lineno++;
-    while ((c = getc(p->fp)) != EOF && c != '\n') {
-        if (c == '\0' || c == '\r')
-            return sf_bad(p, "unexpected %s byte", c ? "CR" : "NUL");
-        if (n + 1 >= size)
-            return sf_bad(p, "line longer than %zu bytes", size - 1);
-        buf[n++] = (char)c;
-    }
-    if (ferror(p->fp))
+    switch (lr_next(&p->r)) {
+    case LR_EOF:
+        return 0;
+    case LR_LONG:
+        return sf_bad(p, "line longer than %zu bytes", p->r.max);
+    case LR_NUL:
+        return sf_bad(p, "unexpected NUL byte");
+    case LR_ERROR:
+    case LR_BIG:
         return sf_bad(p, "read error: %s", strerror(errno));
-    if (c == EOF) {
-        if (n == 0)
-            return 0;
-        return sf_bad(p, "truncated (no newline at the end)");
+    case LR_LINE:
+        break;
     }
-    buf[n] = '\0';
+    if (memchr(p->r.line, '\r', p->r.len) != NULL)
+        return sf_bad(p, "unexpected CR byte");
+    if (!p->r.newline)
+        return sf_bad(p, "truncated (no newline at the end)");
+    *line = p->r.line;
     return 1;
 }
 
@@ -158,10 +159,10 @@ sf_number(const char *s, uint64_t *out)
 static int
 sf_header(struct sf_parse *p)
 {
-    char line[SF_LINE_MAX], *tok[SF_MAX_TOKENS];
+    char *line, *tok[SF_MAX_TOKENS];
     int n, rc;
 
-    rc = sf_getline(p, line, sizeof(line));
+    rc = sf_getline(p, &line);
     if (rc <= 0)
         return rc == 0 ? sf_bad(p, "empty file") :
                sf_bad(p, "not a dmarc-milter state file");
@@ -172,7 +173,7 @@ sf_header(struct sf_parse *p)
     if (strcmp(tok[1], "1") != 0)
         return sf_bad(p, "state file version %.20s, this dmarc-milter reads "
                       "version %d", tok[1], SF_VERSION);
-    rc = sf_getline(p, line, sizeof(line));
+    rc = sf_getline(p, &line);
     if (rc <= 0)
         return rc == 0 ? sf_bad(p, "truncated: no \"saved\" line") : -1;
     p->sum = sf_fnv(sf_fnv(p->sum, line, strlen(line)), "\n", 1);
@@ -373,7 +374,7 @@ sf_end(struct sf_parse *p, char **tok, int n, uint64_t sum)
     snprintf(hex, sizeof(hex), "%016" PRIx64, sum);
     if (strcmp(tok[2], hex) != 0)
         return sf_bad(p, "checksum mismatch (damaged or edited)");
-    if (getc(p->fp) != EOF)
+    if (lr_next(&p->r) != LR_EOF)
         return sf_bad(p, "data after the end line");
     return 0;
 }
@@ -381,14 +382,14 @@ sf_end(struct sf_parse *p, char **tok, int n, uint64_t sum)
 static int
 sf_parse_all(struct sf_parse *p)
 {
-    char line[SF_LINE_MAX], *tok[SF_MAX_TOKENS];
+    char *line, *tok[SF_MAX_TOKENS];
     uint64_t before;
     int n, rc;
 
     if (sf_header(p) != 0)
         return -1;
     for (;;) {
-        rc = sf_getline(p, line, sizeof(line));
+        rc = sf_getline(p, &line);
         if (rc == 0)
             return sf_bad(p, "truncated: no end line");
         if (rc < 0)
@@ -445,64 +446,94 @@ sf_set_aside(const char *path, char *aside, size_t asidesz)
     }
 }
 
-enum sf_load
-sf_load(struct cs_store *cs, const char *path)
+/* The state file, open for reading; NULL after logging why (*res: how). */
+static FILE *
+sf_open(const char *path, enum sf_load *res)
 {
-    struct sf_parse p;
-    char aside[4096], when[64];
     struct stat st;
-    struct tm tm;
-    time_t t;
+    FILE *fp;
     int fd;
 
+    *res = SF_UNREADABLE;
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
         if (errno == ENOENT) {
             dm_log(LOG_INFO, "MetricsStateFile %s: no saved counters yet; "
                    "counting starts from zero", path);
-            return SF_ABSENT;
+            *res = SF_ABSENT;
+            return NULL;
         }
         dm_log(LOG_ERR, "MetricsStateFile %s: %s; counting starts from zero",
                path, strerror(errno));
-        return SF_UNREADABLE;
+        return NULL;
     }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         dm_log(LOG_ERR, "MetricsStateFile %s: not a regular file; counting "
                "starts from zero", path);
         close(fd);
-        return SF_UNREADABLE;
+        return NULL;
     }
-    memset(&p, 0, sizeof(p));
-    p.cs = cs;
-    p.sum = SF_FNV_INIT;
-    if ((p.fp = fdopen(fd, "r")) == NULL) {
+    if ((fp = fdopen(fd, "r")) == NULL) {
         dm_log(LOG_ERR, "MetricsStateFile %s: %s; counting starts from zero",
                path, strerror(errno));
         close(fd);
+    }
+    return fp;
+}
+
+/* What a load restored, and what it had to adapt. */
+static void
+sf_log_loaded(const char *path, const struct sf_parse *p)
+{
+    char when[64];
+    struct tm tm;
+    time_t t = (time_t)p->saved;
+
+    localtime_r(&t, &tm);
+    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+    dm_log(LOG_INFO, "MetricsStateFile %s: restored %zu rows saved at %s",
+           path, p->rows, when);
+    if (p->unknown > 0)
+        dm_log(LOG_WARNING, "MetricsStateFile %s: %zu lines name reasons or "
+               "outcomes this version does not count; skipped", path,
+               p->unknown);
+    if (p->renumbered > 0 || p->folded > 0)
+        dm_log(LOG_WARNING, "MetricsStateFile %s: %zu rows folded into %s "
+               "and %zu renumbered (MetricsMaxDomains or MetricsDomains "
+               "changed)", path, p->folded, CS_OTHER_DOMAIN, p->renumbered);
+}
+
+enum sf_load
+sf_load(struct cs_store *cs, const char *path)
+{
+    struct sf_parse p;
+    char aside[4096];
+    enum sf_load res;
+    FILE *fp = sf_open(path, &res);
+    int rc;
+
+    if (fp == NULL)
+        return res;
+    memset(&p, 0, sizeof(p));
+    p.cs = cs;
+    p.sum = SF_FNV_INIT;
+    if (lr_init(&p.r, fp, SF_LINE_MAX - 1, 0) != 0) {
+        dm_log(LOG_ERR, "MetricsStateFile %s: out of memory; counting "
+               "starts from zero", path);
+        fclose(fp);
         return SF_UNREADABLE;
     }
-    if (sf_parse_all(&p) != 0) {
-        fclose(p.fp);
+    rc = sf_parse_all(&p);
+    lr_free(&p.r);
+    fclose(fp);
+    if (rc != 0) {
         cs_clear(cs);
         sf_set_aside(path, aside, sizeof(aside));
         dm_log(LOG_ERR, "MetricsStateFile %s:%zu: %s; file kept as %s, "
                "counting starts from zero", path, p.lineno, p.why, aside);
         return SF_DISCARDED;
     }
-    fclose(p.fp);
-    t = (time_t)p.saved;
-    localtime_r(&t, &tm);
-    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-    dm_log(LOG_INFO, "MetricsStateFile %s: restored %zu rows saved at %s",
-           path, p.rows, when);
-    if (p.unknown > 0)
-        dm_log(LOG_WARNING, "MetricsStateFile %s: %zu lines name reasons or "
-               "outcomes this version does not count; skipped", path,
-               p.unknown);
-    if (p.renumbered > 0 || p.folded > 0)
-        dm_log(LOG_WARNING, "MetricsStateFile %s: %zu rows folded into %s "
-               "and %zu renumbered (MetricsMaxDomains or MetricsDomains "
-               "changed)", path, p.folded, CS_OTHER_DOMAIN, p.renumbered);
+    sf_log_loaded(path, &p);
     return SF_LOADED;
 }
 

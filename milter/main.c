@@ -42,9 +42,11 @@
 #include "milter/runtime.h"
 #include "auth/auth.h"
 
-#define DM_EX_USAGE  64
-#define DM_EX_CONFIG 78
-#define DM_EX_OSERR  71
+#define DM_EX_USAGE    64
+#define DM_EX_SOFTWARE 70
+#define DM_EX_OSERR    71
+#define DM_EX_CONFIG   78
+#define DM_CONTINUE    (-1)   /* dm_options(): no answer yet, go on */
 #define DM_DRAIN_SECONDS 60
 #define DM_MILTER_MAX_DATA (1024 * 1024 - 1)   /* libmilter's largest, 1 MiB */
 
@@ -53,6 +55,12 @@ struct dm_opts {
     bool foreground;
     bool check_only;
     bool verbose;
+};
+
+/* The parts with threads of their own, opened before the fork. */
+struct dm_parts {
+    struct mx_metrics *mx;
+    struct ax_agent *ax;
 };
 
 static atomic_bool dm_milter_done;
@@ -185,12 +193,12 @@ dm_write_pidfile(const char *path)
     fp = fopen(path, "w");
     if (fp == NULL) {
         dm_log(LOG_ERR, "PidFile %s: %s", path, strerror(errno));
-        return -1;
+        return DM_EX_OSERR;
     }
     fprintf(fp, "%ld\n", (long)getpid());
     if (fclose(fp) != 0) {
         dm_log(LOG_ERR, "PidFile %s: %s", path, strerror(errno));
-        return -1;
+        return DM_EX_OSERR;
     }
     return 0;
 }
@@ -214,7 +222,6 @@ dm_warn_static(const struct dm_config *old, const struct dm_config *new)
         { "UserID", offsetof(struct dm_config, user_id) },
         { "PidFile", offsetof(struct dm_config, pid_file) },
         { "BaseDirectory", offsetof(struct dm_config, base_directory) },
-        { "AgentXSocket", offsetof(struct dm_config, agentx_socket) },
     };
 
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -230,10 +237,6 @@ dm_warn_static(const struct dm_config *old, const struct dm_config *new)
         old->syslog_facility != new->syslog_facility)
         dm_log(LOG_WARNING, "reload: UMask or Syslog settings changed; they "
                "take effect at the next restart");
-    if (old->agentx != new->agentx ||
-        old->agentx_ping_interval != new->agentx_ping_interval)
-        dm_log(LOG_WARNING, "reload: AgentX settings changed; they take "
-               "effect at the next restart");
 }
 
 static void
@@ -247,7 +250,7 @@ dm_reload(const char *path)
         dm_log(LOG_ERR, "reload failed; keeping the running configuration");
     } else {
         dm_warn_static(cur->cf, rt->cf);
-        mx_reload_warn(cur->cf, rt->cf);
+        cf_reload_warn(cur->cf, rt->cf);     /* Metrics*, AgentX* */
         rt_install(rt);
         dm_log(LOG_INFO, "configuration reloaded from %s", path);
     }
@@ -380,6 +383,111 @@ dm_serve(const char *path, const char *sock)
     return status == MI_SUCCESS ? 0 : DM_EX_OSERR;
 }
 
+/* -c, -f, -n, -v; -V and -h answer at once. DM_CONTINUE, or the exit. */
+static int
+dm_options(int argc, char **argv, struct dm_opts *o)
+{
+    int ch;
+
+    while ((ch = getopt(argc, argv, "c:fnvVh")) != -1) {
+        switch (ch) {
+        case 'c': o->conf_path = optarg; break;
+        case 'f': o->foreground = true; break;
+        case 'n': o->check_only = true; break;
+        case 'v': o->verbose = true; break;
+        case 'V': dm_version(); return 0;
+        case 'h': dm_usage(stdout); return 0;
+        default:  dm_usage(stderr); return DM_EX_USAGE;
+        }
+    }
+    if (optind != argc) {
+        dm_usage(stderr);
+        return DM_EX_USAGE;
+    }
+    return DM_CONTINUE;
+}
+
+/* The subsystems' keys (their sections), known before the first load. */
+static int
+dm_register_keys(void)
+{
+    if (cf_register(&mx_section) != 0 || cf_register(&ax_section) != 0) {
+        fprintf(stderr, "dmarc-milter: error: a section of configuration "
+                "keys is refused (a key named twice?)\n");
+        return DM_EX_SOFTWARE;
+    }
+    return 0;
+}
+
+/* dmarc-milter -n: the file, and the files the metrics read; no bind. */
+static int
+dm_check_only(struct dm_runtime *rt, const char *path)
+{
+    char err[512];
+    int rc = 0;
+
+    if (mx_check(mx_settings(rt->cf), err, sizeof(err)) != 0) {
+        fprintf(stderr, "dmarc-milter: error: %s\n", err);
+        rc = DM_EX_CONFIG;
+    } else {
+        printf("%s: configuration OK\n", path);
+    }
+    rt_release(rt);
+    return rc;
+}
+
+/* The process before its parts: the log, SPF, UMask, BaseDirectory. */
+static int
+dm_setup(const struct dm_config *cf, const struct dm_opts *o)
+{
+    dm_log_open(PACKAGE_NAME, cf->syslog, cf->syslog_facility);
+    dm_log_debug(o->verbose);
+    if (o->foreground)
+        dm_log_stderr(true);
+    spf_init();
+    if (cf->umask_set)
+        umask(cf->umask);
+    if (cf->base_directory != NULL && chdir(cf->base_directory) != 0) {
+        dm_log(LOG_ERR, "BaseDirectory %s: %s", cf->base_directory,
+               strerror(errno));
+        return DM_EX_CONFIG;
+    }
+    return 0;
+}
+
+/*
+ * AgentX is prepared while no thread runs and started after the fork;
+ * the metrics read their files and bind their port while still root and
+ * attached, so that a problem fails the start where it can be seen.
+ */
+static int
+dm_open_parts(const struct dm_config *cf, struct dm_parts *p)
+{
+    const struct ax_settings *axs = ax_settings(cf);
+    char err[512];
+
+    if (axs != NULL && axs->enabled &&
+        (p->ax = ax_open(axs, err, sizeof(err))) == NULL) {
+        dm_log(LOG_ERR, "%s", err);
+        return DM_EX_OSERR;
+    }
+    if ((p->mx = mx_open(mx_settings(cf), err, sizeof(err))) == NULL) {
+        dm_log(LOG_ERR, "%s", err);
+        return DM_EX_OSERR;
+    }
+    return 0;
+}
+
+/* After the drain, so that the last save of the counters is exact. */
+static void
+dm_close_parts(struct dm_parts *p)
+{
+    ax_stop(p->ax);
+    p->ax = NULL;
+    mx_stop(p->mx);
+    p->mx = NULL;
+}
+
 /*
  * The one place the parts meet: every verdict goes to the counter store,
  * and every runtime's resolver counts its lookups there. Nothing counts
@@ -390,107 +498,44 @@ dm_wire_metrics(struct dm_runtime *rt, struct cs_store *cs)
 {
     mc_set_verdict_hook(cs_verdict_hook, cs);
     rt_set_dns_decorator(dc_wrap, dc_unwrap, cs);
-    return rt_decorate(rt);
+    if (rt_decorate(rt) != 0) {
+        dm_log(LOG_ERR, "metrics: out of memory");
+        return DM_EX_OSERR;
+    }
+    return 0;
 }
 
-int
-main(int argc, char **argv)
+/* UserID, then the background (unless -f or Background false). */
+static int
+dm_detach(const struct dm_config *cf, const struct dm_opts *o)
 {
-    struct dm_opts o = { CF_DEFAULT_FILE, false, false, false };
-    struct dm_runtime *rt;
-    const struct dm_config *cf;
-    struct mx_metrics *mx;
-    struct ax_agent *ax = NULL;
-    char *pid_file, *sock, err[512];
-    int ch, rc;
-
-    /*
-     * Each message borrows a few 64 KB DNS buffers. By default glibc hands
-     * a thread arena's free top back to the kernel past 128 KB, so every
-     * message paid madvise and page faults for them again (13% of the CPU
-     * in tests/bench); a megabyte kept per arena ends that.
-     */
-    mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
-
-    while ((ch = getopt(argc, argv, "c:fnvVh")) != -1) {
-        switch (ch) {
-        case 'c': o.conf_path = optarg; break;
-        case 'f': o.foreground = true; break;
-        case 'n': o.check_only = true; break;
-        case 'v': o.verbose = true; break;
-        case 'V': dm_version(); return 0;
-        case 'h': dm_usage(stdout); return 0;
-        default:  dm_usage(stderr); return DM_EX_USAGE;
-        }
-    }
-    if (optind != argc) {
-        dm_usage(stderr);
-        return DM_EX_USAGE;
-    }
-    rt = dm_load(o.conf_path, false);
-    if (rt == NULL) {
-        fprintf(stderr, "dmarc-milter: %s: configuration not usable\n",
-                o.conf_path);
-        return DM_EX_CONFIG;
-    }
-    if (o.check_only && mx_check(rt->cf, err, sizeof(err)) != 0) {
-        fprintf(stderr, "dmarc-milter: error: %s\n", err);
-        rt_release(rt);
-        return DM_EX_CONFIG;
-    }
-    if (o.check_only) {
-        printf("%s: configuration OK\n", o.conf_path);
-        rt_release(rt);
-        return 0;
-    }
-    cf = rt->cf;
-    dm_log_open(PACKAGE_NAME, cf->syslog, cf->syslog_facility);
-    dm_log_debug(o.verbose);
-    if (o.foreground)
-        dm_log_stderr(true);
-    spf_init();
-    if (cf->umask_set)
-        umask(cf->umask);
-    if (cf->base_directory != NULL && chdir(cf->base_directory) != 0) {
-        dm_log(LOG_ERR, "BaseDirectory %s: %s", cf->base_directory,
-               strerror(errno));
-        return DM_EX_CONFIG;
-    }
-    /* AgentX: prepared while no thread runs, started after the fork. */
-    if (cf->agentx && (ax = ax_open(cf, err, sizeof(err))) == NULL) {
-        dm_log(LOG_ERR, "%s", err);
-        return DM_EX_OSERR;
-    }
-    /* Metrics: files read and port bound while still root and attached. */
-    mx = mx_open(cf, err, sizeof(err));
-    if (mx != NULL && dm_wire_metrics(rt, mx_store(mx)) != 0) {
-        snprintf(err, sizeof(err), "metrics: out of memory");
-        mx_stop(mx);
-        mx = NULL;
-    }
-    if (mx == NULL) {
-        dm_log(LOG_ERR, "%s", err);
-        ax_stop(ax);            /* a refused start leaks nothing either */
-        rt_release(rt);
-        return DM_EX_OSERR;
-    }
     if (dm_drop_privileges(cf->user_id) != 0)
         return DM_EX_CONFIG;
-    if (cf->background && !o.foreground && dm_daemonize() != 0) {
+    if (cf->background && !o->foreground && dm_daemonize() != 0) {
         dm_log(LOG_ERR, "cannot go into the background: %s", strerror(errno));
         return DM_EX_OSERR;
     }
-    /* Its threads start after the fork and the privilege drop. */
-    if (mx_start(mx, err, sizeof(err)) != 0) {
+    return 0;
+}
+
+/* The parts' threads start after the fork and the privilege drop. */
+static int
+dm_start_parts(struct dm_parts *p)
+{
+    char err[512];
+
+    if (mx_start(p->mx, err, sizeof(err)) != 0 ||
+        ax_start(p->ax, mx_store(p->mx), err, sizeof(err)) != 0) {
         dm_log(LOG_ERR, "%s", err);
         return DM_EX_OSERR;
     }
-    if (ax_start(ax, mx_store(mx), err, sizeof(err)) != 0) {
-        dm_log(LOG_ERR, "%s", err);
-        return DM_EX_OSERR;
-    }
-    if (dm_write_pidfile(cf->pid_file) != 0)
-        return DM_EX_OSERR;
+    return 0;
+}
+
+/* The filter registered and its socket open: one in use fails here. */
+static int
+dm_open_milter(const struct dm_config *cf)
+{
     signal(SIGPIPE, SIG_IGN);
     if (smfi_setconn(cf->socket) != MI_SUCCESS ||
         smfi_register(mc_desc) != MI_SUCCESS) {
@@ -510,17 +555,71 @@ main(int argc, char **argv)
                "running, or is its directory missing?)", cf->socket);
         return DM_EX_OSERR;
     }
+    return 0;
+}
+
+/* Serve until SIGTERM, then stop the parts and remove the PidFile. */
+static int
+dm_run(const struct dm_opts *o, struct dm_runtime *rt, struct dm_parts *p)
+{
     /* A reload frees cf with its runtime; keep what the exit needs. */
-    pid_file = cf->pid_file != NULL ? strdup(cf->pid_file) : NULL;
-    sock = strdup(cf->socket);
+    char *pid_file = rt->cf->pid_file != NULL ? strdup(rt->cf->pid_file)
+                                              : NULL;
+    char *sock = strdup(rt->cf->socket);
+    int rc;
+
     rt_install(rt);
-    rc = dm_serve(o.conf_path, sock != NULL ? sock : "");
+    rc = dm_serve(o->conf_path, sock != NULL ? sock : "");
     free(sock);
-    ax_stop(ax);
-    mx_stop(mx);                /* after the drain: the last save is exact */
+    dm_close_parts(p);
     if (pid_file != NULL) {
         (void)unlink(pid_file);
         free(pid_file);
     }
     return rc;
+}
+
+/*
+ * The steps, in order. Whatever one part gives another (the counter store
+ * to the milter, the resolvers and the subagent) is handed over here.
+ */
+int
+main(int argc, char **argv)
+{
+    struct dm_opts o = { CF_DEFAULT_FILE, false, false, false };
+    struct dm_parts parts = { NULL, NULL };
+    struct dm_runtime *rt;
+    int rc;
+
+    /*
+     * Each message borrows a few 64 KB DNS buffers. By default glibc hands
+     * a thread arena's free top back to the kernel past 128 KB, so every
+     * message paid madvise and page faults for them again (13% of the CPU
+     * in tests/bench); a megabyte kept per arena ends that.
+     */
+    mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
+    if ((rc = dm_options(argc, argv, &o)) != DM_CONTINUE ||
+        (rc = dm_register_keys()) != 0)
+        return rc;
+    if ((rt = dm_load(o.conf_path, false)) == NULL) {
+        fprintf(stderr, "dmarc-milter: %s: configuration not usable\n",
+                o.conf_path);
+        return DM_EX_CONFIG;
+    }
+    if (o.check_only)
+        return dm_check_only(rt, o.conf_path);
+    if ((rc = dm_setup(rt->cf, &o)) != 0)
+        return rc;
+    if ((rc = dm_open_parts(rt->cf, &parts)) != 0 ||
+        (rc = dm_wire_metrics(rt, mx_store(parts.mx))) != 0) {
+        dm_close_parts(&parts);     /* a refused start leaks nothing */
+        rt_release(rt);
+        return rc;
+    }
+    if ((rc = dm_detach(rt->cf, &o)) != 0 ||
+        (rc = dm_start_parts(&parts)) != 0 ||
+        (rc = dm_write_pidfile(rt->cf->pid_file)) != 0 ||
+        (rc = dm_open_milter(rt->cf)) != 0)
+        return rc;
+    return dm_run(&o, rt, &parts);
 }

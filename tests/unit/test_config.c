@@ -10,8 +10,10 @@
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
+#include "agentx/agentx.h"
 #include "config/config.h"
 #include "dns/domain_name.h"
+#include "metrics/metrics.h"
 #include "dmarc/verdict.h"
 #include "tests/unit/tap.h"
 
@@ -1156,6 +1158,11 @@ main(void)
 {
     if (mkdtemp(tmpdir) == NULL) {
         printf("Bail out! mkdtemp: %s\n", strerror(errno));
+        return 1;
+    }
+    /* as main() does: the subsystems' keys are part of every file */
+    if (cf_register(&mx_section) != 0 || cf_register(&ax_section) != 0) {
+        printf("Bail out! cannot register the sections\n");
         return 1;
     }
     test_defaults();

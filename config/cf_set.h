@@ -1,0 +1,76 @@
+/*
+ * cf_set.h: what the reader (config.c) and the setters (cf_set.c) share
+ * inside config/: the context of the line being applied, its diagnostics,
+ * and the setters of the milter's own keys.
+ */
+#ifndef DM_CF_SET_H
+#define DM_CF_SET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config/config.h"
+#include "util/util.h"
+
+#define CF_LINE_MAX 4096                 /* bytes of a line, without EOL */
+#define CF_FILE_MAX (16L * 1024 * 1024)  /* stop a runaway file or device */
+#define CF_SHOW_MAX 80                   /* bytes of a value quoted back */
+
+struct cf_ctx {
+    const char *file;       /* where the line being applied comes from */
+    unsigned line;
+    cf_report_fn report;
+    void *arg;
+    unsigned errors;
+};
+
+/* "file:line: text" (line 0: "file: text") to the report function. */
+void cf_diag(struct cf_ctx *c, bool is_error, const char *file,
+             unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* A copy of untrusted text fit to quote in a log line: no control bytes. */
+const char *cf_show(char out[CF_SHOW_MAX + 4], const char *in);
+
+/* Reports "out of memory"; false. */
+bool cf_nomem(struct cf_ctx *c);
+
+/*
+ * The next usable line of a file being read (CF_LINE_MAX, CF_FILE_MAX);
+ * a bad line is reported and skipped. False at the end or on a read error.
+ */
+bool cf_next_line(struct cf_ctx *c, struct lr_reader *r, const char *path);
+
+/* White space between a key and its value, and in lists. */
+bool cf_isws(int ch);
+
+/* The milter's own keys whose values need more than the generic setters. */
+bool cf_set_socket(struct cf_ctx *, void *, const struct cf_key *,
+                   const char *, bool);
+bool cf_set_user(struct cf_ctx *, void *, const struct cf_key *,
+                 const char *, bool);
+bool cf_set_umask(struct cf_ctx *, void *, const struct cf_key *,
+                  const char *, bool);
+bool cf_set_facility(struct cf_ctx *, void *, const struct cf_key *,
+                     const char *, bool);
+bool cf_set_authserv(struct cf_ctx *, void *, const struct cf_key *,
+                     const char *, bool);
+bool cf_set_trusted(struct cf_ctx *, void *, const struct cf_key *,
+                    const char *, bool);
+bool cf_set_hosts(struct cf_ctx *, void *, const struct cf_key *,
+                  const char *, bool);
+bool cf_set_mailfrom(struct cf_ctx *, void *, const struct cf_key *,
+                     const char *, bool);
+bool cf_set_multifrom(struct cf_ctx *, void *, const struct cf_key *,
+                      const char *, bool);
+bool cf_set_temperror(struct cf_ctx *, void *, const struct cf_key *,
+                      const char *, bool);
+bool cf_set_spec(struct cf_ctx *, void *, const struct cf_key *,
+                 const char *, bool);
+bool cf_set_nameservers(struct cf_ctx *, void *, const struct cf_key *,
+                        const char *, bool);
+
+/* Free a list of strings (TrustedAuthservIDs, IgnoreMailFrom). */
+void cf_strv_free(char ***v, size_t *n);
+
+#endif
