@@ -1,0 +1,138 @@
+/*
+ * intern.c: the string table (intern.h): the strings end to end in one
+ * growing arena, found again through an open-addressing index with
+ * linear probing, doubled when half full. Written here rather than taken
+ * from GLib: it is small, has no per-entry allocation, and keeps report/
+ * free of a dependency that nothing else in the tree uses.
+ */
+#include <config.h>
+#include <stdlib.h>
+#include <string.h>
+#include "report/intern.h"
+
+struct it_table {
+    char *arena;
+    size_t used, cap;
+    uint32_t *off;              /* id -> offset in the arena */
+    uint32_t n, n_cap;
+    uint32_t *slot;             /* id + 1; 0 is empty */
+    size_t mask;
+};
+
+uint64_t
+it_hash(const void *p, size_t len)
+{
+    const unsigned char *b = p;
+    uint64_t h = 14695981039346656037ULL;
+
+    for (size_t i = 0; i < len; i++) {
+        h ^= b[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+struct it_table *
+it_new(void)
+{
+    struct it_table *t = calloc(1, sizeof(*t));
+
+    if (t == NULL)
+        return NULL;
+    t->mask = 1023;
+    t->slot = calloc(t->mask + 1, sizeof(*t->slot));
+    if (t->slot == NULL) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void
+it_free(struct it_table *t)
+{
+    if (t == NULL)
+        return;
+    free(t->arena);
+    free(t->off);
+    free(t->slot);
+    free(t);
+}
+
+const char *
+it_str(const struct it_table *t, uint32_t id)
+{
+    return t->arena + t->off[id];
+}
+
+/* Double the index and place every id again. */
+static int
+it_grow(struct it_table *t)
+{
+    size_t mask = t->mask * 2 + 1;
+    uint32_t *slot = calloc(mask + 1, sizeof(*slot));
+
+    if (slot == NULL)
+        return -1;
+    for (uint32_t id = 0; id < t->n; id++) {
+        const char *s = it_str(t, id);
+        size_t i = it_hash(s, strlen(s)) & mask;
+        while (slot[i] != 0)
+            i = (i + 1) & mask;
+        slot[i] = id + 1;
+    }
+    free(t->slot);
+    t->slot = slot;
+    t->mask = mask;
+    return 0;
+}
+
+/* Store a new string; its id, or IT_NONE. */
+static uint32_t
+it_store(struct it_table *t, const char *s, size_t len)
+{
+    if (t->used + len + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 65536;
+        while (cap < t->used + len + 1)
+            cap *= 2;
+        if (cap > UINT32_MAX)
+            return IT_NONE;     /* offsets are 32 bits */
+        char *a = realloc(t->arena, cap);
+        if (a == NULL)
+            return IT_NONE;
+        t->arena = a;
+        t->cap = cap;
+    }
+    if (t->n == t->n_cap) {
+        uint32_t n_cap = t->n_cap ? t->n_cap * 2 : 1024;
+        uint32_t *off = realloc(t->off, n_cap * sizeof(*off));
+        if (off == NULL)
+            return IT_NONE;
+        t->off = off;
+        t->n_cap = n_cap;
+    }
+    memcpy(t->arena + t->used, s, len);
+    t->arena[t->used + len] = '\0';
+    t->off[t->n] = (uint32_t)t->used;
+    t->used += len + 1;
+    return t->n++;
+}
+
+uint32_t
+it_intern(struct it_table *t, const char *s, size_t len)
+{
+    size_t i = it_hash(s, len) & t->mask;
+    uint32_t id;
+
+    for (; t->slot[i] != 0; i = (i + 1) & t->mask) {
+        const char *have = it_str(t, t->slot[i] - 1);
+        if (strncmp(have, s, len) == 0 && have[len] == '\0')
+            return t->slot[i] - 1;
+    }
+    if ((id = it_store(t, s, len)) == IT_NONE)
+        return IT_NONE;
+    t->slot[i] = id + 1;
+    if ((size_t)t->n * 2 > t->mask && it_grow(t) != 0)
+        return IT_NONE;
+    return id;
+}

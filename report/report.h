@@ -1,0 +1,14 @@
+/*
+ * report.h: the public header of report/ (libdmreport.a): the HistoryFile
+ * (its format, the milter's appender, the reader) and what dmarc-reports
+ * builds from it: aggregate reports, their XML and mail, destinations,
+ * and the ledger that sends each report once.
+ */
+#ifndef DM_REPORT_H
+#define DM_REPORT_H
+
+#include "report/history.h"
+#include "report/history_file.h"
+#include "report/aggregate.h"
+
+#endif
