@@ -1143,6 +1143,220 @@ test_manpage(void)
     free(text);
 }
 
+/* ------------------------------------------------------------------ */
+/* sections: the Metrics* and AgentX keys, and the mechanism itself */
+
+static void
+test_subsystem_keys(void)
+{
+    const struct mx_settings *mx;
+    const struct ax_settings *ax;
+    struct dm_config *cf = cf_defaults();
+
+    mx = mx_settings(cf);
+    ax = ax_settings(cf);
+    ok(mx != NULL && ax != NULL, "defaults carry both sections");
+    if (mx == NULL || ax == NULL) {
+        cf_free(cf);
+        return;
+    }
+    ok(mx->listen == NULL && mx->domains == NULL && mx->state_file == NULL &&
+       mx->tls_cert == NULL && mx->tls_key == NULL &&
+       mx->basic_auth_file == NULL, "Metrics* files unset by default");
+    is_int(mx->max_domains, 10000, "MetricsMaxDomains default");
+    is_int(mx->state_interval, 60, "MetricsStateInterval default");
+    is_int(ax->enabled, false, "AgentX default");
+    is_str(ax->socket, "/var/agentx/master", "AgentXSocket default");
+    is_int(ax->ping_interval, 15, "AgentXPingInterval default");
+    cf_free(cf);
+    ok(mx_settings(NULL) == NULL, "no configuration, no settings");
+
+    cf = clean("MetricsListen 127.0.0.1:9489\nmetricsmaxdomains 500\n"
+               "MetricsDomains /d\nMetricsStateFile /s\n"
+               "MetricsStateInterval 86400\nMetricsTLSCert /c\n"
+               "MetricsTLSKey /k\nMetricsBasicAuthFile /u\nAgentX yes\n"
+               "AgentXSocket tcp:localhost:705\nAgentXPingInterval 3600\n");
+    mx = mx_settings(cf);
+    ax = ax_settings(cf);
+    is_str(mx->listen, "127.0.0.1:9489", "MetricsListen");
+    is_int(mx->max_domains, 500, "MetricsMaxDomains, key in any case");
+    is_str(mx->domains, "/d", "MetricsDomains");
+    is_str(mx->state_file, "/s", "MetricsStateFile");
+    is_int(mx->state_interval, 86400, "MetricsStateInterval");
+    is_str(mx->tls_cert, "/c", "MetricsTLSCert");
+    is_str(mx->tls_key, "/k", "MetricsTLSKey");
+    is_str(mx->basic_auth_file, "/u", "MetricsBasicAuthFile");
+    is_int(ax->enabled, true, "AgentX");
+    is_str(ax->socket, "tcp:localhost:705", "AgentXSocket");
+    is_int(ax->ping_interval, 3600, "AgentXPingInterval");
+    cf_free(cf);
+
+    /* the generic setters report as they do for the milter's keys */
+    bad1("MetricsMaxDomains 0\n", "bad value '0' for MetricsMaxDomains: "
+         "expected an integer from 1 to 100000");
+    bad1("MetricsStateInterval 86401\n", "bad value '86401' for "
+         "MetricsStateInterval: expected an integer from 1 to 86400");
+    bad1("AgentXPingInterval 1s\n", "bad value '1s' for AgentXPingInterval: "
+         "expected an integer from 1 to 3600");
+    bad1("AgentX maybe\n", "bad value 'maybe' for AgentX: expected true or "
+         "false (yes/no, on/off, 1/0)");
+    bad1("MetricsListen \"\"\n", "bad value '' for MetricsListen: expected "
+         "a non-empty value");
+    cf = load(SOCK "MetricsListen 127.0.0.1:1\nMetricsListen 127.0.0.1:2\n");
+    ok(cf != NULL && D.n == 1 && !D.err[0], "a section's key twice warns");
+    is_str(D.msg[0], at(3, "MetricsListen was already set on line 2; the "
+                        "value on line 3 is used"), "and says which wins");
+    is_str(cf != NULL ? mx_settings(cf)->listen : NULL, "127.0.0.1:2",
+           "the later value wins");
+    cf_free(cf);
+}
+
+/* A section of this test's own, to try what main() does not. */
+struct ts_settings {
+    char *color;
+    char *file;
+    int size;
+};
+
+static int ts_frees, ts_reloads;
+static const void *ts_running, *ts_loaded;
+
+static bool
+ts_set_color(struct cf_ctx *c, void *base, const struct cf_key *k,
+             const char *val, bool replace)
+{
+    char **field = (char **)(void *)((char *)base + k->off);
+
+    (void)replace;
+    if (strcmp(val, "red") != 0 && strcmp(val, "blue") != 0) {
+        cf_bad(c, k, val, "red or blue");
+        return false;
+    }
+    free(*field);
+    *field = strdup(val);
+    return *field != NULL;
+}
+
+static void
+ts_free(void *settings)
+{
+    struct ts_settings *s = settings;
+
+    free(s->color);
+    free(s->file);
+    ts_frees++;
+}
+
+static void
+ts_reload(const void *running, const void *loaded)
+{
+    ts_reloads++;
+    ts_running = running;
+    ts_loaded = loaded;
+}
+
+static const struct cf_key ts_keys[] = {
+    CF_KEY("TestColor", CF_SCALAR, true, ts_set_color, struct ts_settings,
+           color, 0, 0, NULL),
+    CF_KEY_FILE("TestFile", struct ts_settings, file),
+    CF_KEY_INT("TestSize", struct ts_settings, size, -5, 5, "-2"),
+};
+static const struct cf_section ts_section = {
+    "test", sizeof(struct ts_settings), ts_keys, CF_NKEYS(ts_keys),
+    ts_free, ts_reload,
+};
+
+static void
+test_register(void)
+{
+    static const struct cf_key twice[] = {
+        CF_KEY_INT("TestA", struct ts_settings, size, 0, 1, NULL),
+        CF_KEY_INT("testa", struct ts_settings, size, 0, 1, NULL),
+    };
+    static const struct cf_key core[] = {
+        CF_KEY_STR("SOCKET", struct ts_settings, color, NULL),
+    };
+    static const struct cf_key metrics[] = {
+        CF_KEY_STR("metricslisten", struct ts_settings, color, NULL),
+    };
+    static const struct cf_key one[] = {
+        CF_KEY_INT("TestFill", struct ts_settings, size, 0, 1, NULL),
+    };
+    const struct cf_section bad[] = {
+        { "twice", sizeof(struct ts_settings), twice, 2, NULL, NULL },
+        { "core", sizeof(struct ts_settings), core, 1, NULL, NULL },
+        { "metrics", sizeof(struct ts_settings), metrics, 1, NULL, NULL },
+    };
+    static struct cf_section fill[CF_SECTIONS_MAX];
+    struct dm_config *before, *cf, *again;
+    const struct ts_settings *ts;
+    size_t nkeys = 0, registered = 0;
+    bool impl;
+    int rc = 0;
+
+    is_int(cf_register(&mx_section), 0, "registering again does nothing");
+    is_int(cf_register(&bad[0]), -1, "a key twice in a section: refused");
+    is_int(cf_register(&bad[1]), -1, "a key of the milter's: refused");
+    is_int(cf_register(&bad[2]), -1, "a key of another section: refused");
+
+    before = load(SOCK "TestColor red\n");
+    ok(before == NULL, "before registration TestColor is unknown");
+    cf_free(before);
+    before = cf_defaults();
+    while (cf_key_name(nkeys, NULL) != NULL)
+        nkeys++;
+    is_int(cf_register(&ts_section), 0, "a new section registers");
+    is_str(cf_key_name(nkeys, &impl), "TestColor", "its keys are listed");
+    ok(impl, "as implemented");
+    is_str(cf_key_name(nkeys + 2, NULL), "TestSize", "in their order");
+    ok(cf_key_name(nkeys + 3, NULL) == NULL, "and last");
+    ok(cf_settings(before, &ts_section) == NULL,
+       "a configuration loaded earlier has no settings for it");
+    ok(mx_settings(before) != NULL, "but keeps the earlier sections'");
+
+    cf = load(SOCK);
+    ok(cf == NULL, "its required key is required");
+    is_str(D.msg[0], at(0, "TestColor is not set"), "required message");
+    cf_free(cf);
+    bad1("TestColor green\n", "bad value 'green' for TestColor: expected "
+         "red or blue");
+    bad_at(SOCK "TestColor red\nTestSize 6\n", 3, "bad value '6' for "
+           "TestSize: expected an integer from -5 to 5");
+    cf = load(SOCK "TestColor red\nTestFile /nonexistent/x\n");
+    ok(cf == NULL, "CF_KEY_FILE: a missing file is refused");
+    is_str(D.msg[0], at(3, "cannot read TestFile file '/nonexistent/x': No "
+                        "such file or directory"), "CF_KEY_FILE message");
+    cf_free(cf);
+    cf = clean("TestColor blue\n");
+    ts = cf_settings(cf, &ts_section);
+    ok(ts != NULL, "the section's settings");
+    is_str(ts->color, "blue", "set by its own setter");
+    is_int(ts->size, -2, "a negative default");
+    again = clean("TestColor red\nTestSize 5\n");
+
+    ts_frees = ts_reloads = 0;
+    cf_reload_warn(cf, again);
+    is_int(ts_reloads, 1, "a reload asks the section");
+    ok(ts_running == ts && ts_loaded == cf_settings(again, &ts_section),
+       "with the running and the new settings");
+    cf_reload_warn(before, again);
+    is_int(ts_reloads, 1, "not for a configuration without the section");
+    cf_free(cf);
+    cf_free(again);
+    cf_free(before);
+    is_int(ts_frees, 2, "each configuration frees its section's settings");
+
+    /* the table of sections is bounded */
+    for (size_t i = 0; i < CF_SECTIONS_MAX && rc == 0; i++) {
+        fill[i] = (struct cf_section){ "fill", sizeof(struct ts_settings),
+                                       one, 0, NULL, NULL };
+        rc = cf_register(&fill[i]);
+        registered += rc == 0;
+    }
+    is_int(rc, -1, "past CF_SECTIONS_MAX: refused");
+    is_int(registered, CF_SECTIONS_MAX - 3, "after the three registered");
+}
+
 static void
 test_key_names(void)
 {
@@ -1183,6 +1397,8 @@ main(void)
     test_sample();
     test_manpage();
     test_key_names();
+    test_subsystem_keys();
+    test_register();      /* last: its sections stay registered */
 
     /* leave no temp files behind */
     static const char *const names[] = {
