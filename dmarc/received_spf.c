@@ -18,8 +18,9 @@
  * can only add keys the writer also writes), and an unquoted value glued
  * to a comment is refused, as in ar_parse.c (CVE-2020-12272).
  *
- * The comment scanner is rs_skip_comment() alone, so that it can give way
- * to a shared RFC 5322 one.
+ * Comments are skipped by dmarc/rfc5322.c, as in the From and
+ * Authentication-Results parsers, so that all three agree on where a
+ * comment ends.
  */
 #include <config.h>
 
@@ -32,9 +33,8 @@
 #include <sys/socket.h>
 
 #include "dmarc/received_spf.h"
+#include "dmarc/rfc5322.h"
 
-/* Comments nest; anything deeper is an attack on the parser, not mail. */
-#define RS_COMMENT_DEPTH_MAX 32
 #define RS_KEY_MAX 64
 
 struct rs_cursor {
@@ -116,33 +116,6 @@ rs_lower(unsigned char ch)
     return (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
 }
 
-/* At "(": past the comment and those it nests; false if it never ends
- * or nests too deep (the cursor is then left where it was). */
-static bool
-rs_skip_comment(struct rs_cursor *c)
-{
-    size_t pos = c->pos;
-    unsigned depth = 0;
-
-    while (pos < c->len) {
-        char ch = c->s[pos];
-
-        if (ch == '\\') {
-            pos += 2;
-            continue;
-        }
-        pos++;
-        if (ch == '(') {
-            if (++depth > RS_COMMENT_DEPTH_MAX)
-                return false;
-        } else if (ch == ')' && --depth == 0) {
-            c->pos = pos;
-            return true;
-        }
-    }
-    return false;
-}
-
 static enum rs_status
 rs_skip_cfws(struct rs_cursor *c)
 {
@@ -152,7 +125,7 @@ rs_skip_cfws(struct rs_cursor *c)
         if (rs_is_wsp(ch))
             c->pos++;
         else if (ch == '(') {
-            if (!rs_skip_comment(c))
+            if (!r5_skip_comment(c->s, c->len, &c->pos))
                 return RS_BAD_COMMENT;
         } else
             break;
