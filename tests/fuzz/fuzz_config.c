@@ -6,6 +6,7 @@
  *   tests/fuzz/run-fuzzer.sh fuzz_config 60 /tmp/fuzz
  * Files the input names (IgnoreHosts, PublicSuffixList) are opened for
  * real; only regular files are read, so /dev/zero or a FIFO cannot hang it.
+ * The Metrics* and AgentX sections are registered, as main() does.
  */
 #include <config.h>
 #include <stdbool.h>
@@ -14,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "agentx/agentx.h"
 #include "config/config.h"
+#include "metrics/metrics.h"
 
 static char fz_path[] = "/tmp/fuzz_config.XXXXXX";
 static int fz_fd = -1;
@@ -44,9 +47,13 @@ fz_report(void *arg, bool is_error, const char *msg)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    const struct mx_settings *mx;
+    const struct ax_settings *ax;
     struct dm_config *cf;
 
     if (fz_fd < 0) {
+        if (cf_register(&mx_section) != 0 || cf_register(&ax_section) != 0)
+            abort();
         fz_fd = mkstemp(fz_path);
         if (fz_fd < 0)
             abort();
@@ -63,6 +70,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             cf->dns_timeout < 1 || cf->dns_timeout > 60 ||
             cf->milter_debug < 0 || cf->milter_debug > 6 ||
             (cf->umask_set && cf->umask > 0777))
+            abort();
+        mx = mx_settings(cf);
+        ax = ax_settings(cf);
+        if (mx == NULL || ax == NULL || ax->socket == NULL ||
+            mx->max_domains < 1 || mx->max_domains > 100000 ||
+            mx->state_interval < 1 || mx->state_interval > 86400 ||
+            ax->ping_interval < 1 || ax->ping_interval > 3600)
             abort();
         (void)cf_trusted_id(cf, "fuzz.example", "FUZZ.example");
         (void)cf_ignore_mailfrom(cf, "example.com");

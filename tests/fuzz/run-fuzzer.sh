@@ -25,6 +25,7 @@ for f in "$top"/util/*.c "$top"/dns/*.c "$top"/dmarc/*.c "$top"/config/*.c \
 done
 # The state-file harness also needs the counter store.
 case $name in
+fuzz_config) core="$core $top/metrics/mx_keys.c $top/agentx/ax_keys.c" ;;
 fuzz_state) core="$core $top/metrics/counter_store.c $top/metrics/state_file.c" ;;
 fuzz_http)
     for f in counter_store dns_counting exposition proc_stats http_endpoint; do
