@@ -5,10 +5,10 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "dmarc/dmarc_align.h"
 #include "dmarc/org_domain.h"
+#include "tests/unit/fixtures.h"
 #include "tests/unit/tap.h"
 
 static void
@@ -84,39 +84,22 @@ main(void)
     /* PublicSuffixList FILE replaces the system list. */
     f = od_open(NULL, err, sizeof(err));
     od_close(f);
-    {
-        char path[] = "/tmp/test_align_pslXXXXXX";
-        int fd = mkstemp(path);
-        FILE *fp = fd >= 0 ? fdopen(fd, "w") : NULL;
-
-        if (fp != NULL) {
-            fputs("// test list\ncom\nexample.com\n", fp);
-            fclose(fp);
-        }
-        f = od_open(path, err, sizeof(err));
-        ok(f != NULL, "a private list loads");
-        if (f != NULL) {
-            org_is(f, "a.b.example.com", "b.example.com");
-            ok(!dmarc_aligned(f, "a.example.com", "b.example.com",
-                              DMARC_ALIGN_RELAXED),
-               "private list: example.com is a suffix there");
-            od_close(f);
-        }
-        unlink(path);
+    f = od_open(fx_write("psl.dat", "// test list\ncom\nexample.com\n"), err,
+                sizeof(err));
+    ok(f != NULL, "a private list loads");
+    if (f != NULL) {
+        org_is(f, "a.b.example.com", "b.example.com");
+        ok(!dmarc_aligned(f, "a.example.com", "b.example.com",
+                          DMARC_ALIGN_RELAXED),
+           "private list: example.com is a suffix there");
+        od_close(f);
     }
     f = od_open("/nonexistent/psl.dat", err, sizeof(err));
     ok(f == NULL, "a missing list is an error");
     ok(strstr(err, "/nonexistent/psl.dat") != NULL, "the error names the file");
-    {
-        char path[] = "/tmp/test_align_emptyXXXXXX";
-        int fd = mkstemp(path);
-
-        close(fd);
-        f = od_open(path, err, sizeof(err));
-        ok(f == NULL, "an empty list is an error");
-        od_close(f);
-        unlink(path);
-    }
+    f = od_open(fx_write("empty.dat", ""), err, sizeof(err));
+    ok(f == NULL, "an empty list is an error");
+    od_close(f);
     od_close(l);
     return done_testing();
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dmarc/ar_parse.h"
+#include "tests/unit/fixtures.h"
 #include "tests/unit/tap.h"
 
 /* About 100 KB: on the heap, as callers do. */
@@ -442,17 +443,11 @@ test_bounds(void)
 
     /* Comment nesting: 32 levels, not 33. */
     n = (size_t)snprintf(buf, sizeof(buf), "mx; dkim=pass ");
-    for (int i = 0; i < 32; i++)
-        buf[n++] = '(';
-    for (int i = 0; i < 32; i++)
-        buf[n++] = ')';
+    n += fx_nested(buf + n, 32);
     n += (size_t)snprintf(buf + n, sizeof(buf) - n, " header.d=a.example");
     ok(ar_parse(buf, n, h) && h->nresults == 1, "32 nested comments");
     n = (size_t)snprintf(buf, sizeof(buf), "mx; dkim=pass ");
-    for (int i = 0; i < 33; i++)
-        buf[n++] = '(';
-    for (int i = 0; i < 33; i++)
-        buf[n++] = ')';
+    n += fx_nested(buf + n, 33);
     n += (size_t)snprintf(buf + n, sizeof(buf) - n, " header.d=a.example");
     ok(ar_parse(buf, n, h), "33 nested comments: field parses");
     is_int(h->nresults, 0, "33 nested comments: result dropped");

@@ -12,6 +12,7 @@
 
 #include "auth/dkim_verify.h"
 #include "tests/unit/tap.h"
+#include "tests/unit/zone_table.h"
 
 /* A throwaway 2048-bit RSA key made for this test only. */
 static const char test_key_pem[] =
@@ -55,13 +56,7 @@ static const char test_key_pub[] =
 
 /* --- the scripted resolver ------------------------------------------- */
 
-struct fake_rr {
-    const char *qname;
-    enum dns_status st;
-    const char *txt[3];      /* NULL-terminated */
-};
-
-static struct fake_rr fake_zone[16];
+static struct zone_rr fake_zone[16];
 static size_t fake_n;
 static unsigned fake_queries;
 static char key_record[2048];
@@ -72,26 +67,13 @@ fake_lookup(void *arg, const char *qname, struct dns_txt_answer *ans)
 {
     (void)arg;
     fake_queries++;
-    ans->count = 0;
-    for (size_t i = 0; i < fake_n; i++) {
-        if (strcmp(fake_zone[i].qname, qname) != 0)
-            continue;
-        if (fake_zone[i].st != DNS_OK)
-            return fake_zone[i].st;
-        for (size_t k = 0; fake_zone[i].txt[k] != NULL; k++) {
-            ans->rr[k].len = strlen(fake_zone[i].txt[k]);
-            memcpy(ans->rr[k].data, fake_zone[i].txt[k], ans->rr[k].len + 1);
-            ans->count++;
-        }
-        return DNS_OK;
-    }
-    return DNS_NXDOMAIN;
+    return zone_answer(fake_zone, fake_n, qname, ans);
 }
 
 static void
 zone(const char *qname, enum dns_status st, const char *t1, const char *t2)
 {
-    fake_zone[fake_n].qname = qname;
+    fake_zone[fake_n].name = qname;
     fake_zone[fake_n].st = st;
     fake_zone[fake_n].txt[0] = t1;
     fake_zone[fake_n].txt[1] = t1 != NULL ? t2 : NULL;

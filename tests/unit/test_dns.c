@@ -24,6 +24,7 @@
 #include "config/config.h"
 #include "dns/dns_cache.h"
 #include "dns/dns_query.h"
+#include "tests/unit/fixtures.h"
 #include "tests/unit/tap.h"
 
 /* ---- building replies ---- */
@@ -236,18 +237,9 @@ report(void *arg, bool is_error, const char *msg)
 static struct dm_config *
 load(const char *text)
 {
-    char path[] = "/tmp/test_dns.XXXXXX";
-    int fd = mkstemp(path);
-    struct dm_config *cf;
-
-    if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-        return NULL;
-    close(fd);
     ndiag = 0;
     diag[0] = '\0';
-    cf = cf_load(path, report, NULL);
-    unlink(path);
-    return cf;
+    return cf_load(fx_write("dns.conf", text), report, NULL);
 }
 
 static void

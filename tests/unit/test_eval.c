@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "dmarc/dmarc_eval.h"
+#include "tests/unit/fixtures.h"
 #include "tests/unit/tap.h"
 #include "tests/unit/zone_table.h"
 
@@ -34,17 +35,8 @@ static const struct zone_rr zone[] = {
     { "_dmarc.co.uk", DNS_OK, { "v=DMARC1; p=reject" } },
 };
 
-static int lookups;
-
-static enum dns_status
-zone_lookup(void *arg, const char *qname, struct dns_txt_answer *ans)
-{
-    (void)arg;
-    lookups++;
-    return zone_answer(zone, sizeof(zone) / sizeof(zone[0]), qname, ans);
-}
-
-static struct dns_txt_resolver dns = { zone_lookup, NULL };
+static struct zone_table zt = ZONE_TABLE(zone);
+static struct dns_txt_resolver dns = { zone_table_lookup, &zt };
 static struct od_list *psl;
 
 static struct dm_verdict
@@ -61,32 +53,14 @@ eval(const char *from, const struct dm_auth_id *spf,
     return v;
 }
 
-static struct dm_auth_id
-auth(enum dm_auth r, const char *domain)
-{
-    struct dm_auth_id a;
-
-    memset(&a, 0, sizeof(a));
-    a.result = r;
-    strcpy(a.domain, domain);
-    return a;
-}
-
-#define CHECK(v, res, pol, dis, pdom, what) do {                          \
-    is_str(dm_result_name((v).result), res, what ": result");            \
-    is_str(dm_policy_name((v).policy), pol, what ": policy");            \
-    is_str(dm_disposition_name((v).disposition), dis, what ": disposition"); \
-    is_str((v).policy_domain, pdom, what ": policy domain");             \
-} while (0)
-
 int
 main(void)
 {
     char err[256];
-    struct dm_auth_id spf_pp = auth(DM_AUTH_PASS, "paypal.com");
-    struct dm_auth_id spf_fail = auth(DM_AUTH_FAIL, "paypal.com");
-    struct dm_auth_id spf_other = auth(DM_AUTH_PASS, "evil.example");
-    struct dm_auth_id spf_sub = auth(DM_AUTH_PASS, "bounce.paypal.com");
+    struct dm_auth_id spf_pp = fx_auth(DM_AUTH_PASS, "paypal.com");
+    struct dm_auth_id spf_fail = fx_auth(DM_AUTH_FAIL, "paypal.com");
+    struct dm_auth_id spf_other = fx_auth(DM_AUTH_PASS, "evil.example");
+    struct dm_auth_id spf_sub = fx_auth(DM_AUTH_PASS, "bounce.paypal.com");
     struct dm_auth_id dk[3];
     struct dm_verdict v, w;
 
@@ -95,106 +69,129 @@ main(void)
         return done_testing();
 
     v = eval("paypal.com", NULL, NULL, 0, 0);
-    CHECK(v, "fail", "reject", "reject", "paypal.com", "spoof, no auth");
+    verdict_is(v, "fail", "reject", "reject", "paypal.com", "spoof, no auth");
     ok(!v.used_sp && !v.sampled_out, "p applied, in sample");
     is_str(v.from_domain, "paypal.com", "from domain kept");
 
     v = eval("paypal.com", &spf_pp, NULL, 0, 0);
-    CHECK(v, "pass", "reject", "none", "paypal.com", "aligned SPF pass");
+    verdict_is(v, "pass", "reject", "none", "paypal.com", "aligned SPF pass");
     ok(v.spf_aligned && !v.dkim_aligned, "SPF aligned, DKIM not");
 
     v = eval("paypal.com", &spf_fail, NULL, 0, 0);
-    CHECK(v, "fail", "reject", "reject", "paypal.com", "SPF fail");
+    verdict_is(v, "fail", "reject", "reject", "paypal.com", "SPF fail");
 
     v = eval("paypal.com", &spf_other, NULL, 0, 0);
-    CHECK(v, "fail", "reject", "reject", "paypal.com", "unaligned SPF pass");
+    verdict_is(v, "fail", "reject", "reject", "paypal.com",
+               "unaligned SPF pass");
 
     v = eval("paypal.com", &spf_sub, NULL, 0, 0);
-    CHECK(v, "pass", "reject", "none", "paypal.com", "relaxed SPF subdomain");
+    verdict_is(v, "pass", "reject", "none", "paypal.com",
+               "relaxed SPF subdomain");
 
-    dk[0] = auth(DM_AUTH_FAIL, "paypal.com");
-    dk[1] = auth(DM_AUTH_PASS, "evil.example");
-    dk[2] = auth(DM_AUTH_PASS, "mail.paypal.com");
+    dk[0] = fx_auth(DM_AUTH_FAIL, "paypal.com");
+    dk[1] = fx_auth(DM_AUTH_PASS, "evil.example");
+    dk[2] = fx_auth(DM_AUTH_PASS, "mail.paypal.com");
     v = eval("paypal.com", NULL, dk, 2, 0);
-    CHECK(v, "fail", "reject", "reject", "paypal.com", "no passing aligned DKIM");
+    verdict_is(v, "fail", "reject", "reject", "paypal.com",
+               "no passing aligned DKIM");
     v = eval("paypal.com", NULL, dk, 3, 0);
-    CHECK(v, "pass", "reject", "none", "paypal.com", "third signature aligns");
+    verdict_is(v, "pass", "reject", "none", "paypal.com",
+               "third signature aligns");
     ok(v.dkim_aligned && !v.spf_aligned, "DKIM aligned");
 
     /* Subdomain: record at the org domain, p (no sp) applies. */
     v = eval("x.paypal.com", NULL, NULL, 0, 0);
-    CHECK(v, "fail", "reject", "reject", "paypal.com", "subdomain inherits p");
+    verdict_is(v, "fail", "reject", "reject", "paypal.com",
+               "subdomain inherits p");
     ok(v.used_sp, "org-domain record marks the subdomain policy");
     is_str(v.from_domain, "x.paypal.com", "from domain is the subdomain");
 
     v = eval("x.sp.example", NULL, NULL, 0, 0);
-    CHECK(v, "fail", "quarantine", "quarantine", "sp.example", "sp applies");
+    verdict_is(v, "fail", "quarantine", "quarantine", "sp.example",
+               "sp applies");
     v = eval("sp.example", NULL, NULL, 0, 0);
-    CHECK(v, "fail", "reject", "reject", "sp.example", "p at the org itself");
+    verdict_is(v, "fail", "reject", "reject", "sp.example",
+               "p at the org itself");
 
     /* A record at the subdomain itself wins over the org's. */
     v = eval("sub.subrec.example", NULL, NULL, 0, 0);
-    CHECK(v, "fail", "none", "none", "sub.subrec.example", "own record");
+    verdict_is(v, "fail", "none", "none", "sub.subrec.example", "own record");
 
     v = eval("quar.example", NULL, NULL, 0, 0);
-    CHECK(v, "fail", "quarantine", "quarantine", "quar.example", "p=quarantine");
+    verdict_is(v, "fail", "quarantine", "quarantine", "quar.example",
+               "p=quarantine");
     v = eval("none.example", NULL, NULL, 0, 0);
-    CHECK(v, "fail", "none", "none", "none.example", "p=none");
+    verdict_is(v, "fail", "none", "none", "none.example", "p=none");
 
     /* Strict alignment. */
-    dk[0] = auth(DM_AUTH_PASS, "mail.strict.example");
+    dk[0] = fx_auth(DM_AUTH_PASS, "mail.strict.example");
     v = eval("strict.example", NULL, dk, 1, 0);
-    CHECK(v, "fail", "reject", "reject", "strict.example", "adkim=s subdomain");
-    dk[0] = auth(DM_AUTH_PASS, "strict.example");
+    verdict_is(v, "fail", "reject", "reject", "strict.example",
+               "adkim=s subdomain");
+    dk[0] = fx_auth(DM_AUTH_PASS, "strict.example");
     v = eval("strict.example", NULL, dk, 1, 0);
-    CHECK(v, "pass", "reject", "none", "strict.example", "adkim=s exact");
-    spf_sub = auth(DM_AUTH_PASS, "b.strict.example");
+    verdict_is(v, "pass", "reject", "none", "strict.example", "adkim=s exact");
+    spf_sub = fx_auth(DM_AUTH_PASS, "b.strict.example");
     v = eval("strict.example", &spf_sub, NULL, 0, 0);
-    CHECK(v, "fail", "reject", "reject", "strict.example", "aspf=s subdomain");
+    verdict_is(v, "fail", "reject", "reject", "strict.example",
+               "aspf=s subdomain");
 
     /* pct: outside the sample the next weaker policy (RFC 7489 6.6.4). */
     v = eval("pct0.example", NULL, NULL, 0, 0);
-    CHECK(v, "fail", "reject", "quarantine", "pct0.example", "pct=0 reject");
+    verdict_is(v, "fail", "reject", "quarantine", "pct0.example",
+               "pct=0 reject");
     ok(v.sampled_out, "pct=0: sampled out");
     v = eval("pct0q.example", NULL, NULL, 0, 0);
-    CHECK(v, "fail", "quarantine", "none", "pct0q.example", "pct=0 quarantine");
+    verdict_is(v, "fail", "quarantine", "none", "pct0q.example",
+               "pct=0 quarantine");
     v = eval("pct50.example", NULL, NULL, 0, 49);
-    CHECK(v, "fail", "reject", "reject", "pct50.example", "pct=50, sample 49");
+    verdict_is(v, "fail", "reject", "reject", "pct50.example",
+               "pct=50, sample 49");
     v = eval("pct50.example", NULL, NULL, 0, 50);
-    CHECK(v, "fail", "reject", "quarantine", "pct50.example", "pct=50, sample 50");
+    verdict_is(v, "fail", "reject", "quarantine", "pct50.example",
+               "pct=50, sample 50");
     v = eval("paypal.com", NULL, NULL, 0, 99);
-    CHECK(v, "fail", "reject", "reject", "paypal.com", "pct=100, sample 99");
+    verdict_is(v, "fail", "reject", "reject", "paypal.com",
+               "pct=100, sample 99");
 
     /* Record selection. */
     v = eval("two.example", NULL, NULL, 0, 0);
-    CHECK(v, "none", "absent", "none", "two.example", "two records: no policy");
+    verdict_is(v, "none", "absent", "none", "two.example",
+               "two records: no policy");
     v = eval("mixed.example", NULL, NULL, 0, 0);
-    CHECK(v, "fail", "reject", "reject", "mixed.example", "non-DMARC TXT ignored");
+    verdict_is(v, "fail", "reject", "reject", "mixed.example",
+               "non-DMARC TXT ignored");
     v = eval("notfirst.example", NULL, NULL, 0, 0);
-    CHECK(v, "none", "absent", "none", "notfirst.example", "v not first: discarded");
+    verdict_is(v, "none", "absent", "none", "notfirst.example",
+               "v not first: discarded");
     v = eval("bad.example", NULL, NULL, 0, 0);
-    CHECK(v, "permerror", "absent", "none", "bad.example", "invalid p, no rua");
+    verdict_is(v, "permerror", "absent", "none", "bad.example",
+               "invalid p, no rua");
     v = eval("badrua.example", NULL, NULL, 0, 0);
-    CHECK(v, "fail", "none", "none", "badrua.example", "invalid p, valid rua");
+    verdict_is(v, "fail", "none", "none", "badrua.example",
+               "invalid p, valid rua");
     v = eval("nodmarc.example", NULL, NULL, 0, 0);
-    CHECK(v, "none", "absent", "none", "nodmarc.example", "no record");
-    lookups = 0;
+    verdict_is(v, "none", "absent", "none", "nodmarc.example", "no record");
+    zt.lookups = 0;
     v = eval("a.b.nodmarc.example", NULL, NULL, 0, 0);
-    CHECK(v, "none", "absent", "none", "a.b.nodmarc.example", "no record, sub");
-    is_int(lookups, 2, "subdomain without records: two lookups");
+    verdict_is(v, "none", "absent", "none", "a.b.nodmarc.example",
+               "no record, sub");
+    is_int(zt.lookups, 2, "subdomain without records: two zt.lookups");
     ok(!v.used_sp, "no policy: sp not marked");
 
     /* DNS failures are temperror, never "none" (OpenDMARC's mistake). */
     v = eval("fail.example", &spf_pp, NULL, 0, 0);
-    CHECK(v, "temperror", "absent", "none", "fail.example", "SERVFAIL");
+    verdict_is(v, "temperror", "absent", "none", "fail.example", "SERVFAIL");
     v = eval("x.orgfail.example", NULL, NULL, 0, 0);
-    CHECK(v, "temperror", "absent", "none", "orgfail.example", "org SERVFAIL");
+    verdict_is(v, "temperror", "absent", "none", "orgfail.example",
+               "org SERVFAIL");
     v = eval("refused.example", NULL, NULL, 0, 0);
-    CHECK(v, "temperror", "absent", "none", "refused.example", "REFUSED");
+    verdict_is(v, "temperror", "absent", "none", "refused.example", "REFUSED");
 
     /* A public suffix's own record does not cover names below it. */
     v = eval("example.co.uk", NULL, NULL, 0, 0);
-    CHECK(v, "none", "absent", "none", "example.co.uk", "no walk above the org");
+    verdict_is(v, "none", "absent", "none", "example.co.uk",
+               "no walk above the org");
 
     /* Choosing among several From domains. */
     v = eval("paypal.com", NULL, NULL, 0, 0);

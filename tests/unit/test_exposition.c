@@ -15,20 +15,8 @@
 #include "metrics/dns_counting.h"
 #include "metrics/exposition.h"
 #include "metrics/proc_stats.h"
+#include "tests/unit/fixtures.h"
 #include "tests/unit/tap.h"
-
-static struct cs_store *
-new_store(size_t max)
-{
-    char err[256];
-    struct cs_store *cs = cs_new(max, err, sizeof(err));
-
-    if (cs == NULL) {
-        printf("Bail out! cs_new: %s\n", err);
-        exit(1);
-    }
-    return cs;
-}
 
 static bool
 has_line(const char *body, const char *line)
@@ -148,7 +136,7 @@ test_escape(void)
 static void
 test_empty(void)
 {
-    struct cs_store *cs = new_store(10);
+    struct cs_store *cs = fx_store(10);
     size_t len;
     char *body = ex_render(cs, EX_TEXT, NULL, &len);
 
@@ -212,7 +200,7 @@ test_empty(void)
 static void
 test_rows(void)
 {
-    struct cs_store *cs = new_store(10);
+    struct cs_store *cs = fx_store(10);
     size_t len;
     char *body;
 
@@ -286,7 +274,7 @@ test_rows(void)
 
     /* Overflow shows as __other__ rows and the overflow counter. */
     {
-        struct cs_store *small = new_store(1);
+        struct cs_store *small = fx_store(1);
 
         cs_count(small, "a.example", DM_POLICY_NONE, DM_RESULT_PASS,
                  DM_DISP_NONE);
@@ -307,7 +295,7 @@ test_rows(void)
 static void
 test_openmetrics(void)
 {
-    struct cs_store *cs = new_store(10);
+    struct cs_store *cs = fx_store(10);
     struct ps_stats ps;
     size_t len;
     char *body;
@@ -418,7 +406,7 @@ fake_query(void *arg, const char *qname, int type, struct dns_reply *rep)
 static void
 test_dns_counting(void)
 {
-    struct cs_store *cs = new_store(10);
+    struct cs_store *cs = fx_store(10);
     unsigned char pkt[512];
     struct dns_reply rep = { .pkt = pkt, .size = sizeof(pkt) };
     struct dns_resolver r;
@@ -467,7 +455,7 @@ test_dns_counting(void)
 static void
 test_big(void)
 {
-    struct cs_store *cs = new_store(1000);
+    struct cs_store *cs = fx_store(1000);
     char name[64];
     size_t len;
     char *body;
@@ -512,7 +500,7 @@ rss_kb(void)
 static void
 test_bound_100k(void)
 {
-    struct cs_store *cs = new_store(1000);
+    struct cs_store *cs = fx_store(1000);
     struct cs_totals t;
     char name[64], *body;
     size_t len1, len2;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dmarc/from_header.h"
+#include "tests/unit/fixtures.h"
 #include "tests/unit/tap.h"
 
 /* A literal with its exact length, so that embedded NULs count. */
@@ -285,21 +286,13 @@ test_nesting(void)
     size_t n;
 
     /* 32 levels are fine, 33 are refused. */
-    n = 0;
-    for (int i = 0; i < 32; i++)
-        buf[n++] = '(';
-    for (int i = 0; i < 32; i++)
-        buf[n++] = ')';
+    n = fx_nested(buf, 32);
     memcpy(buf + n, " u@x.example", 12);
     n += 12;
     is_int(fh_parse(buf, n, &res), FH_OK, "32 nested comments");
     is_str(res.domain[0], "x.example", "domain after deep comment");
 
-    n = 0;
-    for (int i = 0; i < 33; i++)
-        buf[n++] = '(';
-    for (int i = 0; i < 33; i++)
-        buf[n++] = ')';
+    n = fx_nested(buf, 33);
     memcpy(buf + n, " u@x.example", 12);
     n += 12;
     is_int(fh_parse(buf, n, &res), FH_SYNTAX, "33 nested comments refused");

@@ -22,12 +22,12 @@
 #include "metrics/counter_store.h"
 #include "util/log.h"
 #include "metrics/http_endpoint.h"
+#include "tests/unit/fixtures.h"
 #include "tests/unit/tap.h"
 #include "util/clock.h"
 
 #define TIMEOUT 2
 
-static char tmpdir[64];
 
 static int
 dial(unsigned port)
@@ -402,19 +402,6 @@ test_bodies(void)
     cs_free(cs);
 }
 
-static const char *
-write_tmp(const char *name, const char *text)
-{
-    static char path[256];
-    FILE *fp;
-
-    snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-    fp = fopen(path, "w");
-    fputs(text, fp);
-    fclose(fp);
-    return path;
-}
-
 static void
 test_auth(void)
 {
@@ -435,7 +422,7 @@ test_auth(void)
     memset(&cd, 0, sizeof(cd));
     hash = crypt_r("s3cret", salt, &cd);
     snprintf(file, sizeof(file), "# scrapers\nprometheus:%s\n\n", hash);
-    c.auth_file = write_tmp("users", file);
+    c.auth_file = fx_write("users", file);
     cs = cs_new(10, err, sizeof(err));
     s = he_open(&c, cs, err, sizeof(err));
     ok(s != NULL, "server with basic auth opens");
@@ -474,13 +461,13 @@ test_auth(void)
     free(r.raw);
     he_close(s);
 
-    c.auth_file = write_tmp("users", "prometheus:$1$abc$def\n");
+    c.auth_file = fx_write("users", "prometheus:$1$abc$def\n");
     ok(he_open(&c, cs, err, sizeof(err)) == NULL, "an MD5 hash is refused");
     ok(strstr(err, ":1:") != NULL, "naming line 1: %s", err);
-    c.auth_file = write_tmp("users", "# nobody\n");
+    c.auth_file = fx_write("users", "# nobody\n");
     ok(he_open(&c, cs, err, sizeof(err)) == NULL, "a file without users");
     snprintf(file, sizeof(file), "a:%s\na:%s\n", hash, hash);
-    c.auth_file = write_tmp("users", file);
+    c.auth_file = fx_write("users", file);
     ok(he_open(&c, cs, err, sizeof(err)) == NULL, "a user twice");
     ok(strstr(err, ":2:") != NULL, "naming line 2: %s", err);
     c.auth_file = "/nonexistent/users";
@@ -491,12 +478,12 @@ test_auth(void)
     c.auth_file = NULL;
 
     /* TLS files are checked at open, before any fork. */
-    c.tls_cert = write_tmp("cert.pem", "-----BEGIN CERTIFICATE-----\n"
-                           "bm90IGEgY2VydA==\n-----END CERTIFICATE-----\n");
+    c.tls_cert = fx_write("cert.pem", "-----BEGIN CERTIFICATE-----\n"
+                          "bm90IGEgY2VydA==\n-----END CERTIFICATE-----\n");
     ok(he_open(&c, cs, err, sizeof(err)) == NULL, "cert without key");
     ok(strstr(err, "go together") != NULL, "both or neither: %s", err);
-    c.tls_key = write_tmp("key.pem", "-----BEGIN PRIVATE KEY-----\n"
-                          "bm90IGEga2V5\n-----END PRIVATE KEY-----\n");
+    c.tls_key = fx_write("key.pem", "-----BEGIN PRIVATE KEY-----\n"
+                         "bm90IGEga2V5\n-----END PRIVATE KEY-----\n");
     ok(he_open(&c, cs, err, sizeof(err)) == NULL, "a bogus PEM pair");
     ok(strstr(err, "not a PEM certificate") != NULL, "says so: %s", err);
     cs_free(cs);
@@ -505,22 +492,10 @@ test_auth(void)
 int
 main(void)
 {
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_http.XXXXXX");
-    if (mkdtemp(tmpdir) == NULL) {
-        printf("Bail out! mkdtemp\n");
-        return 1;
-    }
     dm_log_open("test_http", false, LOG_USER);
     test_parse();
     test_serve();
     test_bodies();
     test_auth();
-    {
-        char cmd[128];
-
-        snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-        if (system(cmd) != 0)
-            printf("# could not remove %s\n", tmpdir);
-    }
     return done_testing();
 }

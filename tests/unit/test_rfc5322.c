@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dmarc/rfc5322.h"
+#include "tests/unit/fixtures.h"
 #include "tests/unit/tap.h"
 
 /* A literal with its exact length, so that embedded NULs count. */
@@ -26,21 +27,6 @@ end_of(skip_fn *skip, const char *s, size_t len, size_t start)
     return pos == start ? -1 : -2;
 }
 
-/* depth "(", an "x", depth ")", then " y". */
-static size_t
-nested(char *buf, unsigned depth)
-{
-    size_t n = 0;
-
-    for (unsigned i = 0; i < depth; i++)
-        buf[n++] = '(';
-    buf[n++] = 'x';
-    for (unsigned i = 0; i < depth; i++)
-        buf[n++] = ')';
-    memcpy(buf + n, " y", 2);
-    return n + 2;
-}
-
 static void
 test_comment(void)
 {
@@ -55,10 +41,11 @@ test_comment(void)
            "a quoted \"(\" does not nest");
     is_int(end_of(r5_skip_comment, LIT("(\"a)\" x"), 0), 4,
            "quotes mean nothing inside a comment");
-    is_int(end_of(r5_skip_comment, buf, nested(buf, R5_COMMENT_DEPTH_MAX), 0),
-           2 * R5_COMMENT_DEPTH_MAX + 1, "32 levels");
     is_int(end_of(r5_skip_comment, buf,
-                  nested(buf, R5_COMMENT_DEPTH_MAX + 1), 0), -1,
+                  fx_nested(buf, R5_COMMENT_DEPTH_MAX), 0),
+           2 * R5_COMMENT_DEPTH_MAX, "32 levels");
+    is_int(end_of(r5_skip_comment, buf,
+                  fx_nested(buf, R5_COMMENT_DEPTH_MAX + 1), 0), -1,
            "33 levels refused");
     is_int(end_of(r5_skip_comment, LIT("(a (b) c"), 0), -1, "unterminated");
     is_int(end_of(r5_skip_comment, "(a) b", 2, 0), -1,

@@ -14,22 +14,12 @@
 #include "metrics/counter_store.h"
 #include "util/log.h"
 #include "metrics/state_file.h"
+#include "tests/unit/fixtures.h"
 #include "tests/unit/tap.h"
 
-static char dir[64], path[128];
-
-static struct cs_store *
-new_store(size_t max)
-{
-    char err[256];
-    struct cs_store *cs = cs_new(max, err, sizeof(err));
-
-    if (cs == NULL) {
-        printf("Bail out! cs_new: %s\n", err);
-        exit(1);
-    }
-    return cs;
-}
+/* The test directory (fx_tmpdir()) and the state file in it. */
+static const char *dir;
+static char path[128];
 
 /* Remove every file in the test directory. */
 static void
@@ -64,59 +54,6 @@ count_bad(void)
         if (strncmp(de->d_name, "state.bad-", 10) == 0)
             n++;
     closedir(d);
-    return n;
-}
-
-static void
-write_bytes(const char *p, const char *data, size_t len)
-{
-    FILE *fp = fopen(p, "w");
-
-    if (fp == NULL || fwrite(data, 1, len, fp) != len) {
-        printf("Bail out! cannot write %s\n", p);
-        exit(1);
-    }
-    fclose(fp);
-}
-
-static char *
-read_all(const char *p, size_t *len)
-{
-    FILE *fp = fopen(p, "r");
-    char *buf;
-    long n;
-
-    if (fp == NULL)
-        return NULL;
-    fseek(fp, 0, SEEK_END);
-    n = ftell(fp);
-    rewind(fp);
-    buf = malloc((size_t)n + 1);
-    if (fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-        free(buf);
-        fclose(fp);
-        return NULL;
-    }
-    buf[n] = '\0';
-    fclose(fp);
-    *len = (size_t)n;
-    return buf;
-}
-
-static bool
-count_fn(const struct cs_row_view *r, void *arg)
-{
-    (void)r;
-    (*(int *)arg)++;
-    return true;
-}
-
-static int
-nrows(struct cs_store *cs)
-{
-    int n = 0;
-
-    cs_foreach_row(cs, count_fn, &n);
     return n;
 }
 
@@ -175,16 +112,16 @@ write_state(const char *rows, const char *extra_after_end)
         n++;
     snprintf(file, sizeof(file), "%send %d %016" PRIx64 "\n%s", body, n,
              fnv(body), extra_after_end);
-    write_bytes(path, file, strlen(file));
+    fx_write_bytes("state", file, strlen(file));
 }
 
 static enum sf_load
 load_fresh(size_t max, int *rows)
 {
-    struct cs_store *cs = new_store(max);
+    struct cs_store *cs = fx_store(max);
     enum sf_load rc = sf_load(cs, path);
 
-    *rows = nrows(cs);
+    *rows = fx_store_rows(cs);
     cs_free(cs);
     return rc;
 }
@@ -192,7 +129,7 @@ load_fresh(size_t max, int *rows)
 static void
 test_roundtrip(void)
 {
-    struct cs_store *a = new_store(100), *b = new_store(100);
+    struct cs_store *a = fx_store(100), *b = fx_store(100);
     struct cs_row_view va, vb;
     struct cs_totals ta, tb;
     char err[256], *text;
@@ -223,13 +160,8 @@ test_roundtrip(void)
 
     is_int(sf_save(a, path, err, sizeof(err)), 0, "save works");
     ok(access(path, F_OK) == 0, "the file exists");
-    {
-        char tmp[160];
-
-        snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-        ok(access(tmp, F_OK) != 0, "no temporary file is left");
-    }
-    text = read_all(path, &len);
+    ok(access(fx_path("state.tmp"), F_OK) != 0, "no temporary file is left");
+    text = fx_read(path, &len);
     ok(text != NULL && strncmp(text, "dmarc-milter-state 1\nsaved ", 27) == 0,
        "header line");
     ok(text != NULL && strstr(text, "\nrow 1 d0.example absent ") != NULL,
@@ -240,7 +172,7 @@ test_roundtrip(void)
     free(text);
 
     is_int(sf_load(b, path), SF_LOADED, "load works");
-    is_int(nrows(b), 61, "61 rows restored");
+    is_int(fx_store_rows(b), 61, "61 rows restored");
     for (uint32_t i = 1; i <= 61; i++) {
         if (!cs_row_at(a, i, &va) || !cs_row_at(b, i, &vb) ||
             strcmp(va.domain, vb.domain) != 0 || va.policy != vb.policy ||
@@ -281,12 +213,12 @@ test_roundtrip(void)
 static void
 test_absent_and_unreadable(void)
 {
-    struct cs_store *cs = new_store(10);
+    struct cs_store *cs = fx_store(10);
     char err[256], sub[160];
 
     clean_dir();
     is_int(sf_load(cs, path), SF_ABSENT, "no file: absent");
-    is_int(nrows(cs), 0, "absent: empty store");
+    is_int(fx_store_rows(cs), 0, "absent: empty store");
     snprintf(sub, sizeof(sub), "%s/sub", dir);
     mkdir(sub, 0700);
     is_int(sf_load(cs, sub), SF_UNREADABLE, "a directory: unreadable");
@@ -359,21 +291,21 @@ test_bad_files(void)
     }
 
     clean_dir();
-    write_bytes(path, "", 0);
+    fx_write_bytes("state", "", 0);
     is_int(load_fresh(10, &rows), SF_DISCARDED, "refused: empty file");
     clean_dir();
-    write_bytes(path, "# Prometheus\nfoo 1\n", 19);
+    fx_write_bytes("state", "# Prometheus\nfoo 1\n", 19);
     is_int(load_fresh(10, &rows), SF_DISCARDED, "refused: a foreign file");
     clean_dir();
-    write_bytes(path, "dmarc-milter-state 2\n", 21);
+    fx_write_bytes("state", "dmarc-milter-state 2\n", 21);
     is_int(load_fresh(10, &rows), SF_DISCARDED, "refused: version 2");
     clean_dir();
-    write_bytes(path, "dmarc-milter-state 1\nsaved 1\0\n", 30);
+    fx_write_bytes("state", "dmarc-milter-state 1\nsaved 1\0\n", 30);
     is_int(load_fresh(10, &rows), SF_DISCARDED, "refused: a NUL byte");
     clean_dir();
     memset(big, 'x', sizeof(big));
     big[sizeof(big) - 1] = '\n';
-    write_bytes(path, big, sizeof(big));
+    fx_write_bytes("state", big, sizeof(big));
     is_int(load_fresh(10, &rows), SF_DISCARDED, "refused: a very long line");
 
     /* A wrong checksum. */
@@ -382,15 +314,15 @@ test_bad_files(void)
         char file[4096];
 
         snprintf(file, sizeof(file), "%send 0 0123456789abcdef\n", head);
-        write_bytes(path, file, strlen(file));
+        fx_write_bytes("state", file, strlen(file));
     }
     is_int(load_fresh(10, &rows), SF_DISCARDED, "refused: wrong checksum");
 
     /* Two bad files in one second keep both. */
     clean_dir();
-    write_bytes(path, "junk\n", 5);
+    fx_write_bytes("state", "junk\n", 5);
     load_fresh(10, &rows);
-    write_bytes(path, "junk\n", 5);
+    fx_write_bytes("state", "junk\n", 5);
     load_fresh(10, &rows);
     is_int(count_bad(), 2, "two bad files are both kept");
 
@@ -399,7 +331,7 @@ test_bad_files(void)
     write_state("row 3 a.example reject 1 2 0 0 0 1 0 2\n"
                 "row 7 __other__ none 4 0 0 0 0 4 0 0\n", "");
     {
-        struct cs_store *cs = new_store(10);
+        struct cs_store *cs = fx_store(10);
         struct cs_row_view v;
         struct cs_totals t;
 
@@ -425,7 +357,7 @@ test_bad_files(void)
                 "row 2 b.example none 2 0 0 0 0 2 0 0\n"
                 "row 3 c.example none 4 0 0 0 0 4 0 0\n", "");
     {
-        struct cs_store *cs = new_store(1);
+        struct cs_store *cs = fx_store(1);
         struct cs_totals t;
 
         is_int(sf_load(cs, path), SF_LOADED, "a bigger file loads");
@@ -448,7 +380,7 @@ write_custom(const char *header, const char *rows)
         n++;
     snprintf(file, sizeof(file), "%send %d %016" PRIx64 "\n", body, n,
              fnv(body));
-    write_bytes(path, file, strlen(file));
+    fx_write_bytes("state", file, strlen(file));
 }
 
 static const char buckets[] =
@@ -475,7 +407,7 @@ test_versions(void)
              "dns caa ok 5\ndns_cached caa 1\ndns_cached mx 6\n",
              buckets);
     write_custom(header, row);
-    cs = new_store(10);
+    cs = fx_store(10);
     is_int(sf_load(cs, path), SF_LOADED,
            "totals in any order, unknown reasons and outcomes: loads");
     cs_totals(cs, &t);
@@ -488,7 +420,7 @@ test_versions(void)
     is_int(t.dns_cached[CS_DNS_OTHER], 0, "unknown ones are skipped");
     is_int(t.eval_count, 3, "the histogram is restored");
     is_int(t.eval_sum_ns, 7, "its sum too");
-    is_int(nrows(cs), 1, "and the row");
+    is_int(fx_store_rows(cs), 1, "and the row");
     cs_free(cs);
 
     clean_dir();
@@ -535,7 +467,7 @@ test_versions(void)
 static void
 test_truncation_and_flips(void)
 {
-    struct cs_store *src = new_store(10);
+    struct cs_store *src = fx_store(10);
     char err[256], *good, *copy;
     size_t len;
     int rows, bad_prefix = 0, bad_flip = 0;
@@ -547,7 +479,7 @@ test_truncation_and_flips(void)
     cs_count(src, "b.example", DM_POLICY_NONE, DM_RESULT_PASS, DM_DISP_NONE);
     cs_count_skip(src, DM_SKIP_AUTHENTICATED);
     sf_save(src, path, err, sizeof(err));
-    good = read_all(path, &len);
+    good = fx_read(path, &len);
     if (good == NULL) {
         ok(0, "read back the saved file");
         cs_free(src);
@@ -555,7 +487,7 @@ test_truncation_and_flips(void)
     }
     for (size_t n = 0; n < len; n++) {
         clean_dir();
-        write_bytes(path, good, n);
+        fx_write_bytes("state", good, n);
         if (load_fresh(10, &rows) != SF_DISCARDED || rows != 0)
             bad_prefix++;
     }
@@ -566,7 +498,7 @@ test_truncation_and_flips(void)
             memcpy(copy, good, len);
             copy[i] = (char)(copy[i] ^ (1 << bit));
             clean_dir();
-            write_bytes(path, copy, len);
+            fx_write_bytes("state", copy, len);
             rc = load_fresh(10, &rows);
             if (rc != SF_DISCARDED || rows != 0)
                 bad_flip++;
@@ -574,7 +506,7 @@ test_truncation_and_flips(void)
     }
     is_int(bad_flip, 0, "all %zu one-bit changes refused", len * 8);
     clean_dir();
-    write_bytes(path, good, len);
+    fx_write_bytes("state", good, len);
     is_int(load_fresh(10, &rows), SF_LOADED, "the unchanged file loads");
     is_int(rows, 2, "with its two rows");
     free(copy);
@@ -585,7 +517,7 @@ test_truncation_and_flips(void)
 static void
 test_saver(void)
 {
-    struct cs_store *cs = new_store(10), *back;
+    struct cs_store *cs = fx_store(10), *back;
     struct sf_saver *s;
     struct cs_row_view v;
     char err[256];
@@ -599,7 +531,7 @@ test_saver(void)
     ok(access(path, F_OK) == 0, "the saver wrote the file within 4 s");
     cs_count(cs, "a.example", DM_POLICY_NONE, DM_RESULT_PASS, DM_DISP_NONE);
     is_int(sf_saver_stop(s), 0, "the final save works");
-    back = new_store(10);
+    back = fx_store(10);
     is_int(sf_load(back, path), SF_LOADED, "the final file loads");
     ok(cs_row_at(back, 1, &v) && v.result[DM_RESULT_PASS] == 2,
        "the final save holds the last count");
@@ -611,12 +543,8 @@ test_saver(void)
 int
 main(void)
 {
-    snprintf(dir, sizeof(dir), "/tmp/test_state.XXXXXX");
-    if (mkdtemp(dir) == NULL) {
-        printf("Bail out! mkdtemp\n");
-        return 1;
-    }
-    snprintf(path, sizeof(path), "%s/state", dir);
+    dir = fx_tmpdir();
+    snprintf(path, sizeof(path), "%s", fx_path("state"));
     /* The loader logs each refusal; keep them out of the TAP stream. */
     dm_log_open("test_state", false, LOG_USER);
 
@@ -627,7 +555,5 @@ main(void)
     test_truncation_and_flips();
     test_saver();
 
-    clean_dir();
-    rmdir(dir);
     return done_testing();
 }

@@ -9,23 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "metrics/counter_store.h"
+#include "tests/unit/fixtures.h"
 #include "tests/unit/tap.h"
-
-static struct cs_store *
-new_store(size_t max)
-{
-    char err[256];
-    struct cs_store *cs = cs_new(max, err, sizeof(err));
-
-    if (cs == NULL) {
-        printf("Bail out! cs_new: %s\n", err);
-        exit(1);
-    }
-    return cs;
-}
 
 /* The index of (domain, policy), 0 when there is no such row. */
 struct find { const char *domain; enum dm_policy policy; struct cs_row_view v;
@@ -75,23 +62,6 @@ sum_disp(const struct cs_row_view *v)
 }
 
 static bool
-count_fn(const struct cs_row_view *r, void *arg)
-{
-    (void)r;
-    (*(int *)arg)++;
-    return true;
-}
-
-static int
-nrows(struct cs_store *cs)
-{
-    int n = 0;
-
-    cs_foreach_row(cs, count_fn, &n);
-    return n;
-}
-
-static bool
 stop_fn(const struct cs_row_view *r, void *arg)
 {
     (void)r;
@@ -119,7 +89,7 @@ test_new(void)
 static void
 test_basic(void)
 {
-    struct cs_store *cs = new_store(10);
+    struct cs_store *cs = fx_store(10);
     struct cs_row_view v;
     struct cs_totals t;
     int n = 0;
@@ -153,7 +123,7 @@ test_basic(void)
     ok(!cs_row_at(cs, 4, &v), "no row 4");
     ok(!cs_row_at(cs, 0, &v), "no row 0");
     ok(!cs_row_at(cs, 1000000, &v), "no row far away");
-    is_int(nrows(cs), 3, "three rows");
+    is_int(fx_store_rows(cs), 3, "three rows");
     cs_foreach_row(cs, stop_fn, &n);
     is_int(n, 1, "foreach stops when told");
 
@@ -175,14 +145,14 @@ test_basic(void)
                  DM_DISP_NONE), "bad result refused");
     ok(!cs_count(cs, "example.com", DM_POLICY_NONE, DM_RESULT_PASS,
                  (enum dm_disposition)-1), "bad disposition refused");
-    is_int(nrows(cs), 3, "refused counts make no row");
+    is_int(fx_store_rows(cs), 3, "refused counts make no row");
     cs_free(cs);
 }
 
 static void
 test_names(void)
 {
-    struct cs_store *cs = new_store(10);
+    struct cs_store *cs = fx_store(10);
     struct cs_row_view v;
     struct cs_totals t;
     char longname[300];
@@ -191,7 +161,7 @@ test_names(void)
     cs_count(cs, "example.com", DM_POLICY_NONE, DM_RESULT_PASS, DM_DISP_NONE);
     v = row_of(cs, "example.com", DM_POLICY_NONE);
     is_int(v.result[DM_RESULT_PASS], 2, "case folds into one row");
-    is_int(nrows(cs), 1, "one row for both spellings");
+    is_int(fx_store_rows(cs), 1, "one row for both spellings");
 
     cs_count(cs, "", DM_POLICY_NONE, DM_RESULT_PASS, DM_DISP_NONE);
     cs_count(cs, NULL, DM_POLICY_NONE, DM_RESULT_PASS, DM_DISP_NONE);
@@ -210,7 +180,7 @@ test_names(void)
     cs_totals(cs, &t);
     is_int(t.overflow, 8, "overflow counts them");
     is_int(t.tracked_domains, 1, "__other__ is not a tracked domain");
-    is_int(nrows(cs), 2, "example.com and __other__ rows");
+    is_int(fx_store_rows(cs), 2, "example.com and __other__ rows");
 
     memset(longname, 'a', 253);
     longname[253] = '\0';
@@ -237,7 +207,7 @@ test_names(void)
 static void
 test_bound(void)
 {
-    struct cs_store *cs = new_store(3);
+    struct cs_store *cs = fx_store(3);
     struct cs_row_view v;
     struct cs_totals t;
     char name[64];
@@ -274,7 +244,7 @@ test_bound(void)
 static void
 test_totals(void)
 {
-    struct cs_store *cs = new_store(10);
+    struct cs_store *cs = fx_store(10);
     struct cs_totals t;
     struct dm_verdict vd;
 
@@ -340,12 +310,9 @@ test_totals(void)
     memset(&vd, 0, sizeof(vd));
     vd.skip = DM_SKIP_NO_FROM;
     cs_verdict_hook(&vd, cs);
-    vd.skip = DM_SKIP_NONE;
-    vd.result = DM_RESULT_FAIL;
-    vd.policy = DM_POLICY_QUARANTINE;
-    vd.disposition = DM_DISP_QUARANTINE;
+    vd = fx_verdict(DM_RESULT_FAIL, DM_POLICY_QUARANTINE, DM_DISP_QUARANTINE,
+                    "hook.example");
     vd.eval_seconds = 0.02;
-    snprintf(vd.from_domain, sizeof(vd.from_domain), "hook.example");
     cs_verdict_hook(&vd, cs);
     vd.result = (enum dm_result)77;
     cs_verdict_hook(&vd, cs);
@@ -360,31 +327,16 @@ test_totals(void)
     cs_free(cs);
 }
 
-static const char *
-write_file(const char *text)
-{
-    static char path[64];
-    FILE *fp;
-
-    snprintf(path, sizeof(path), "/tmp/test_store.%ld", (long)getpid());
-    fp = fopen(path, "w");
-    if (fp == NULL)
-        return NULL;
-    fputs(text, fp);
-    fclose(fp);
-    return path;
-}
-
 static void
 test_restrict(void)
 {
-    struct cs_store *cs = new_store(3);
+    struct cs_store *cs = fx_store(3);
     char err[256];
     const char *p;
     struct cs_totals t;
 
-    p = write_file("# partners\n  Example.COM  # ours\n\npartner.org\n"
-                   "b\xc3\xbc" "cher.de\npartner.org\n");
+    p = fx_write("domains", "# partners\n  Example.COM  # ours\n\n"
+                 "partner.org\nb\xc3\xbc" "cher.de\npartner.org\n");
     is_int(cs_restrict_domains(cs, p, err, sizeof(err)), 0,
            "allow list loads");
     cs_count(cs, "example.com", DM_POLICY_NONE, DM_RESULT_PASS, DM_DISP_NONE);
@@ -403,19 +355,19 @@ test_restrict(void)
     is_int(t.tracked_domains, 2, "tracked: listed domains seen");
     cs_free(cs);
 
-    cs = new_store(2);
-    p = write_file("a.example\nb.example\nc.example\n");
+    cs = fx_store(2);
+    p = fx_write("domains", "a.example\nb.example\nc.example\n");
     is_int(cs_restrict_domains(cs, p, err, sizeof(err)), -1,
            "more listed than MetricsMaxDomains refused");
     ok(strstr(err, ":3:") != NULL, "the error names line 3");
-    p = write_file("a.example\nnot a domain\n");
+    p = fx_write("domains", "a.example\nnot a domain\n");
     is_int(cs_restrict_domains(cs, p, err, sizeof(err)), -1,
            "two words refused");
     ok(strstr(err, ":2:") != NULL, "the error names line 2");
-    p = write_file("a..example\n");
+    p = fx_write("domains", "a..example\n");
     is_int(cs_restrict_domains(cs, p, err, sizeof(err)), -1,
            "empty label refused");
-    p = write_file("__other__\n");
+    p = fx_write("domains", "__other__\n");
     is_int(cs_restrict_domains(cs, p, err, sizeof(err)), -1,
            "__other__ refused");
     is_int(cs_restrict_domains(cs, "/nonexistent/x", err, sizeof(err)), -1,
@@ -425,14 +377,13 @@ test_restrict(void)
     cs_count(cs, "free.example", DM_POLICY_NONE, DM_RESULT_PASS, DM_DISP_NONE);
     is_int(row_of(cs, "free.example", DM_POLICY_NONE).result[DM_RESULT_PASS],
            1, "a refused list changes nothing");
-    unlink(p);
     cs_free(cs);
 }
 
 static void
 test_restore(void)
 {
-    struct cs_store *cs = new_store(3);
+    struct cs_store *cs = fx_store(3);
     uint64_t res[DM_RESULT__COUNT] = { 1, 2, 3, 4, 5 };
     uint64_t dis[DM_DISP__COUNT] = { 6, 5, 4 };
     struct cs_row_view v;
@@ -497,7 +448,7 @@ test_restore(void)
            "a new row gets the next index");
 
     cs_clear(cs);
-    is_int(nrows(cs), 0, "clear: no rows");
+    is_int(fx_store_rows(cs), 0, "clear: no rows");
     cs_totals(cs, &t);
     is_int(t.tracked_domains, 0, "clear: no domains");
     is_int(t.eval_count, 0, "clear: no histogram");
@@ -510,7 +461,7 @@ test_restore(void)
     cs_free(cs);
 
     /* Holes past the capacity: a new row takes the lowest free index. */
-    cs = new_store(1);      /* 8 rows */
+    cs = fx_store(1);      /* 8 rows */
     is_int(cs_restore_row(cs, 8, "a.example", DM_POLICY_NONE, res, dis),
            CS_RESTORED, "restore at the last index");
     is_int(cs_restore_row(cs, 9, "a.example", DM_POLICY_REJECT, res, dis),
@@ -576,7 +527,7 @@ reader_run(void *arg)
 static void
 test_concurrency(void)
 {
-    struct cs_store *cs = new_store(NDOMAINS);   /* exactly full */
+    struct cs_store *cs = fx_store(NDOMAINS);   /* exactly full */
     struct worker w[NTHREADS];
     pthread_t tid[NTHREADS], rd;
     uint64_t want_res[NDOMAINS][DM_RESULT__COUNT];
@@ -626,7 +577,7 @@ test_concurrency(void)
            NTHREADS, PER_THREAD);
     is_int(bad, 0, "no row off");
     is_int(total, (long long)NTHREADS * PER_THREAD, "total exact");
-    is_int(nrows(cs), NDOMAINS, "one row per domain, none duplicated");
+    is_int(fx_store_rows(cs), NDOMAINS, "one row per domain, none duplicated");
     cs_totals(cs, &t);
     is_int(t.skipped[DM_SKIP_AUTHENTICATED], NTHREADS * (PER_THREAD / 1000),
            "skips exact");
@@ -676,7 +627,7 @@ flood_fn(const struct cs_row_view *r, void *arg)
 static void
 test_flood(void)
 {
-    struct cs_store *cs = new_store(FLOOD_MAX);
+    struct cs_store *cs = fx_store(FLOOD_MAX);
     struct worker w[FLOOD_THREADS];
     pthread_t tid[FLOOD_THREADS];
     struct cs_totals t;

@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "dmarc/enforce.h"
 #include "dmarc/required_headers.h"
+#include "tests/unit/fixtures.h"
 #include "tests/unit/tap.h"
 
 static bool trust_own;   /* our id listed in TrustedAuthservIDs */
@@ -128,11 +129,8 @@ test_write(void)
     char out[512];
     struct dm_verdict v;
 
-    memset(&v, 0, sizeof(v));
-    v.result = DM_RESULT_FAIL;
-    v.policy = DM_POLICY_QUARANTINE;
-    v.disposition = DM_DISP_QUARANTINE;
-    strcpy(v.from_domain, "example.net");
+    v = fx_verdict(DM_RESULT_FAIL, DM_POLICY_QUARANTINE, DM_DISP_QUARANTINE,
+                   "example.net");
     ok(aw_dmarc(out, sizeof(out), "mx.test", &v), "dmarc header written");
     is_str(out, "mx.test; dmarc=fail (p=quarantine dis=quarantine) "
            "header.from=example.net", "OpenDMARC's format");
