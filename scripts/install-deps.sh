@@ -20,11 +20,14 @@ apt-get update
 # the filter tests/lab/t-replies.sh and tests/bench/bench.sh compare us
 # with (where systemd runs, the package also starts it on its own socket);
 # miltertest (OpenDKIM's milter test tool) runs OpenDMARC's own Lua tests.
+# postfix-policyd-spf-python is the SPF policy service that
+# tests/lab/t-receivedspf.sh puts in front of the milter.
 apt-get install -y --no-install-recommends \
     build-essential autoconf automake libtool pkg-config ca-certificates \
     libmilter-dev libspf2-dev libopendkim-dev libmicrohttpd-dev zlib1g-dev \
     libpsl-dev libidn2-dev libsnmp-dev publicsuffix \
     postfix nsd swaks python3 opendkim opendkim-tools \
+    postfix-policyd-spf-python \
     iproute2 util-linux procps psmisc \
     clang libclang-rt-14-dev \
     prometheus python3-prometheus-client curl openssl \
