@@ -55,4 +55,6 @@ enf_decide(const struct enf_options *opt, struct dm_verdict *v,
         return;
     }
     v->disposition = DM_DISP_NONE;
+    d->unenforced = v->result == DM_RESULT_FAIL &&
+        (v->policy == DM_POLICY_QUARANTINE || v->policy == DM_POLICY_REJECT);
 }

@@ -31,6 +31,9 @@ struct enf_decision {
     const char *rcode;          /* "550", "451"; NULL for accept */
     const char *xcode;          /* "5.7.1", "4.7.1" */
     char text[ENF_REPLY_MAX];   /* reply text or quarantine reason */
+    bool unenforced;            /* a quarantine or reject policy failed and
+                                   no action was taken: OpenDMARC answers
+                                   "continue" then, not "accept" */
 };
 
 /*

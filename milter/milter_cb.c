@@ -689,7 +689,12 @@ mc_apply(SMFICTX *ctx, const struct mc_conn *c,
         mc_result_headers(ctx, c, out, own_id);
         break;
     }
-    return SMFIS_ACCEPT;
+    /*
+     * OpenDMARC's answer, which milter tests and setups expect: "continue"
+     * for a quarantine or reject failure left alone, "accept" otherwise.
+     * Postfix and Sendmail deliver the same either way.
+     */
+    return d->unenforced ? SMFIS_CONTINUE : SMFIS_ACCEPT;
 }
 
 /* Gather, let message.c decide, log, publish, apply. */
