@@ -7,6 +7,7 @@
 
 #include "dmarc/verdict.h"
 #include "dmarc/org_domain.h"
+#include "dmarc/received_spf.h"
 #include "dmarc/dmarc_eval.h"
 #include "dmarc/from_header.h"
 #include "dmarc/ar_parse.h"
