@@ -179,10 +179,12 @@ test_enforce(void)
     enf_decide(&opt, &v, &d);
     ok(d.action == ENF_ACCEPT && v.disposition == DM_DISP_NONE,
        "RejectFailures false: header only, dis=none");
+    ok(d.unenforced, "a reject failure left alone is unenforced (continue)");
     opt.reject_failures = true;
     v.disposition = DM_DISP_REJECT;
     enf_decide(&opt, &v, &d);
     ok(d.action == ENF_REJECT && v.disposition == DM_DISP_REJECT, "reject");
+    ok(!d.unenforced, "an enforced reject is not unenforced");
     is_str(d.rcode, "550", "550");
     is_str(d.xcode, "5.7.1", "5.7.1");
     is_str(d.text, "rejected by DMARC policy for paypal.com",
@@ -198,6 +200,13 @@ test_enforce(void)
     enf_decide(&opt, &v, &d);
     ok(d.action == ENF_ACCEPT && v.disposition == DM_DISP_NONE,
        "HoldQuarantinedMessages false: delivered, dis=none");
+    ok(d.unenforced, "a quarantine failure delivered is unenforced");
+    v.policy = DM_POLICY_NONE;
+    v.disposition = DM_DISP_NONE;
+    enf_decide(&opt, &v, &d);
+    ok(d.action == ENF_ACCEPT && !d.unenforced,
+       "a p=none failure is accepted, not unenforced (OpenDMARC: accept)");
+    v.policy = DM_POLICY_REJECT;
     v.result = DM_RESULT_TEMPERROR;
     v.disposition = DM_DISP_NONE;
     enf_decide(&opt, &v, &d);
@@ -210,7 +219,7 @@ test_enforce(void)
     v.result = DM_RESULT_PASS;
     v.disposition = DM_DISP_NONE;
     enf_decide(&opt, &v, &d);
-    ok(d.action == ENF_ACCEPT, "pass accepted");
+    ok(d.action == ENF_ACCEPT && !d.unenforced, "pass accepted");
 }
 
 static void
