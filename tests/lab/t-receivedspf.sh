@@ -133,6 +133,14 @@ like "$(lab_rspf semi)" 'envelope-from=x;client-ip=192\.0\.2\.99@paypal\.com;' \
 like "$(show semi -c $LEGIT -m paypal.com)" '^status="a key given twice"$' \
 	"shipped: and such a field is refused whole"
 
+# A MAIL FROM domain whose name server fails (SERVFAIL, see lab.sh):
+# pyspf 2.0.14 reports None, not Temperror.
+lab_send servfail --xclient-addr "$LEGIT" --from help@x.broken.test \
+	--h-From "PayPal <help@paypal.com>"
+is "$(lab_rspf servfail | sed 's/ *$//')" \
+	"$(pd 'None (mailfrom)' mailfrom $LEGIT client.test help@x.broken.test)" \
+	"shipped: a SERVFAIL for the MAIL FROM domain is written as None"
+
 # Clients that permit_mynetworks lets through never meet policyd-spf.
 lab_send local --xclient-addr 127.0.0.2 --from help@paypal.com \
 	--h-From "PayPal <help@paypal.com>"
