@@ -63,6 +63,7 @@ static const struct cf_key cf_keys[] = {
     /* inputs */
     K_BOOL("SPFSelfValidate", spf_self_validate, "false"),
     K_BOOL("SPFIgnoreResults", spf_ignore_results, "false"),
+    K_BOOL("TrustReceivedSPF", trust_received_spf, "false"),
     K_FN("PublicSuffixList", cf_set_readable, public_suffix_list, NULL),
     K_FN("DMARCSpec", cf_set_spec, dmarc_spec, "rfc9989"),
     K_INT("DNSTimeout", dns_timeout, 1, 60, "5"),
@@ -94,12 +95,7 @@ static const struct cf_key cf_keys[] = {
     K_UNIMPL("FailureReportsBcc"),
     K_UNIMPL("FailureReportsOnNone"),
     K_UNIMPL("FailureReportsSentBy"),
-    K_UNIMPL("HistoryFile"),
-    K_UNIMPL("RecordAllMessages"),
-    K_UNIMPL("ReportCommand"),
     K_UNIMPL("TestDNSData"),
-    K_UNIMPL("IgnoreMailTo"),
-    K_UNIMPL("NoReportsList"),
     K_UNIMPL("RejectString"),
     K_UNIMPL("RequiredFrom"),
     /* renamed Failure* in OpenDMARC 1.3.0 */

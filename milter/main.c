@@ -38,6 +38,7 @@
 #include "config/config.h"
 #include "util/util.h"
 #include "metrics/metrics.h"
+#include "report/report.h"
 #include "milter/milter_cb.h"
 #include "milter/runtime.h"
 #include "auth/auth.h"
@@ -243,6 +244,7 @@ static void
 dm_reload(const char *path)
 {
     struct dm_runtime *cur = rt_acquire(), *rt;
+    bool to_log = true;
 
     dm_log(LOG_INFO, "reloading configuration from %s", path);
     rt = dm_load(path, true);
@@ -251,6 +253,7 @@ dm_reload(const char *path)
     } else {
         dm_warn_static(cur->cf, rt->cf);
         cf_reload_warn(cur->cf, rt->cf);     /* Metrics*, AgentX* */
+        (void)cf_warn_spf_source(rt->cf, dm_report, &to_log);
         rt_install(rt);
         dm_log(LOG_INFO, "configuration reloaded from %s", path);
     }
@@ -411,7 +414,8 @@ dm_options(int argc, char **argv, struct dm_opts *o)
 static int
 dm_register_keys(void)
 {
-    if (cf_register(&mx_section) != 0 || cf_register(&ax_section) != 0) {
+    if (cf_register(&mx_section) != 0 || cf_register(&ax_section) != 0 ||
+        cf_register(&rp_section) != 0) {
         fprintf(stderr, "dmarc-milter: error: a section of configuration "
                 "keys is refused (a key named twice?)\n");
         return DM_EX_SOFTWARE;
@@ -424,12 +428,14 @@ static int
 dm_check_only(struct dm_runtime *rt, const char *path)
 {
     char err[512];
+    bool to_log = false;
     int rc = 0;
 
     if (mx_check(mx_settings(rt->cf), err, sizeof(err)) != 0) {
         fprintf(stderr, "dmarc-milter: error: %s\n", err);
         rc = DM_EX_CONFIG;
     } else {
+        (void)cf_warn_spf_source(rt->cf, dm_report, &to_log);
         printf("%s: configuration OK\n", path);
     }
     rt_release(rt);
@@ -610,6 +616,7 @@ main(int argc, char **argv)
         return dm_check_only(rt, o.conf_path);
     if ((rc = dm_setup(rt->cf, &o)) != 0)
         return rc;
+    (void)cf_warn_spf_source(rt->cf, dm_report, &(bool){ true });
     if ((rc = dm_open_parts(rt->cf, &parts)) != 0 ||
         (rc = dm_wire_metrics(rt, mx_store(parts.mx))) != 0) {
         dm_close_parts(&parts);     /* a refused start leaks nothing */

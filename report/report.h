@@ -10,5 +10,11 @@
 #include "report/history.h"
 #include "report/history_file.h"
 #include "report/aggregate.h"
+#include "report/rbuf.h"
+#include "report/xml.h"
+#include "report/mail.h"
+#include "report/destination.h"
+#include "report/ledger.h"
+#include "report/rp_keys.h"
 
 #endif

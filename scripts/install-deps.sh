@@ -33,6 +33,8 @@ apt-get install -y --no-install-recommends \
     prometheus python3-prometheus-client curl openssl \
     snmpd snmp smitools \
     opendmarc miltertest
+# dmarc-reports' tests: xmllint, mandoc, opendmarc-import's Perl modules.
+apt-get install -y --no-install-recommends libxml2-utils mandoc libdbd-mysql-perl libswitch-perl libjson-perl
 # Machines that already carry Node.js (its own npm) conflict with Debian's
 # npm package: install it only where there is none.
 if ! command -v npm >/dev/null 2>&1; then

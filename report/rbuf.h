@@ -1,0 +1,27 @@
+/*
+ * rbuf.h: a growing byte buffer for what dmarc-reports writes (XML, mail,
+ * state files). An allocation that fails marks the buffer; the writer
+ * checks once at the end instead of after every piece.
+ */
+#ifndef DM_RBUF_H
+#define DM_RBUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct rbuf {
+    char *p;                    /* NUL-terminated when len > 0 */
+    size_t len, cap;
+    bool oom;
+};
+
+void rb_add(struct rbuf *b, const void *data, size_t len);
+void rb_str(struct rbuf *b, const char *s);
+void rb_printf(struct rbuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* s with & < > " ' as XML entities and every byte that XML 1.0 forbids
+   (controls, invalid UTF-8) as U+FFFD. */
+void rb_xml(struct rbuf *b, const char *s);
+void rb_free(struct rbuf *b);
+
+#endif
