@@ -140,18 +140,7 @@ ar_lower(char ch)
 static bool
 ar_skip_cfws(struct ar_cursor *c)
 {
-    while (!ar_at_end(c)) {
-        char ch = c->s[c->pos];
-
-        if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n')
-            c->pos++;
-        else if (ch == '(') {
-            if (!r5_skip_comment(c->s, c->len, &c->pos))
-                return false;
-        } else
-            break;
-    }
-    return true;
+    return r5_skip_cfws(c->s, c->len, &c->pos);
 }
 
 /* At a quote: the unescaped content into k, folding line breaks dropped.

@@ -57,13 +57,6 @@ struct fh_words {
 };
 
 static bool
-fh_is_wsp(unsigned char c)
-{
-    /* Bare CR and LF are taken as folding too: milters see LF-only folds. */
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-static bool
 fh_is_atext(unsigned char c)
 {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -82,24 +75,15 @@ fh_advance(struct fh_parser *p)
     unsigned char c;
 
     memset(t, 0, sizeof(*t));
-    for (;;) {
-        if (p->pos >= p->len) {
-            t->type = FH_TOK_END;
-            return;
-        }
-        c = (unsigned char)p->s[p->pos];
-        if (fh_is_wsp(c)) {
-            p->pos++;
-        } else if (c == '(') {
-            if (!r5_skip_comment(p->s, p->len, &p->pos)) {
-                t->type = FH_TOK_BAD;
-                return;
-            }
-        } else {
-            break;
-        }
+    if (!r5_skip_cfws(p->s, p->len, &p->pos)) {
+        t->type = FH_TOK_BAD;
+        return;
     }
-
+    if (p->pos >= p->len) {
+        t->type = FH_TOK_END;
+        return;
+    }
+    c = (unsigned char)p->s[p->pos];
     if (c == '"') {
         t->type = r5_skip_quoted(p->s, p->len, &p->pos) ?
             FH_TOK_QSTRING : FH_TOK_BAD;

@@ -1,6 +1,6 @@
 /*
- * rfc5322.c: where a comment, quoted string or domain literal of RFC 5322
- * header text ends (section 3.2). The From parser and the
+ * rfc5322.c: where a comment, quoted string, domain literal or run of
+ * CFWS of RFC 5322 header text ends (section 3.2). The From parser and the
  * Authentication-Results parser both skip them here, so that the two can
  * never disagree on what is inside a comment and what follows it.
  */
@@ -105,4 +105,20 @@ r5_skip_literal(const char *s, size_t len, size_t *pos)
 {
     return r5_moved(s, r5_delimited_end(s + *pos, s + len, '[', ']', '['),
                     pos);
+}
+
+bool
+r5_skip_cfws(const char *s, size_t len, size_t *pos)
+{
+    while (*pos < len) {
+        char c = s[*pos];
+
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+            (*pos)++;
+        else if (c != '(')
+            break;
+        else if (!r5_skip_comment(s, len, pos))
+            return false;
+    }
+    return true;
 }

@@ -1,6 +1,6 @@
 /*
  * rfc5322.h: skip the delimited pieces of RFC 5322 header text: comments,
- * quoted strings and domain literals.
+ * quoted strings, domain literals, and CFWS.
  */
 #ifndef DM_RFC5322_H
 #define DM_RFC5322_H
@@ -28,5 +28,12 @@ bool r5_skip_quoted(const char *s, size_t len, size_t *pos);
 
 /* "[" ... "]"; a "[" inside is refused (obs-dtext allows quoted pairs). */
 bool r5_skip_literal(const char *s, size_t len, size_t *pos);
+
+/*
+ * CFWS: white space and comments from s[*pos] on, *pos moved past them.
+ * Bare CR and LF count as folding white space: milters see LF-only
+ * folds. False when a comment does not end; *pos is then at its "(".
+ */
+bool r5_skip_cfws(const char *s, size_t len, size_t *pos);
 
 #endif

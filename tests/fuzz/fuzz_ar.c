@@ -12,19 +12,10 @@
 #include <string.h>
 
 #include "dmarc/ar_parse.h"
+#include "tests/fuzz/fuzz.h"
 
 /* Heap, like every caller: the struct is about 100 KB. */
 static struct ar_header *fuzz_h;
-
-static size_t
-fuzz_len(const char *s, size_t size)
-{
-    const char *end = memchr(s, '\0', size);
-
-    if (end == NULL)
-        abort();
-    return (size_t)(end - s);
-}
 
 /* Method, result, ptype and property: non-empty lower-case keywords. */
 static void

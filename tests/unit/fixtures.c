@@ -35,18 +35,27 @@ fx_remove_one(const char *path, const struct stat *st, int type,
 {
     (void)st;
     (void)type;
-    (void)ftw;
-    if (remove(path) != 0)
+    if (ftw->level > 0 && remove(path) != 0)
         printf("# could not remove %s\n", path);
     return 0;
+}
+
+void
+fx_tmpdir_clear(void)
+{
+    if (fx_dir[0] != '\0')
+        nftw(fx_dir, fx_remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static void
 fx_remove_tmpdir(void)
 {
     /* A child that exits must not take its parent's files along. */
-    if (getpid() == fx_dir_owner)
-        nftw(fx_dir, fx_remove_one, 16, FTW_DEPTH | FTW_PHYS);
+    if (getpid() != fx_dir_owner)
+        return;
+    fx_tmpdir_clear();
+    if (rmdir(fx_dir) != 0)
+        printf("# could not remove %s\n", fx_dir);
 }
 
 const char *

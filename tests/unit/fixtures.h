@@ -21,6 +21,8 @@ void fx_bail(const char *fmt, ...)
 /* This test's own directory under /tmp: made on first use, removed with
  * all it holds when the test exits. */
 const char *fx_tmpdir(void);
+/* Remove all that fx_tmpdir() holds, and keep it. */
+void fx_tmpdir_clear(void);
 /* The path of name in fx_tmpdir(); the last four results stay valid. */
 const char *fx_path(const char *name);
 /* Write len bytes into fx_path(name) and return that path. Bails out on

@@ -1,6 +1,6 @@
 /*
- * test_rfc5322.c: where comments, quoted strings and domain literals end
- * (dmarc/rfc5322.c), at the edges both header parsers rely on.
+ * test_rfc5322.c: where comments, quoted strings, domain literals and
+ * CFWS end (dmarc/rfc5322.c), at the edges the header parsers rely on.
  */
 #include <config.h>
 
@@ -85,10 +85,25 @@ test_quoted_and_literal(void)
     is_int(end_of(r5_skip_literal, LIT("[abc"), 0), -1, "unterminated");
 }
 
+static void
+test_cfws(void)
+{
+    size_t pos = 0;
+
+    is_int(end_of(r5_skip_cfws, LIT(" \t\r\n(a) (b (c))x"), 0), 15,
+           "white space, folds and comments");
+    is_int(end_of(r5_skip_cfws, LIT("x (a)"), 0), 0, "nothing to skip");
+    is_int(end_of(r5_skip_cfws, LIT("x (a)"), 1), 5, "up to the end");
+    is_int(end_of(r5_skip_cfws, "", 0, 0), 0, "empty");
+    ok(!r5_skip_cfws(LIT("  (a (b) x"), &pos) && pos == 2,
+       "an unterminated comment: false, at its \"(\"");
+}
+
 int
 main(void)
 {
     test_comment();
     test_quoted_and_literal();
+    test_cfws();
     return done_testing();
 }

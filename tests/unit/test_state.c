@@ -21,25 +21,6 @@
 static const char *dir;
 static char path[128];
 
-/* Remove every file in the test directory. */
-static void
-clean_dir(void)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    char p[512];
-
-    if (d == NULL)
-        return;
-    while ((de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.')
-            continue;
-        snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-        unlink(p);
-    }
-    closedir(d);
-}
-
 /* How many files named path.bad-* exist. */
 static int
 count_bad(void)
@@ -136,7 +117,7 @@ test_roundtrip(void)
     size_t len;
     int same = 1;
 
-    clean_dir();
+    fx_tmpdir_clear();
     for (int i = 0; i < 300; i++) {
         char name[32];
 
@@ -216,7 +197,7 @@ test_absent_and_unreadable(void)
     struct cs_store *cs = fx_store(10);
     char err[256], sub[160];
 
-    clean_dir();
+    fx_tmpdir_clear();
     is_int(sf_load(cs, path), SF_ABSENT, "no file: absent");
     is_int(fx_store_rows(cs), 0, "absent: empty store");
     snprintf(sub, sizeof(sub), "%s/sub", dir);
@@ -282,7 +263,7 @@ test_bad_files(void)
     int rows;
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        clean_dir();
+        fx_tmpdir_clear();
         write_state(cases[i].rows, cases[i].after);
         is_int(load_fresh(10, &rows), SF_DISCARDED, "refused: %s",
                cases[i].name);
@@ -290,26 +271,26 @@ test_bad_files(void)
            "%s: store empty, file set aside", cases[i].name);
     }
 
-    clean_dir();
+    fx_tmpdir_clear();
     fx_write_bytes("state", "", 0);
     is_int(load_fresh(10, &rows), SF_DISCARDED, "refused: empty file");
-    clean_dir();
+    fx_tmpdir_clear();
     fx_write_bytes("state", "# Prometheus\nfoo 1\n", 19);
     is_int(load_fresh(10, &rows), SF_DISCARDED, "refused: a foreign file");
-    clean_dir();
+    fx_tmpdir_clear();
     fx_write_bytes("state", "dmarc-milter-state 2\n", 21);
     is_int(load_fresh(10, &rows), SF_DISCARDED, "refused: version 2");
-    clean_dir();
+    fx_tmpdir_clear();
     fx_write_bytes("state", "dmarc-milter-state 1\nsaved 1\0\n", 30);
     is_int(load_fresh(10, &rows), SF_DISCARDED, "refused: a NUL byte");
-    clean_dir();
+    fx_tmpdir_clear();
     memset(big, 'x', sizeof(big));
     big[sizeof(big) - 1] = '\n';
     fx_write_bytes("state", big, sizeof(big));
     is_int(load_fresh(10, &rows), SF_DISCARDED, "refused: a very long line");
 
     /* A wrong checksum. */
-    clean_dir();
+    fx_tmpdir_clear();
     {
         char file[4096];
 
@@ -319,7 +300,7 @@ test_bad_files(void)
     is_int(load_fresh(10, &rows), SF_DISCARDED, "refused: wrong checksum");
 
     /* Two bad files in one second keep both. */
-    clean_dir();
+    fx_tmpdir_clear();
     fx_write_bytes("state", "junk\n", 5);
     load_fresh(10, &rows);
     fx_write_bytes("state", "junk\n", 5);
@@ -327,7 +308,7 @@ test_bad_files(void)
     is_int(count_bad(), 2, "two bad files are both kept");
 
     /* A well-formed hand-made file loads, holes and all. */
-    clean_dir();
+    fx_tmpdir_clear();
     write_state("row 3 a.example reject 1 2 0 0 0 1 0 2\n"
                 "row 7 __other__ none 4 0 0 0 0 4 0 0\n", "");
     {
@@ -352,7 +333,7 @@ test_bad_files(void)
     }
 
     /* MetricsMaxDomains lowered: the excess folds into __other__. */
-    clean_dir();
+    fx_tmpdir_clear();
     write_state("row 1 a.example none 1 0 0 0 0 1 0 0\n"
                 "row 2 b.example none 2 0 0 0 0 2 0 0\n"
                 "row 3 c.example none 4 0 0 0 0 4 0 0\n", "");
@@ -400,7 +381,7 @@ test_versions(void)
     struct cs_totals t;
     int rows;
 
-    clean_dir();
+    fx_tmpdir_clear();
     snprintf(header, sizeof(header), "dmarc-milter-state 1\nsaved 5\n"
              "dns txt tempfail 4\nignored no_from 3\n%s"
              "ignored greylisted 9\ndns txt servfail 2\ndns mx ok 1\n"
@@ -423,27 +404,27 @@ test_versions(void)
     is_int(fx_store_rows(cs), 1, "and the row");
     cs_free(cs);
 
-    clean_dir();
+    fx_tmpdir_clear();
     snprintf(header, sizeof(header), "dmarc-milter-state 1\nsaved 5\n"
              "ignored no_from 3\nignored no_from 3\n%s", buckets);
     write_custom(header, row);
     is_int(load_fresh(10, &rows), SF_DISCARDED, "refused: a reason twice");
 
-    clean_dir();
+    fx_tmpdir_clear();
     snprintf(header, sizeof(header), "dmarc-milter-state 1\nsaved 5\n%s",
              buckets + strlen("eval_bucket 0.001 1\n"));
     write_custom(header, row);
     is_int(load_fresh(10, &rows), SF_DISCARDED,
            "refused: a histogram bucket missing");
 
-    clean_dir();
+    fx_tmpdir_clear();
     snprintf(header, sizeof(header), "dmarc-milter-state 1\nsaved 5\n%s"
              "eval_bucket 20.0 0\n", buckets);
     write_custom(header, row);
     is_int(load_fresh(10, &rows), SF_DISCARDED,
            "refused: a histogram bucket of another layout");
 
-    clean_dir();
+    fx_tmpdir_clear();
     snprintf(header, sizeof(header), "dmarc-milter-state 1\nsaved 5\n%s",
              buckets);
     write_custom(header, "row 1 a.example none 1 0 0 0 0 1 0 0\n"
@@ -451,12 +432,12 @@ test_versions(void)
     is_int(load_fresh(10, &rows), SF_DISCARDED,
            "refused: a totals line among the rows");
 
-    clean_dir();
+    fx_tmpdir_clear();
     write_custom("dmarc-milter-state 1\nsaved 5\nignored no_from 1\n", "");
     is_int(load_fresh(10, &rows), SF_DISCARDED,
            "refused: no histogram at all");
 
-    clean_dir();
+    fx_tmpdir_clear();
     snprintf(header, sizeof(header), "dmarc-milter-state 1\nsaved 5\n%s",
              buckets);
     write_custom(header, "");
@@ -473,7 +454,7 @@ test_truncation_and_flips(void)
     int rows, bad_prefix = 0, bad_flip = 0;
     enum sf_load rc;
 
-    clean_dir();
+    fx_tmpdir_clear();
     cs_count(src, "a.example", DM_POLICY_REJECT, DM_RESULT_FAIL,
              DM_DISP_REJECT);
     cs_count(src, "b.example", DM_POLICY_NONE, DM_RESULT_PASS, DM_DISP_NONE);
@@ -486,7 +467,7 @@ test_truncation_and_flips(void)
         return;
     }
     for (size_t n = 0; n < len; n++) {
-        clean_dir();
+        fx_tmpdir_clear();
         fx_write_bytes("state", good, n);
         if (load_fresh(10, &rows) != SF_DISCARDED || rows != 0)
             bad_prefix++;
@@ -497,7 +478,7 @@ test_truncation_and_flips(void)
         for (int bit = 0; bit < 8; bit++) {
             memcpy(copy, good, len);
             copy[i] = (char)(copy[i] ^ (1 << bit));
-            clean_dir();
+            fx_tmpdir_clear();
             fx_write_bytes("state", copy, len);
             rc = load_fresh(10, &rows);
             if (rc != SF_DISCARDED || rows != 0)
@@ -505,7 +486,7 @@ test_truncation_and_flips(void)
         }
     }
     is_int(bad_flip, 0, "all %zu one-bit changes refused", len * 8);
-    clean_dir();
+    fx_tmpdir_clear();
     fx_write_bytes("state", good, len);
     is_int(load_fresh(10, &rows), SF_LOADED, "the unchanged file loads");
     is_int(rows, 2, "with its two rows");
@@ -522,7 +503,7 @@ test_saver(void)
     struct cs_row_view v;
     char err[256];
 
-    clean_dir();
+    fx_tmpdir_clear();
     s = sf_saver_start(cs, path, 1, err, sizeof(err));
     ok(s != NULL, "saver starts");
     cs_count(cs, "a.example", DM_POLICY_NONE, DM_RESULT_PASS, DM_DISP_NONE);
