@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "dmarc/dmarc.h"
@@ -48,6 +49,8 @@ struct dkv_msg {
     struct dkv_sig sigs[DKV_MAX_SIGS];
     char *hbuf;                 /* header field rebuilt for the library */
     size_t hcap;
+    size_t n_from;              /* From domains: nearest signatures first */
+    char from[FH_MAX_ADDRS][DM_DOMAIN_MAX];
 };
 
 /*
@@ -97,6 +100,48 @@ dkv_selector_ok(const char *s)
     return true;
 }
 
+/* "<s>._domainkey.<d>" into qname; false when no query can carry it. */
+static bool
+dkv_key_name(DKIM_SIGINFO *sig, char *qname, size_t qsz)
+{
+    const char *sel = (const char *)dkim_sig_getselector(sig);
+    const char *dom = (const char *)dkim_sig_getdomain(sig);
+    char d[DM_DOMAIN_MAX];
+
+    if (sel == NULL || dom == NULL || !dkv_selector_ok(sel) ||
+        dn_normalize(dom, strlen(dom), d, sizeof(d)) != DN_OK)
+        return false;
+    return snprintf(qname, qsz, "%s._domainkey.%s", sel, d) < (int)qsz &&
+        strlen(qname) <= 253;
+}
+
+/* Why an answer to a key query is not one usable record, or NULL. */
+static const char *
+dkv_key_answer(enum dns_status st, const struct dns_txt_answer *ans,
+               size_t buflen)
+{
+    switch (st) {
+    case DNS_OK:
+        break;
+    case DNS_NXDOMAIN:
+    case DNS_NODATA:
+        return "no key";
+    case DNS_TEMPFAIL:
+        return "key query failed";
+    case DNS_PERMFAIL:
+    default:
+        return "key query refused";
+    }
+    if (ans->count == 0)
+        return "no key";   /* only records too long to keep */
+    if (ans->count > 1)
+        return "several key records";
+    if (ans->rr[0].len >= buflen ||
+        memchr(ans->rr[0].data, '\0', ans->rr[0].len) != NULL)
+        return "key record too large";
+    return NULL;
+}
+
 /*
  * Fetch <s>._domainkey.<d> into buf. DM_AUTH_NONE: found; otherwise the
  * signature's result and why.
@@ -105,26 +150,23 @@ static enum dm_auth
 dkv_fetch_key(struct dkv_msg *m, DKIM_SIGINFO *sig, unsigned char *buf,
               size_t buflen, const char **why)
 {
-    const char *sel = (const char *)dkim_sig_getselector(sig);
-    const char *dom = (const char *)dkim_sig_getdomain(sig);
-    char d[DM_DOMAIN_MAX], qname[DM_SELECTOR_MAX + DM_DOMAIN_MAX + 16];
+    char qname[DM_SELECTOR_MAX + DM_DOMAIN_MAX + 16];
     struct dns_txt_answer *ans;
     enum dns_status st;
     double started;
 
-    if (sel == NULL || dom == NULL || !dkv_selector_ok(sel) ||
-        dn_normalize(dom, strlen(dom), d, sizeof(d)) != DN_OK) {
+    if (!dkv_key_name(sig, qname, sizeof(qname))) {
         *why = "bad key name";
         return DM_AUTH_PERMERROR;
     }
-    if (snprintf(qname, sizeof(qname), "%s._domainkey.%s", sel, d)
-        >= (int)sizeof(qname) || strlen(qname) > 253) {
-        *why = "bad key name";
-        return DM_AUTH_PERMERROR;
-    }
+    /*
+     * Not asked at all: no temporary error of this signature's domain,
+     * which would hold the message for a domain whose name servers never
+     * failed. Local policy, like a signature over DKIMMaxSignatures.
+     */
     if (m->dns_spent >= m->lim.dns_budget) {
         *why = "key lookups over time";
-        return DM_AUTH_TEMPERROR;
+        return DM_AUTH_POLICY;
     }
     ans = malloc(sizeof(*ans));
     if (ans == NULL) {
@@ -134,40 +176,15 @@ dkv_fetch_key(struct dkv_msg *m, DKIM_SIGINFO *sig, unsigned char *buf,
     started = clk_seconds();
     st = m->dns->lookup(m->dns->arg, qname, ans);
     m->dns_spent += clk_seconds() - started;
-
-    *why = NULL;
-    switch (st) {
-    case DNS_OK:
-        break;
-    case DNS_NXDOMAIN:
-    case DNS_NODATA:
-        *why = "no key";
-        break;
-    case DNS_TEMPFAIL:
-        *why = "key query failed";
-        free(ans);
-        return DM_AUTH_TEMPERROR;
-    case DNS_PERMFAIL:
-    default:
-        *why = "key query refused";
-        break;
+    *why = dkv_key_answer(st, ans, buflen);
+    if (*why == NULL) {
+        memcpy(buf, ans->rr[0].data, ans->rr[0].len);
+        buf[ans->rr[0].len] = '\0';
     }
-    if (*why == NULL && ans->count == 0)
-        *why = "no key";   /* only records too long to keep */
-    else if (*why == NULL && ans->count > 1)
-        *why = "several key records";
-    else if (*why == NULL && (ans->rr[0].len >= buflen ||
-                              memchr(ans->rr[0].data, '\0',
-                                     ans->rr[0].len) != NULL))
-        *why = "key record too large";
-    if (*why != NULL) {
-        free(ans);
-        return DM_AUTH_PERMERROR;
-    }
-    memcpy(buf, ans->rr[0].data, ans->rr[0].len);
-    buf[ans->rr[0].len] = '\0';
     free(ans);
-    return DM_AUTH_NONE;
+    if (*why == NULL)
+        return DM_AUTH_NONE;
+    return st == DNS_TEMPFAIL ? DM_AUTH_TEMPERROR : DM_AUTH_PERMERROR;
 }
 
 static DKIM_CBSTAT
@@ -190,15 +207,90 @@ dkv_key_lookup(DKIM *dkim, DKIM_SIGINFO *sig, u_char *buf, size_t buflen)
     return DKIM_CBSTAT_NOTFOUND;
 }
 
+/* How many trailing labels d shares with from (both normalised). */
+static size_t
+dkv_shared_labels(const char *from, const char *d)
+{
+    const char *start[DM_DOMAIN_MAX / 2 + 1];
+    size_t labels = 0, n = 0;
+
+    start[labels++] = from;
+    for (const char *p = from; *p != '\0'; p++) {
+        if (*p == '.' && labels < sizeof(start) / sizeof(start[0]))
+            start[labels++] = p + 1;
+    }
+    while (n < labels && dn_is_subdomain(d, start[labels - n - 1]))
+        n++;
+    return n;
+}
+
+/* The most labels a signature's d= shares with a From domain. */
+static size_t
+dkv_affinity(const struct dkv_msg *m, DKIM_SIGINFO *sig)
+{
+    const char *dom = (const char *)dkim_sig_getdomain(sig);
+    char d[DM_DOMAIN_MAX];
+    size_t best = 0;
+
+    if (dom == NULL || dn_normalize(dom, strlen(dom), d, sizeof(d)) != DN_OK)
+        return 0;
+    for (size_t i = 0; i < m->n_from; i++) {
+        size_t n = dkv_shared_labels(m->from[i], d);
+
+        if (n > best)
+            best = n;
+    }
+    return best;
+}
+
+/*
+ * The first keep places get the signatures whose d= is nearest a From
+ * domain, in header order among equals: the key lookup budget and the
+ * signature cap are spent on the signatures that may align, not on
+ * those a sender put in front of them.
+ */
+static void
+dkv_order(const struct dkv_msg *m, DKIM_SIGINFO **sigs, size_t n,
+          size_t keep)
+{
+    size_t *aff = m->n_from > 0 ? calloc(n, sizeof(*aff)) : NULL;
+
+    if (aff == NULL)
+        return;           /* header order: no worse than without a From */
+    for (size_t i = 0; i < n; i++)
+        aff[i] = dkv_affinity(m, sigs[i]);
+    for (size_t k = 0; k < keep; k++) {
+        size_t best = k;
+
+        for (size_t i = k + 1; i < n; i++) {
+            if (aff[i] > aff[best])
+                best = i;
+        }
+        if (best != k) {
+            DKIM_SIGINFO *s = sigs[best];
+            size_t a = aff[best];
+
+            memmove(&sigs[k + 1], &sigs[k], (best - k) * sizeof(*sigs));
+            memmove(&aff[k + 1], &aff[k], (best - k) * sizeof(*aff));
+            sigs[k] = s;
+            aff[k] = a;
+        }
+    }
+    free(aff);
+}
+
 /* Signatures past the cap are not verified at all: no hashing, no DNS. */
 static DKIM_CBSTAT
 dkv_prescreen(DKIM *dkim, DKIM_SIGINFO **sigs, int nsigs)
 {
     struct dkv_msg *m = dkim_get_user_context(dkim);
+    size_t keep;
 
-    if (m == NULL)
+    if (m == NULL || nsigs <= 0)
         return DKIM_CBSTAT_CONTINUE;
-    for (int i = (int)m->lim.max_sigs; i < nsigs; i++) {
+    keep = (size_t)nsigs < m->lim.max_sigs ? (size_t)nsigs : m->lim.max_sigs;
+    dkv_order(m, sigs, (size_t)nsigs, keep);
+    for (int i = (int)keep; i < nsigs; i++) {
         dkim_sig_ignore(sigs[i]);
         m->ignored++;
     }
@@ -267,6 +359,20 @@ dkv_give_up(struct dkv_msg *m, const char *why)
     m->want_body = false;
 }
 
+/* A From field's domains: a hint for the order of verification only. */
+static void
+dkv_note_from(struct dkv_msg *m, const char *value)
+{
+    struct fh_result r;
+    enum fh_status st = fh_parse(value, strlen(value), &r);
+
+    if (st != FH_OK && st != FH_TOO_MANY)
+        return;
+    for (size_t i = 0; i < r.count && i < FH_MAX_ADDRS &&
+         m->n_from < FH_MAX_ADDRS; i++)
+        strcpy(m->from[m->n_from++], r.domain[i]);
+}
+
 void
 dkv_header(struct dkv_msg *m, const char *name, const char *value,
            bool leadspc)
@@ -275,6 +381,8 @@ dkv_header(struct dkv_msg *m, const char *name, const char *value,
 
     if (m == NULL || m->dkim == NULL || m->eoh_done)
         return;
+    if (strcasecmp(name, "From") == 0)
+        dkv_note_from(m, value);
     nlen = strlen(name);
     vlen = strlen(value);
     /* Every bare LF may become CRLF, plus ": " */

@@ -8,10 +8,13 @@
  * signature and never stops the others.
  *
  * The work per message is bounded: at most max_sigs signatures are
- * verified (the rest are reported as policy), at most DKV_HEADER_BYTES of
- * header fields and max_body bytes of body are hashed, and key lookups
- * stop once dns_budget seconds have gone (each lookup is itself bounded by
- * the resolver's timeout).
+ * verified, at most DKV_HEADER_BYTES of header fields and max_body bytes
+ * of body are hashed, and key lookups stop once dns_budget seconds have
+ * gone (each lookup is itself bounded by the resolver's timeout); a
+ * signature whose key was not asked for then is "policy", never a
+ * temperror of its domain. Signatures whose d= shares the most labels
+ * with a From domain are verified first, so neither bound is spent on
+ * signatures put in front of the one that may align.
  */
 #ifndef DM_DKIM_VERIFY_H
 #define DM_DKIM_VERIFY_H
@@ -70,7 +73,10 @@ void dkv_eoh(struct dkv_msg *m);
 /* A body chunk (CRLF line ends); false once no more body is needed. */
 bool dkv_body(struct dkv_msg *m, const unsigned char *buf, size_t len);
 
-/* The end of the message: the results, read with dkv_count/dkv_sig. */
+/*
+ * The end of the message: the results, read with dkv_count/dkv_sig, in
+ * the order they were verified (nearest the From domains first).
+ */
 void dkv_eom(struct dkv_msg *m);
 
 size_t dkv_count(const struct dkv_msg *m);

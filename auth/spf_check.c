@@ -132,6 +132,34 @@ spf_set_client(SPF_request_t *req, const struct sockaddr *client)
     return false;
 }
 
+/*
+ * The identity to check into identity (idsz bytes) and out->domain: the
+ * MAIL FROM address, or postmaster@HELO for a null sender (RFC 7208
+ * section 2.4). False when there is none.
+ */
+static bool
+spf_identity(const char *helo_dom, const char *sender, char *identity,
+             size_t idsz, struct spf_outcome *out)
+{
+    const char *at;
+
+    if (sender != NULL && *sender != '\0') {
+        at = strrchr(sender, '@');
+        if (at == NULL || dn_normalize(at + 1, strlen(at + 1), out->domain,
+                                       sizeof(out->domain)) != DN_OK ||
+            strlen(sender) >= idsz)
+            return false;
+        strcpy(identity, sender);
+        return true;
+    }
+    if (*helo_dom == '\0')
+        return false;
+    out->helo = true;
+    strcpy(out->domain, helo_dom);
+    snprintf(identity, idsz, "postmaster@%s", helo_dom);
+    return true;
+}
+
 bool
 spf_check(const struct dns_resolver *dns, const struct sockaddr *client,
           const char *helo, const char *sender, struct spf_outcome *out)
@@ -139,28 +167,14 @@ spf_check(const struct dns_resolver *dns, const struct sockaddr *client,
     SPF_server_t *srv;
     SPF_request_t *req;
     SPF_response_t *resp = NULL;
-    char helo_dom[DM_DOMAIN_MAX], identity[DM_DOMAIN_MAX + 80];
-    const char *at;
+    char helo_dom[DM_DOMAIN_MAX] = "", identity[DM_DOMAIN_MAX + 80];
     bool have_helo;
 
     memset(out, 0, sizeof(*out));
     have_helo = helo != NULL &&
         dn_normalize(helo, strlen(helo), helo_dom, sizeof(helo_dom)) == DN_OK;
-    if (sender != NULL && *sender != '\0') {
-        at = strrchr(sender, '@');
-        if (at == NULL || dn_normalize(at + 1, strlen(at + 1), out->domain,
-                                       sizeof(out->domain)) != DN_OK)
-            return false;
-        if (strlen(sender) >= sizeof(identity))
-            return false;
-        strcpy(identity, sender);
-    } else {
-        if (!have_helo)
-            return false;
-        out->helo = true;
-        strcpy(out->domain, helo_dom);
-        snprintf(identity, sizeof(identity), "postmaster@%s", helo_dom);
-    }
+    if (!spf_identity(helo_dom, sender, identity, sizeof(identity), out))
+        return false;
     srv = spf_server();
     if (srv == NULL || (req = SPF_request_new(srv)) == NULL) {
         out->result = DM_AUTH_TEMPERROR;

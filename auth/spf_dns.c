@@ -127,6 +127,13 @@ sd_lookup(SPF_dns_server_t *layer, const char *domain, ns_type type,
     int herrno;
 
     (void)should_cache;   /* our cache decides by TTL */
+    /*
+     * RFC 7208 section 5: the first lookup that fails ends the check with
+     * temperror. libspf2 stops there too, but whatever it might still ask
+     * (an exp= text) gets the same answer at once: one timeout per check.
+     */
+    if (s->tempfailed)
+        return SPF_dns_rr_new_init(layer, domain, type, 0, TRY_AGAIN);
     rep.pkt = malloc(rep.size);
     if (rep.pkt != NULL && s->dns != NULL)
         st = s->dns->query(s->dns->arg, domain, (int)type, &rep);

@@ -19,7 +19,9 @@ void sd_use(SPF_dns_server_t *layer, const struct dns_resolver *dns);
 /*
  * Whether a lookup failed for the network (timeout, SERVFAIL) since the
  * last sd_use(): libspf2 1.2.10 reports a failed record lookup as a
- * permerror, where RFC 7208 section 4.4 says temperror.
+ * permerror, where RFC 7208 section 4.4 says temperror. After such a
+ * failure every lookup answers TRY_AGAIN at once, without a query, until
+ * the next sd_use(): a name server that never answers costs one timeout.
  */
 bool sd_tempfailed(SPF_dns_server_t *layer);
 

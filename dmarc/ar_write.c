@@ -50,18 +50,28 @@ aw_fits(int n, size_t outsz)
     return n > 0 && (size_t)n < outsz;
 }
 
+/*
+ * The comment names a policy only when one was in force: a record was
+ * found and applied (pass, fail, or temperror once it was found). A
+ * "none" keeps OpenDMARC's one form, "(p=none dis=none)"; a permerror or
+ * a temperror before any record was found has no comment at all, as
+ * OpenDMARC writes its permerror.
+ */
 bool
 aw_dmarc(char *out, size_t outsz, const char *id, const struct dm_verdict *v)
 {
-    enum dm_policy p = v->policy == DM_POLICY_ABSENT ? DM_POLICY_NONE
-                                                     : v->policy;
+    char comment[64] = "";
 
     if (!aw_id_ok(id) || !aw_domain_ok(v->from_domain))
         return false;
-    return aw_fits(snprintf(out, outsz,
-                            "%s; dmarc=%s (p=%s dis=%s) header.from=%s", id,
-                            dm_result_name(v->result), dm_policy_name(p),
-                            dm_disposition_name(v->disposition),
+    if (v->result == DM_RESULT_NONE)
+        snprintf(comment, sizeof(comment), " (p=none dis=none)");
+    else if (v->policy != DM_POLICY_ABSENT)
+        snprintf(comment, sizeof(comment), " (p=%s dis=%s)",
+                 dm_policy_name(v->policy),
+                 dm_disposition_name(v->disposition));
+    return aw_fits(snprintf(out, outsz, "%s; dmarc=%s%s header.from=%s", id,
+                            dm_result_name(v->result), comment,
                             v->from_domain), outsz);
 }
 

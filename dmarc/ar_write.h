@@ -19,8 +19,10 @@ bool aw_domain_ok(const char *s);
 
 /*
  * "<id>; dmarc=<result> (p=<policy> dis=<disposition>) header.from=<domain>"
- * as OpenDMARC writes it (an absent policy reads p=none there). False when
- * a part is unsafe or out does not hold it.
+ * as OpenDMARC writes it. The comment states a policy only when a record
+ * was found and applied; "none" is always "(p=none dis=none)", and a
+ * permerror or temperror without a record has no comment. False when a
+ * part is unsafe or out does not hold it.
  */
 bool aw_dmarc(char *out, size_t outsz, const char *id,
               const struct dm_verdict *v);

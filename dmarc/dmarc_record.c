@@ -126,6 +126,11 @@ dr_next(const char *txt, size_t len, size_t *pos, struct dr_tag *t)
     return true;
 }
 
+/*
+ * The tag name "v" is case-insensitive like every ABNF literal, but its
+ * value is %s"DMARC1": RFC 7489 6.3 says it "MUST match precisely",
+ * RFC 9989 4.7 spells it case-sensitive. "v=dmarc1" is not DMARC.
+ */
 bool
 dmarc_record_is_dmarc(const char *txt, size_t len)
 {
@@ -134,7 +139,8 @@ dmarc_record_is_dmarc(const char *txt, size_t len)
 
     if (txt == NULL || !dr_next(txt, len, &pos, &t))
         return false;
-    return t.has_eq && dr_is(t.name, "v") && dr_is(t.val, "dmarc1");
+    return t.has_eq && dr_is(t.name, "v") && t.val.n == 6 &&
+        memcmp(t.val.p, "DMARC1", 6) == 0;
 }
 
 /* Exact words only: "rej" or "rejection" are not "reject". */
@@ -313,95 +319,110 @@ dmarc_record_parse(const char *txt, size_t len, struct dmarc_record *rec,
     return dmarc_record_parse_spec(txt, len, DM_SPEC_RFC7489, rec, why);
 }
 
+/* What the tags of one record said, beyond the values kept in *rec. */
+struct dr_seen {
+    bool tag[DR_TAG__COUNT];
+    bool p_ok, sp_bad, np_bad;
+};
+
+/* One tag=value into *rec; a repeated tag keeps its first occurrence. */
+static void
+dr_tag_apply(const struct dr_tag *t, struct dmarc_record *rec,
+             struct dr_seen *seen)
+{
+    int id;
+
+    if (!t->has_eq || t->name.n == 0)
+        return;
+    id = dr_tag_id(t->name);
+    if (id < 0 || seen->tag[id])
+        return;
+    seen->tag[id] = true;
+    switch ((enum dr_tag_id)id) {
+    case DR_TAG_P:
+        seen->p_ok = dr_policy(t->val, &rec->p);
+        break;
+    case DR_TAG_SP:
+        rec->sp_given = dr_policy(t->val, &rec->sp);
+        seen->sp_bad = !rec->sp_given;
+        break;
+    case DR_TAG_NP:
+        rec->np_given = dr_policy(t->val, &rec->np);
+        seen->np_bad = !rec->np_given;
+        break;
+    case DR_TAG_ADKIM:
+        (void)dr_align(t->val, &rec->adkim);
+        break;
+    case DR_TAG_ASPF:
+        (void)dr_align(t->val, &rec->aspf);
+        break;
+    case DR_TAG_PCT:
+        (void)dr_pct(t->val, &rec->pct);
+        break;
+    case DR_TAG_RUA:
+        rec->has_rua = dr_uri_list_ok(t->val);
+        break;
+    case DR_TAG_T:
+        if (dr_is(t->val, "y") || dr_is(t->val, "n")) {
+            rec->t_given = true;
+            rec->testing = dr_lower(t->val.p[0]) == 'y';
+        }
+        break;
+    case DR_TAG_PSD:
+        if (dr_is(t->val, "y") || dr_is(t->val, "n") || dr_is(t->val, "u"))
+            rec->psd = dr_lower(t->val.p[0]);
+        break;
+    case DR_TAG__COUNT:
+        break;
+    }
+}
+
+/* Why the policy words cannot be used as written, or NULL. */
+static const char *
+dr_problem(const struct dr_seen *seen, bool bis)
+{
+    if (!seen->tag[DR_TAG_P] && !bis)
+        return "missing p tag";
+    if (seen->tag[DR_TAG_P] && !seen->p_ok)
+        return "invalid p value";
+    if (seen->sp_bad)
+        return "invalid sp value";
+    if (seen->np_bad && bis)
+        return "invalid np value";
+    return NULL;
+}
+
 enum dmarc_record_status
 dmarc_record_parse_spec(const char *txt, size_t len, enum dm_spec spec,
                         struct dmarc_record *rec, const char **why)
 {
     struct dmarc_record scratch;
+    struct dr_seen seen;
     struct dr_tag t;
-    bool seen[DR_TAG__COUNT] = { false };
-    bool p_ok = false, sp_bad = false, np_bad = false;
-    bool bis = spec == DM_SPEC_RFC9989;
-    const char *problem = NULL;
+    const char *problem;
     size_t pos = 0;
 
     if (rec == NULL)
         rec = &scratch;
     dr_defaults(rec);
+    memset(&seen, 0, sizeof(seen));
     if (why != NULL)
         *why = NULL;
-
     if (!dmarc_record_is_dmarc(txt, len)) {
         if (why != NULL)
             *why = "first tag is not v=DMARC1";
         return DMARC_RECORD_NOT_DMARC;
     }
     (void)dr_next(txt, len, &pos, &t);     /* skip the v tag */
+    while (dr_next(txt, len, &pos, &t))
+        dr_tag_apply(&t, rec, &seen);
 
-    while (dr_next(txt, len, &pos, &t)) {
-        int id;
-
-        if (!t.has_eq || t.name.n == 0)
-            continue;
-        id = dr_tag_id(t.name);
-        if (id < 0 || seen[id])
-            continue;
-        seen[id] = true;
-
-        switch ((enum dr_tag_id)id) {
-        case DR_TAG_P:
-            p_ok = dr_policy(t.val, &rec->p);
-            break;
-        case DR_TAG_SP:
-            rec->sp_given = dr_policy(t.val, &rec->sp);
-            sp_bad = !rec->sp_given;
-            break;
-        case DR_TAG_NP:
-            rec->np_given = dr_policy(t.val, &rec->np);
-            np_bad = !rec->np_given;
-            break;
-        case DR_TAG_ADKIM:
-            (void)dr_align(t.val, &rec->adkim);
-            break;
-        case DR_TAG_ASPF:
-            (void)dr_align(t.val, &rec->aspf);
-            break;
-        case DR_TAG_PCT:
-            (void)dr_pct(t.val, &rec->pct);
-            break;
-        case DR_TAG_RUA:
-            rec->has_rua = dr_uri_list_ok(t.val);
-            break;
-        case DR_TAG_T:
-            if (dr_is(t.val, "y") || dr_is(t.val, "n")) {
-                rec->t_given = true;
-                rec->testing = dr_lower(t.val.p[0]) == 'y';
-            }
-            break;
-        case DR_TAG_PSD:
-            if (dr_is(t.val, "y") || dr_is(t.val, "n") || dr_is(t.val, "u"))
-                rec->psd = dr_lower(t.val.p[0]);
-            break;
-        case DR_TAG__COUNT:
-            break;
-        }
-    }
-
-    if (!seen[DR_TAG_P] && bis)
-        rec->p = DM_POLICY_NONE;        /* RFC 9989 4.7: p is optional */
-    else if (!seen[DR_TAG_P])
-        problem = "missing p tag";
-    else if (!p_ok)
-        problem = "invalid p value";
-    if (problem == NULL && sp_bad)
-        problem = "invalid sp value";
-    else if (problem == NULL && np_bad && bis)
-        problem = "invalid np value";
-
+    /* RFC 9989 4.7: p is optional; a record without it is p=none. */
+    problem = dr_problem(&seen, spec == DM_SPEC_RFC9989);
     if (problem != NULL) {
         /*
-         * RFC 7489 6.6.3: act as if the record were "v=DMARC1; p=none",
-         * so every policy word is none, not just p.
+         * RFC 7489 6.6.3, RFC 9989 4.10.1: act as if the record were
+         * "v=DMARC1; p=none", so every policy word is none, not just p.
          */
         if (!rec->has_rua) {
             dr_defaults(rec);
@@ -414,7 +435,6 @@ dmarc_record_parse_spec(const char *txt, size_t len, enum dm_spec spec,
         rec->p_from_rua_fallback = true;
         return DMARC_RECORD_OK;
     }
-
     if (!rec->sp_given)
         rec->sp = rec->p;
     if (!rec->np_given)

@@ -14,7 +14,9 @@ enum dmarc_align_mode { DMARC_ALIGN_RELAXED = 0, DMARC_ALIGN_STRICT };
 enum dmarc_record_status {
     DMARC_RECORD_OK = 0,        /* usable policy in *rec */
     DMARC_RECORD_NOT_DMARC,     /* first tag is not v=DMARC1: discard it */
-    DMARC_RECORD_INVALID        /* v=DMARC1 but no usable p and no valid rua */
+    DMARC_RECORD_INVALID        /* v=DMARC1 but no usable p and no valid
+                                   rua: no DMARC processing (RFC 7489
+                                   6.6.3, RFC 9989 4.10.1) */
 };
 
 struct dmarc_record {
@@ -58,7 +60,10 @@ enum dmarc_record_status dmarc_record_parse_spec(const char *txt, size_t len,
                                                  struct dmarc_record *rec,
                                                  const char **why);
 
-/* True when txt starts with the v=DMARC1 tag (used to count candidates). */
+/*
+ * True when txt starts with the v tag and its value is exactly "DMARC1",
+ * case included (used to count candidates).
+ */
 bool dmarc_record_is_dmarc(const char *txt, size_t len);
 
 #endif

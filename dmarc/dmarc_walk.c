@@ -13,21 +13,45 @@
 
 #include "dmarc/dmarc_walk.h"
 
-#define DW_QNAME_MAX (DM_DOMAIN_MAX + 8)
+
+bool
+dw_name_ok(const char *name)
+{
+    size_t label = 0;
+
+    if (strlen(name) > DW_QNAME_MAX)
+        return false;
+    for (const char *p = name; *p != '\0'; p++) {
+        label = *p == '.' ? 0 : label + 1;
+        if (label > 63)
+            return false;
+    }
+    return true;
+}
+
+/* "_dmarc.<domain>" into qname, when a query can carry it. */
+static bool
+dw_queryable(const char *domain, char *qname)
+{
+    if (strlen(domain) > DW_QNAME_MAX - (sizeof("_dmarc.") - 1) ||
+        !dw_name_ok(domain))
+        return false;
+    strcpy(qname, "_dmarc.");
+    strcat(qname, domain);
+    return true;
+}
 
 enum dw_found
 dw_fetch(const struct dns_txt_resolver *dns, const char *domain,
          enum dm_spec spec, struct dns_txt_answer *ans,
          struct dmarc_record *rec)
 {
-    char qname[DW_QNAME_MAX];
+    char qname[DW_QNAME_MAX + 1];
     size_t found = 0, which = 0;
     const char *why;
 
-    if (strlen(domain) >= DM_DOMAIN_MAX)
-        return DW_INVALID;
-    strcpy(qname, "_dmarc.");
-    strcat(qname, domain);
+    if (!dw_queryable(domain, qname))
+        return DW_NONE;
     switch (dns->lookup(dns->arg, qname, ans)) {
     case DNS_OK:
         break;

@@ -15,6 +15,15 @@
 /* RFC 9989 4.10: no tree walk makes more than eight queries. */
 #define DW_MAX_QUERIES 8
 
+/* RFC 1035 2.3.4: the longest name a query carries, in text form. */
+#define DW_QNAME_MAX 253
+
+/*
+ * True when a query can carry name: DW_QNAME_MAX octets at most and no
+ * label over 63. A name that fails this cannot exist in the DNS.
+ */
+bool dw_name_ok(const char *name);
+
 enum dw_found {
     DW_FOUND,       /* exactly one DMARC record: rec filled */
     DW_NONE,        /* no DMARC record here */
@@ -26,7 +35,8 @@ enum dw_found {
 /*
  * Query _dmarc.<domain> and keep the records that start with v=DMARC1,
  * parsed under spec. ans is scratch space owned by the caller (it is
- * large). domain must be shorter than DM_DOMAIN_MAX.
+ * large). A domain whose _dmarc name would pass 253 octets, or with a
+ * label over 63, holds no record: DW_NONE without a query.
  */
 enum dw_found dw_fetch(const struct dns_txt_resolver *dns, const char *domain,
                        enum dm_spec spec, struct dns_txt_answer *ans,

@@ -270,8 +270,8 @@ for spec in rfc7489 rfc9989; do
 		like "$out" "$AR dmarc=fail \\(p=none dis=none\\) header\\.from=nop\\.test\$" \
 			"$S: a record without p is p=none"
 	else
-		like "$out" "$AR dmarc=permerror( \\([^)]*\\))? header\\.from=nop\\.test\$" \
-			"$S: a record without p (nor rua): permerror"
+		like "$out" "$AR dmarc=none \\(p=none dis=none\\) header\\.from=nop\\.test\$" \
+			"$S: a record without p (nor rua): no DMARC processing (6.6.3)"
 	fi
 
 	msg "dup$S" "From: <news@dup.corp.test>"

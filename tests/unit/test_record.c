@@ -117,7 +117,11 @@ test_version(void)
     is_int(dmarc_record_parse(NULL, 0, &R, &W), DMARC_RECORD_NOT_DMARC,
            "parse NULL");
 
-    policy("V=dmarc1; P=Quarantine", DMARC_RECORD_OK, DM_POLICY_QUARANTINE,
+    /* RFC 7489 6.3: the value "MUST match precisely"; the tag name is
+     * an ABNF literal, case-insensitive like the others. */
+    not_dmarc("v=dmarc1; p=reject", 18, "v=dmarc1 (lower case)");
+    not_dmarc("v=Dmarc1; p=reject", 18, "v=Dmarc1 (mixed case)");
+    policy("V=DMARC1; P=Quarantine", DMARC_RECORD_OK, DM_POLICY_QUARANTINE,
            DM_POLICY_QUARANTINE, DM_POLICY_QUARANTINE, false);
     policy("v = DMARC1 ; p = reject ;", DMARC_RECORD_OK, DM_POLICY_REJECT,
            DM_POLICY_REJECT, DM_POLICY_REJECT, false);
@@ -128,7 +132,7 @@ test_version(void)
     policy("v=DMARC1;p=none", DMARC_RECORD_OK, DM_POLICY_NONE,
            DM_POLICY_NONE, DM_POLICY_NONE, false);
     ok(dmarc_record_is_dmarc("v=DMARC1", 8), "is_dmarc v alone");
-    ok(dmarc_record_is_dmarc("v=dmarc1;", 9), "is_dmarc lower case");
+    ok(!dmarc_record_is_dmarc("v=dmarc1;", 9), "is_dmarc: lower case is not");
     ok(dmarc_record_is_dmarc("v=DMARC1; garbage", 17), "is_dmarc garbage");
 }
 

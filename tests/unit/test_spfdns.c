@@ -2,7 +2,7 @@
  * test_spfdns.c: the libspf2 DNS layer (spf_dns.c) over a scripted
  * resolver: each type becomes libspf2's answer, hostile rdata is skipped,
  * statuses map to h_errno values, and a failure is remembered until the
- * next sd_use().
+ * next sd_use(), with no more queries until then.
  */
 #include <config.h>
 
@@ -198,8 +198,29 @@ main(void)
     is_int(r->herrno, TRY_AGAIN, "tempfail: try again");
     SPF_dns_rr_free(r);
     ok(sd_tempfailed(layer), "remembered");
+    /* RFC 7208 section 5: the check is over (temperror); a dead name
+     * server costs one timeout, not one per lookup libspf2 still makes. */
+    {
+        static const struct { int type; const char *what; } after[] = {
+            { ns_t_txt, "TXT" }, { ns_t_a, "A" }, { ns_t_mx, "MX" },
+        };
+
+        script_status = DNS_OK;
+        for (size_t i = 0; i < sizeof(after) / sizeof(after[0]); i++) {
+            asked_type = -1;
+            r = look(layer, after[i].type);
+            is_int(r->herrno, TRY_AGAIN, "after a failure, %s: try again",
+                   after[i].what);
+            is_int(asked_type, -1, "... and the resolver is not asked");
+            SPF_dns_rr_free(r);
+        }
+    }
     sd_use(layer, &dns);
     ok(!sd_tempfailed(layer), "until the next check");
+    asked_type = -1;
+    r = look(layer, ns_t_txt);
+    is_int(asked_type, ns_t_txt, "the next check asks again");
+    SPF_dns_rr_free(r);
 
     SPF_dns_free(layer);
     return done_testing();
