@@ -44,8 +44,8 @@ pid=$_lab_milter_pid
 spoof -R 2 -w "$LAB/run/go" >"$LAB/out/held.out" &
 held=$!
 _lab_wait first 10 grep -q '^WAIT' "$LAB/out/held.out"
-like "$(cat "$LAB/out/held.out")" '^RESULT accept' \
-	"RejectFailures false: the spoof gets a header only"
+like "$(cat "$LAB/out/held.out")" '^RESULT continue' \
+	"RejectFailures false: the spoof gets a header only (continue, as OpenDMARC)"
 set_reject true
 kill -HUP "$pid"
 wait_log 'configuration reloaded' || true
@@ -57,7 +57,7 @@ st=0; wait "$held" || st=$?
 is "$st" 0 "the open connection was not dropped by the reload"
 is "$(grep -c '^RESULT' "$LAB/out/held.out")" 2 \
 	"both messages of the open connection got a verdict"
-like "$(tail -n 1 "$LAB/out/held.out")" '^RESULT accept' \
+like "$(tail -n 1 "$LAB/out/held.out")" '^RESULT continue' \
 	"the open connection keeps the configuration it started with"
 is "$(spoof | tail -n 1)" "$REJECT" "a new connection gets the new configuration"
 
@@ -79,7 +79,7 @@ set_reject false
 before=$(grep -c 'configuration reloaded from' "$LAB/log/milter.log")
 kill -USR1 "$pid"
 _lab_wait usr1 10 sh -c "[ \$(grep -c 'configuration reloaded from' '$LAB/log/milter.log') -gt $before ]" || true
-like "$(spoof | tail -n 1)" '^RESULT accept' "SIGUSR1 reloads too"
+like "$(spoof | tail -n 1)" '^RESULT continue' "SIGUSR1 reloads too"
 
 # --- SIGTERM lets the message in flight finish -----------------------------
 # A name server that never answers keeps the message in its DNS lookup.
