@@ -8,16 +8,8 @@ set -u
 DM=$top_builddir/dmarc-milter
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-n=0
-failed=0
-
-result() {
-    n=$((n + 1))
-    if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else
-        failed=$((failed + 1)); echo "not ok $n - $2"
-        printf '%s\n' "$3" | sed 's/^/# /'
-    fi
-}
+# shellcheck source=tests/tap.sh
+. "$top_srcdir/tests/tap.sh"
 
 # check NAME EXPECTED-STATUS EXPECTED-STDERR-LINE CONFIG-LINES...
 check() {
@@ -29,9 +21,9 @@ check() {
     st=$?
     want=$(printf '%s' "$want" | sed "s|FILE|$f|g")
     if [ "$st" -eq "$want_st" ] && printf '%s\n' "$out" | grep -qxF -- "$want"; then
-        result 0 "$name"
+        tap_result 0 "$name"
     else
-        result 1 "$name" "status $st (want $want_st), output:
+        tap_result 1 "$name" "status $st (want $want_st), output:
 $out
 wanted the line: $want"
     fi
@@ -63,28 +55,27 @@ check "bad TempErrorAction" 78 \
 # A missing file.
 out=$("$DM" -n -c "$dir/none.conf" 2>&1); st=$?
 case $out in
-*"$dir/none.conf: cannot open: No such file or directory"*) [ $st -eq 78 ]; result $? "missing file: named, exit 78" "$out" ;;
-*) result 1 "missing file: named, exit 78" "$out (status $st)" ;;
+*"$dir/none.conf: cannot open: No such file or directory"*) [ $st -eq 78 ]; tap_result $? "missing file: named, exit 78" "$out" ;;
+*) tap_result 1 "missing file: named, exit 78" "$out (status $st)" ;;
 esac
 
 # The shipped sample and Debian's opendmarc.conf both load.
 out=$("$DM" -n -c "$top_srcdir/etc/dmarc-milter.conf" 2>&1); st=$?
-result $st "etc/dmarc-milter.conf loads" "$out"
+tap_result $st "etc/dmarc-milter.conf loads" "$out"
 printf '%s\n' "PidFile /run/opendmarc/opendmarc.pid" \
     "PublicSuffixList /usr/share/publicsuffix/public_suffix_list.dat" \
     "Socket local:/run/opendmarc/opendmarc.sock" "Syslog true" \
     "UMask 0002" "UserID opendmarc" >"$dir/opendmarc.conf"
 out=$("$DM" -n -c "$dir/opendmarc.conf" 2>&1); st=$?
-result $st "Debian's opendmarc.conf loads unchanged" "$out"
+tap_result $st "Debian's opendmarc.conf loads unchanged" "$out"
 
 # Usage and version.
 out=$("$DM" -x 2>&1); st=$?
 [ $st -eq 64 ] && printf '%s' "$out" | grep -q '^usage: dmarc-milter'
-result $? "a bad option prints the usage and exits 64" "$out (status $st)"
+tap_result $? "a bad option prints the usage and exits 64" "$out (status $st)"
 out=$("$DM" -V 2>&1); st=$?
 [ $st -eq 0 ] && printf '%s' "$out" | grep -q "^dmarc-milter [0-9]" &&
     printf '%s' "$out" | grep -q 'libspf2' && printf '%s' "$out" | grep -q 'libpsl'
-result $? "-V prints the version and the libraries" "$out"
+tap_result $? "-V prints the version and the libraries" "$out"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

@@ -7,15 +7,14 @@ set -u
 : "${top_srcdir:=.}"
 self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 cd "$top_srcdir" || exit 1
-n=0
-failed=0
+# shellcheck source=tests/tap.sh
+. "$(dirname "$self")/tap.sh"
 
-result() {
-    n=$((n + 1))
-    if [ -z "$2" ]; then echo "ok $n - $1"; else
-        failed=$((failed + 1)); echo "not ok $n - $1"
-        printf '%s\n' "$2" | sed 's/^/# /'
-    fi
+# none DESCRIPTION PROBLEMS: passed when there is no problem; each one is
+# a line of the diagnostics.
+none() {
+    [ -z "$2" ]
+    tap_result $? "$1" "$2"
 }
 
 # The layers, bottom first; a folder may include itself and those listed.
@@ -96,7 +95,7 @@ $f: includes <$name>, which only $own/ may include"
             esac
         done
     done
-    result "$dir/ includes only what lies below it" "${bad#?}"
+    none "$dir/ includes only what lies below it" "${bad#?}"
 done
 
 # The rule itself must catch a crossing: a metrics file that reaches into
@@ -109,11 +108,7 @@ if [ -z "${DM_LAYOUT_SELFTEST:-}" ]; then
         >"$tmp/metrics/x.c"
     caught=$(top_srcdir=$tmp DM_LAYOUT_SELFTEST=1 sh "$self" 2>&1 |
              grep -c '^# ')
-    if [ "$caught" -eq 3 ]; then
-        result "a crossing include is reported" ""
-    else
-        result "a crossing include is reported" "saw $caught reports, want 3"
-    fi
+    is "$caught" 3 "a crossing include is reported (three reports)"
 fi
 
 # Each product file opens by naming itself and its job.
@@ -128,7 +123,27 @@ $f: does not open with \"$b: its job\""
     done
 done
 [ -n "${DM_LAYOUT_SELFTEST:-}" ] ||
-    result "every product file opens with its name and job" "${bad#?}"
+    none "every product file opens with its name and job" "${bad#?}"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+# No function longer than a screen: in this tree's style a definition
+# names the function at the start of a line and its body opens and closes
+# with a brace alone at the start of a line. Tables are data, not bodies.
+bad=""
+for dir in $folders; do
+    for f in "$dir"/*.c; do
+        [ -f "$f" ] || continue
+        bad="$bad$(awk -v max=60 '
+            /^[a-z_][a-z_0-9]*\(/ { name = $0; sub(/\(.*/, "", name) }
+            /^\{/ { if (name != "") { start = NR; open = 1 } }
+            /^\}/ {
+                if (open && NR - start - 1 > max)
+                    printf "\n%s:%d: %s() has %d lines (at most %d)",
+                        FILENAME, start, name, NR - start - 1, max
+                open = 0; name = ""
+            }' "$f")"
+    done
+done
+[ -n "${DM_LAYOUT_SELFTEST:-}" ] ||
+    none "no function is longer than 60 lines" "${bad#?}"
+
+tap_done

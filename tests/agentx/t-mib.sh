@@ -5,42 +5,23 @@
 set -eu
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+# shellcheck source=tests/tap.sh
+. "$top_srcdir/tests/tap.sh"
 . "$top_srcdir/tests/agentx/basemibs.sh"
 MIB=$top_srcdir/agentx/DMARC-MILTER-MIB.txt
 ROOT=.1.3.6.1.4.1.8072.9999.9999.7489
 
-n=0
-failed=0
-skip_all() {
-	echo "1..0 # SKIP $1"
-	exit 0
-}
-result() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $2"
-		printf '%s\n' "${3:-(nothing)}" | sed 's/^/# got: /'
-	fi
-}
-is() {
-	if [ "$1" = "$2" ]; then result 0 "$3"; else
-		result 1 "$3" "$1
-expected: $2"; fi
-}
 
 for tool in smilint snmptranslate npm tar; do
 	command -v "$tool" >/dev/null 2>&1 ||
-		skip_all "$tool not installed (scripts/install-deps.sh)"
+		tap_skip_all "$tool not installed (scripts/install-deps.sh)"
 done
 [ -f "$AX_NETSNMP_MIBS/NET-SNMP-MIB.txt" ] ||
-	skip_all "no $AX_NETSNMP_MIBS/NET-SNMP-MIB.txt (libsnmp-base)"
+	tap_skip_all "no $AX_NETSNMP_MIBS/NET-SNMP-MIB.txt (libsnmp-base)"
 T=$(mktemp -d /tmp/dm-mib.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 BASE=$(ax_fetch_basemibs "$T") ||
-	skip_all "npm pack net-snmp failed: no SMIv2 base modules (offline?)"
+	tap_skip_all "npm pack net-snmp failed: no SMIv2 base modules (offline?)"
 mkdir "$T/mibs"
 cp "$MIB" "$T/mibs/"
 
@@ -60,12 +41,12 @@ sed 's/^    SYNTAX      Counter64$/    SYNTAX      Counter65/' "$MIB" \
 	>"$T/DMARC-MILTER-MIB.txt"
 out=$(lint "$T/DMARC-MILTER-MIB.txt")
 case $out in *Counter65*) st=0 ;; *) st=1 ;; esac
-result $st "smilint reports a broken copy" "$out"
+tap_result $st "smilint reports a broken copy" "$out"
 sed '/^        dmarcDomainReject$/d; s/^        dmarcDomainQuarantine,$/        dmarcDomainQuarantine/' \
 	"$MIB" >"$T/DMARC-MILTER-MIB.txt"
 out=$(lint "$T/DMARC-MILTER-MIB.txt")
 case $out in *dmarcDomainReject*) st=0 ;; *) st=1 ;; esac
-result $st "smilint reports an object left out of the groups" "$out"
+tap_result $st "smilint reports an object left out of the groups" "$out"
 
 is "$(translate -On DMARC-MILTER-MIB::dmarcMilterMIB)" "$ROOT" \
 	"snmptranslate: dmarcMilterMIB is $ROOT"
@@ -98,13 +79,13 @@ is "$got" "" "all 28 objects resolve to the OIDs the subagent serves"
 
 out=$(translate -Td DMARC-MILTER-MIB::dmarcDomainReject)
 case $out in *"SYNTAX	Counter64"*"MAX-ACCESS	read-only"*) st=0 ;; *) st=1 ;; esac
-result $st "dmarcDomainReject is a read-only Counter64" "$out"
+tap_result $st "dmarcDomainReject is a read-only Counter64" "$out"
 out=$(translate -Tp DMARC-MILTER-MIB::dmarcDomainEntry)
 case $out in *"Index: dmarcDomainIndex"*) st=0 ;; *) st=1 ;; esac
-result $st "dmarcDomainEntry is indexed by the integer dmarcDomainIndex" "$out"
+tap_result $st "dmarcDomainEntry is indexed by the integer dmarcDomainIndex" "$out"
 out=$(translate -Td DMARC-MILTER-MIB::dmarcDomainPolicy)
 case $out in *"none(1), quarantine(2), reject(3), absent(4)"*) st=0 ;; *) st=1 ;; esac
-result $st "dmarcDomainPolicy: none(1), quarantine(2), reject(3), absent(4)" "$out"
+tap_result $st "dmarcDomainPolicy: none(1), quarantine(2), reject(3), absent(4)" "$out"
 
 # The base modules are fetched, never part of the tree.
 out=$(find "$top_srcdir" -path "$top_srcdir/_build" -prune -o \
@@ -112,5 +93,4 @@ out=$(find "$top_srcdir" -path "$top_srcdir/_build" -prune -o \
 	-print 2>/dev/null | grep -v '/node_modules/' || true)
 is "$out" "" "no SMIv2 base module in the source tree"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

@@ -28,66 +28,15 @@ LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAB_AUTHSERV=mx.test
 LAB_PSL=/usr/share/publicsuffix/public_suffix_list.dat
 
-_tap_n=0
-_tap_failed=0
 _lab_pids=""
 
 # --- TAP -------------------------------------------------------------------
 
-# tap_skip_all REASON: the whole script is skipped (automake's TAP driver
-# reads "1..0 # SKIP").
-tap_skip_all() {
-	echo "1..0 # SKIP $1"
-	exit 0
-}
-
-# tap_result STATUS DESCRIPTION GOT: one test line; on failure GOT is shown
-# as "# got: " diagnostics.
-tap_result() {
-	_tap_n=$((_tap_n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $_tap_n - $2"
-	else
-		_tap_failed=$((_tap_failed + 1))
-		echo "not ok $_tap_n - $2"
-		printf '%s\n' "${3:-(nothing)}" | sed 's/^/# got: /'
-	fi
-}
-
-# is GOT EXPECTED DESCRIPTION
-is() {
-	if [ "$1" = "$2" ]; then tap_result 0 "$3"; else
-		tap_result 1 "$3" "$1
-expected: $2"; fi
-}
-
-# like TEXT ERE DESCRIPTION: some line of TEXT matches ERE.
-like() {
-	if printf '%s\n' "$1" | grep -Eq -- "$2"; then tap_result 0 "$3"; else
-		tap_result 1 "$3" "$1
-expected a line matching: $2"; fi
-}
-
-# unlike TEXT ERE DESCRIPTION: no line of TEXT matches ERE.
-unlike() {
-	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
-		tap_result 1 "$3" "$1
-expected no line matching: $2"; else tap_result 0 "$3"; fi
-}
-
-# tap_done: the trailing plan, after the lab's logs when a test failed;
-# the exit status tells the harness whether anything failed.
-tap_done() {
-	[ "$_tap_failed" -eq 0 ] || lab_dump_logs
-	echo "1..$_tap_n"
-	_lab_planned=1
-	[ "$_tap_failed" -eq 0 ]
-}
-
-# diag TEXT: a TAP comment, one per line.
-diag() {
-	printf '%s\n' "$@" | sed 's/^/# /'
-}
+# tap_result, is, like, unlike, tap_skip, tap_skip_all, diag and tap_done;
+# a failed test shows the lab's logs before the plan.
+# shellcheck source=tests/tap.sh
+. "$LAB_SRC/../tap.sh"
+TAP_ON_FAILURE=lab_dump_logs
 
 lab_die() {
 	echo "Bail out! $*"
@@ -152,7 +101,7 @@ lab_cleanup() {
 		kill "$pid" 2>/dev/null
 		_lab_wait_gone "$pid"
 	done
-	if [ "$status" -ne 0 ] && [ -z "${_lab_planned:-}" ]; then
+	if [ "$status" -ne 0 ] && [ -z "${_tap_planned:-}${_lab_planned:-}" ]; then
 		echo "Bail out! lab script stopped with status $status"
 		[ -n "${LAB:-}" ] && lab_dump_logs
 	fi

@@ -145,8 +145,8 @@ rss_flat() {
 	last=$(tail -n 1 "$f")
 	diag "$1: VmRSS after each round (kB): $(tr '\n' ' ' <"$f")"
 	if [ "$ASAN" = 1 ]; then
-		echo "ok $((_tap_n + 1)) - $1: RSS flat after warm-up # SKIP ASan's quarantine holds freed memory"
-		_tap_n=$((_tap_n + 1))
+		tap_skip "$1: RSS flat after warm-up" \
+			"ASan's quarantine holds freed memory"
 		return
 	fi
 	tap_result "$([ "$last" -le $((warm + warm / 4 + 8192)) ] && echo 0 || echo 1)" \
