@@ -125,25 +125,4 @@ done
 [ -n "${DM_LAYOUT_SELFTEST:-}" ] ||
     none "every product file opens with its name and job" "${bad#?}"
 
-# No function longer than a screen: in this tree's style a definition
-# names the function at the start of a line and its body opens and closes
-# with a brace alone at the start of a line. Tables are data, not bodies.
-bad=""
-for dir in $folders; do
-    for f in "$dir"/*.c; do
-        [ -f "$f" ] || continue
-        bad="$bad$(awk -v max=60 '
-            /^[a-z_][a-z_0-9]*\(/ { name = $0; sub(/\(.*/, "", name) }
-            /^\{/ { if (name != "") { start = NR; open = 1 } }
-            /^\}/ {
-                if (open && NR - start - 1 > max)
-                    printf "\n%s:%d: %s() has %d lines (at most %d)",
-                        FILENAME, start, name, NR - start - 1, max
-                open = 0; name = ""
-            }' "$f")"
-    done
-done
-[ -n "${DM_LAYOUT_SELFTEST:-}" ] ||
-    none "no function is longer than 60 lines" "${bad#?}"
-
 tap_done
