@@ -106,9 +106,12 @@ if [ -z "${DM_LAYOUT_SELFTEST:-}" ]; then
     mkdir -p "$tmp/metrics"
     printf '/*\n * x.c: a crossing.\n */\n#include "milter/milter_cb.h"\n#include <libmilter/mfapi.h>\n#include "dns/dns_query.h"\n' \
         >"$tmp/metrics/x.c"
+    # and a function of 61 lines
+    { printf 'int\nx_long(void)\n{\n'; seq 61 | sed 's/.*/    ;/'
+      printf '}\n'; } >>"$tmp/metrics/x.c"
     caught=$(top_srcdir=$tmp DM_LAYOUT_SELFTEST=1 sh "$self" 2>&1 |
              grep -c '^# ')
-    is "$caught" 3 "a crossing include is reported (three reports)"
+    is "$caught" 4 "a crossing include and a long function are reported"
 fi
 
 # Each product file opens by naming itself and its job.
@@ -124,5 +127,25 @@ $f: does not open with \"$b: its job\""
 done
 [ -n "${DM_LAYOUT_SELFTEST:-}" ] ||
     none "every product file opens with its name and job" "${bad#?}"
+
+# No function longer than a screen: in this tree's style a definition
+# names the function at the start of a line and its body opens and closes
+# with a brace alone at the start of a line. Tables are data, not bodies.
+bad=""
+for dir in $folders; do
+    for f in "$dir"/*.c; do
+        [ -f "$f" ] || continue
+        bad="$bad$(awk -v max=60 '
+            /^[a-z_][a-z_0-9]*\(/ { name = $0; sub(/\(.*/, "", name) }
+            /^\{/ { if (name != "") { start = NR; open = 1 } }
+            /^\}/ {
+                if (open && NR - start - 1 > max)
+                    printf "\n%s:%d: %s() has %d lines (at most %d)",
+                        FILENAME, start, name, NR - start - 1, max
+                open = 0; name = ""
+            }' "$f")"
+    done
+done
+none "no function is longer than 60 lines" "${bad#?}"
 
 tap_done
