@@ -174,6 +174,7 @@ struct mc_opts {
     const char *helo;               /* "" = no HELO stage */
     char *sender;                   /* with angle brackets */
     bool sender_set;                /* -f given: it beats Return-Path: */
+    bool show_optneg;               /* -v: print what the filter asked for */
     char **rcpts;                   /* with angle brackets */
     size_t nrcpts;
     struct mc_macro *macros;
@@ -646,6 +647,10 @@ mc_negotiate(struct mc_sess *s)
             s->symlist[idx] = mc_xstrdup(list);
         }
     }
+    if (s->out != NULL && s->o->show_optneg)
+        fprintf(s->out, "OPTNEG version=%lu actions=0x%lx protocol=0x%lx\n",
+                (unsigned long)s->version, (unsigned long)s->actions,
+                (unsigned long)s->pflags);
     return 0;
 }
 
@@ -1742,6 +1747,7 @@ mc_usage(void)
 "  -w FILE       with -R: before each message after the first, print\n"
 "                \"WAIT FILE\" and wait until FILE exists (up to -t)\n"
 "  -t SECONDS    I/O timeout per packet (default 30)\n"
+"  -v            print the filter's negotiation reply (OPTNEG line)\n"
 "  -L N -C M     load mode: N messages over M concurrent connections\n"
 "  Several files or directories form a corpus, sent round-robin.\n",
         stderr);
@@ -1846,7 +1852,7 @@ mc_parse_args(int argc, char **argv, struct mc_opts *o)
 
     /* User macros are applied after the defaults, so they override them. */
 #define MC_USAGE() do { mc_usage(); goto usage; } while (0)
-    while ((c = getopt(argc, argv, "+s:c:n:H:f:r:M:a:q:TR:w:t:L:C:h")) != -1) {
+    while ((c = getopt(argc, argv, "+s:c:n:H:f:r:M:a:q:TR:w:t:L:C:vh")) != -1) {
         switch (c) {
         case 's': o->socket = optarg; break;
         case 'c': o->client_addr = optarg; break;
@@ -1877,6 +1883,7 @@ mc_parse_args(int argc, char **argv, struct mc_opts *o)
                 MC_USAGE();
             break;
         case 'w': o->wait_file = optarg; break;
+        case 'v': o->show_optneg = true; break;
         case 't':
             if (!mc_parse_ulong(optarg, 1, 86400, &v))
                 MC_USAGE();
