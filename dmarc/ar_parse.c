@@ -11,7 +11,8 @@
  *
  * Deliberate leniencies, each seen from real writers: "/" in an unquoted
  * authserv-id (OpenDMARC 1.4.2 appends "/jobid" unquoted); "/", "=" and
- * "?" in unquoted property values (base64 header.b, SRS addresses); "_"
+ * "?" in unquoted property values (base64 header.b, SRS addresses), and
+ * ":" (OpenARC's arc.chain=sealer1:sealer2, an IPv6 smtp.remote-ip); "_"
  * in keywords; UTF-8 in values (RFC 8616); empty results between ";".
  *
  * One strictness beyond the grammar: an unquoted property value glued to
@@ -117,12 +118,13 @@ ar_is_token(unsigned char ch)
 }
 
 /* What an unquoted property value may hold: a token, the atext of a
- * local part ("/", "=", "?"), and "@" between local part and domain. */
+ * local part ("/", "=", "?"), "@" between local part and domain, and
+ * the ":" of a list of ARC sealers or an IPv6 address. */
 static bool
 ar_is_pvalue(unsigned char ch)
 {
     return ar_is_token(ch) || ch == '/' || ch == '=' || ch == '?' ||
-           ch == '@';
+           ch == '@' || ch == ':';
 }
 
 static bool

@@ -30,6 +30,14 @@ struct art_input {
     void *trusted_arg;
     const char *mailfrom_domain;   /* normalised MAIL FROM domain, "" if null */
     const char *helo_domain;       /* normalised HELO name, "" if unusable */
+    /*
+     * AuthservIDWithJobID: this message's job id (the MTA's queue id);
+     * NULL when off. A field written "id/jobid" is then a trusted id's
+     * when the id is trusted and the job is this one, and the fields of
+     * one writer are "id" and "id/<any job>" alike: only the topmost
+     * of them counts, and with our id all of them are forged.
+     */
+    const char *jobid;
 };
 
 struct art_claims {
@@ -38,7 +46,16 @@ struct art_claims {
     size_t n_dkim;
     struct dm_auth_id dkim[ART_MAX_DKIM];
     size_t n_conflicts;            /* claims dropped as contradictory */
+    /* An ARC verifier's (OpenARC's) arc= result and its arc.chain, the
+       sealers' domains separated by ':'; two trusted claims that differ
+       void both. */
+    bool have_arc;
+    enum dm_auth arc;
+    char arc_chain[AR_VALUE_MAX];
 };
+
+/* True when a domain (normalised) is listed: DomainWhitelist(File). */
+typedef bool (*art_listed_fn)(void *arg, const char *domain);
 
 /*
  * hdrs[0..n) are the parsed A-R headers of the message, topmost first
@@ -52,5 +69,14 @@ void art_collect(const struct art_input *in, const struct ar_header *const *hdrs
  * forgery, which the milter deletes.
  */
 bool art_is_forged_own(const struct art_input *in, const struct ar_header *h);
+
+/*
+ * The ARC override's test (OpenDMARC's, with DomainWhitelist): a trusted
+ * arc=pass whose arc.chain names one or more sealers, every one of them
+ * a domain that listed() accepts. False for anything less, an empty or
+ * malformed chain included.
+ */
+bool art_arc_sealers_listed(const struct art_claims *c, art_listed_fn listed,
+                            void *arg);
 
 #endif

@@ -17,16 +17,45 @@ aw_token_char(unsigned char c)
     return strchr("()<>@,;:\\\"/[]?=", c) == NULL;
 }
 
+static bool
+aw_fits(int n, size_t outsz)
+{
+    return n > 0 && (size_t)n < outsz;
+}
+
+/* n bytes of token characters and '/'. */
+static bool
+aw_id_chars(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!aw_token_char((unsigned char)s[i]) && s[i] != '/')
+            return false;
+    }
+    return n > 0;
+}
+
 bool
 aw_id_ok(const char *s)
 {
-    if (s == NULL || *s == '\0' || strlen(s) > 255)
+    size_t n = s != NULL ? strlen(s) : 0;
+
+    if (n == 0 || n > 257)
         return false;
-    for (; *s != '\0'; s++) {
-        if (!aw_token_char((unsigned char)*s) && *s != '/')
-            return false;
-    }
-    return true;
+    /* aw_format_id's quoted form holds nothing that needs escaping */
+    if (s[0] == '"')
+        return n >= 3 && s[n - 1] == '"' && aw_id_chars(s + 1, n - 2);
+    return n <= 255 && aw_id_chars(s, n);
+}
+
+bool
+aw_format_id(char *out, size_t outsz, const char *id, const char *jobid)
+{
+    if (!aw_id_ok(id) || id[0] == '"')
+        return false;
+    if (jobid == NULL || !aw_id_chars(jobid, strlen(jobid)) ||
+        strchr(jobid, '/') != NULL || strlen(id) + strlen(jobid) > 254)
+        return aw_fits(snprintf(out, outsz, "%s", id), outsz);
+    return aw_fits(snprintf(out, outsz, "\"%s/%s\"", id, jobid), outsz);
 }
 
 bool
@@ -44,10 +73,15 @@ aw_domain_ok(const char *s)
     return true;
 }
 
-static bool
-aw_fits(int n, size_t outsz)
+/* A comment after header.from when no From field gave the domain. */
+static const char *
+aw_standin(const struct dm_verdict *v)
 {
-    return n > 0 && (size_t)n < outsz;
+    if (!v->from_standin)
+        return "";
+    return v->standin_helo
+        ? " (no usable From field; the HELO name stands in)"
+        : " (no usable From field; the MAIL FROM domain stands in)";
 }
 
 /*
@@ -70,9 +104,9 @@ aw_dmarc(char *out, size_t outsz, const char *id, const struct dm_verdict *v)
         snprintf(comment, sizeof(comment), " (p=%s dis=%s)",
                  dm_policy_name(v->policy),
                  dm_disposition_name(v->disposition));
-    return aw_fits(snprintf(out, outsz, "%s; dmarc=%s%s header.from=%s", id,
-                            dm_result_name(v->result), comment,
-                            v->from_domain), outsz);
+    return aw_fits(snprintf(out, outsz, "%s; dmarc=%s%s header.from=%s%s",
+                            id, dm_result_name(v->result), comment,
+                            v->from_domain, aw_standin(v)), outsz);
 }
 
 bool

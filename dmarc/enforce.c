@@ -20,10 +20,61 @@ enf_action_name(enum enf_action a)
     return "unknown";
 }
 
+bool
+enf_reject_string_ok(const char *text, const char **why)
+{
+    size_t n = strlen(text);
+    bool have_s = false;
+
+    *why = NULL;
+    if (n == 0 || n > ENF_REJECT_STRING_MAX)
+        *why = n == 0 ? "it is empty" : "it is longer than 200 bytes";
+    for (const char *p = text; *why == NULL && *p != '\0'; p++) {
+        unsigned char ch = (unsigned char)*p;
+
+        if (ch < 0x20 || ch > 0x7e)
+            *why = "a reply line holds printable ASCII only (no line "
+                "break, control or 8-bit byte)";
+        else if (ch == '%' && p[1] != 's')
+            *why = "a '%' other than %s";
+        else if (ch == '%' && have_s)
+            *why = "more than one %s";
+        else if (ch == '%')
+            have_s = true;
+    }
+    return *why == NULL;
+}
+
+/*
+ * OpenDMARC's text names the domain whose record applied (the
+ * organizational domain for a subdomain); a RejectString's %s is the
+ * From domain, as OpenDMARC's develop branch documents it.
+ */
+static void
+enf_reject_text(const struct enf_options *opt, const struct dm_verdict *v,
+                char *out, size_t outsz)
+{
+    const char *rs = opt->reject_string, *why, *pct;
+
+    if (rs == NULL || !enf_reject_string_ok(rs, &why)) {
+        snprintf(out, outsz, "rejected by DMARC policy for %s",
+                 v->policy_domain);
+        return;
+    }
+    pct = strstr(rs, "%s");
+    if (pct == NULL)
+        snprintf(out, outsz, "%s", rs);
+    else
+        snprintf(out, outsz, "%.*s%s%s", (int)(pct - rs), rs,
+                 v->from_domain, pct + 2);
+}
+
 void
 enf_decide(const struct enf_options *opt, struct dm_verdict *v,
            struct enf_decision *d)
 {
+    bool failed;
+
     memset(d, 0, sizeof(*d));
     d->action = ENF_ACCEPT;
     if (v->result == DM_RESULT_TEMPERROR) {
@@ -38,13 +89,21 @@ enf_decide(const struct enf_options *opt, struct dm_verdict *v,
         }
         return;
     }
+    failed = v->result == DM_RESULT_FAIL &&
+        (v->policy == DM_POLICY_QUARANTINE || v->policy == DM_POLICY_REJECT);
+    /* OpenDMARC copies a failure whether or not it is enforced. */
+    d->copy = opt->copy_failures && failed;
+    if (v->override != DM_OVERRIDE_NONE) {
+        v->disposition = DM_DISP_NONE;
+        return;
+    }
     /* OpenDMARC's texts, which operators grep their logs for. */
     if (v->disposition == DM_DISP_REJECT && opt->reject_failures) {
         d->action = ENF_REJECT;
         d->rcode = "550";
         d->xcode = "5.7.1";
-        snprintf(d->text, sizeof(d->text), "rejected by DMARC policy for %s",
-                 v->policy_domain);
+        d->copy = false;        /* a refused message is delivered nowhere */
+        enf_reject_text(opt, v, d->text, sizeof(d->text));
         return;
     }
     if (v->disposition == DM_DISP_QUARANTINE && opt->reject_failures &&
@@ -55,6 +114,5 @@ enf_decide(const struct enf_options *opt, struct dm_verdict *v,
         return;
     }
     v->disposition = DM_DISP_NONE;
-    d->unenforced = v->result == DM_RESULT_FAIL &&
-        (v->policy == DM_POLICY_QUARANTINE || v->policy == DM_POLICY_REJECT);
+    d->unenforced = failed;
 }

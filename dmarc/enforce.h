@@ -24,6 +24,12 @@ struct enf_options {
     bool reject_failures;       /* RejectFailures */
     bool hold_quarantined;      /* HoldQuarantinedMessages */
     bool tempfail_temperror;    /* TempErrorAction tempfail */
+    const char *reject_string;  /* RejectString, checked at load (printable
+                                   ASCII, at most one "%s" and no other
+                                   '%'): "%s" is the From domain. NULL:
+                                   OpenDMARC's text, which names the
+                                   domain of the applied record */
+    bool copy_failures;         /* CopyFailuresTo is set */
 };
 
 struct enf_decision {
@@ -34,15 +40,29 @@ struct enf_decision {
     bool unenforced;            /* a quarantine or reject policy failed and
                                    no action was taken: OpenDMARC answers
                                    "continue" then, not "accept" */
+    bool copy;                  /* CopyFailuresTo: a quarantine or reject
+                                   policy failed and the message is kept
+                                   (enforced by a hold, or not enforced) */
 };
 
 /*
  * Decide for an evaluated verdict; v->disposition becomes the action
- * actually taken (none, quarantine or reject).
+ * actually taken (none, quarantine or reject). A verdict whose action a
+ * local policy set aside (v->override) is accepted, and is no failure
+ * "left alone".
  */
 void enf_decide(const struct enf_options *opt, struct dm_verdict *v,
                 struct enf_decision *d);
 
 const char *enf_action_name(enum enf_action a);
+
+/*
+ * True when text can be a RejectString: 1 to ENF_REJECT_STRING_MAX bytes
+ * of printable ASCII (an SMTP reply line; libmilter drops a text with a
+ * lone '%'), holding at most one "%s" and no other '%'. Else false with
+ * the reason in *why.
+ */
+#define ENF_REJECT_STRING_MAX 200
+bool enf_reject_string_ok(const char *text, const char **why);
 
 #endif

@@ -22,6 +22,9 @@ static const char *const auth_names[DM_AUTH__COUNT] = {
 static const char *const spec_names[DM_SPEC__COUNT] = {
     "rfc7489", "rfc9989"
 };
+static const char *const override_names[DM_OVERRIDE__COUNT] = {
+    "none", "arc"
+};
 
 #define DM_NAME(table, v) \
     ((unsigned)(v) < sizeof(table) / sizeof(table[0]) ? table[v] : "unknown")
@@ -32,6 +35,7 @@ const char *dm_disposition_name(enum dm_disposition d) { return DM_NAME(disp_nam
 const char *dm_skip_name(enum dm_skip s) { return DM_NAME(skip_names, s); }
 const char *dm_auth_name(enum dm_auth a) { return DM_NAME(auth_names, a); }
 const char *dm_spec_name(enum dm_spec s) { return DM_NAME(spec_names, s); }
+const char *dm_override_name(enum dm_override o) { return DM_NAME(override_names, o); }
 
 bool
 dm_auth_parse(const char *word, enum dm_auth *out)

@@ -48,6 +48,14 @@ enum dm_skip {
     DM_SKIP__COUNT
 };
 
+/* Why a local policy set the policy's action aside (none: it did not). */
+enum dm_override {
+    DM_OVERRIDE_NONE = 0,
+    DM_OVERRIDE_ARC,           /* a trusted arc=pass, every sealer listed in
+                                  DomainWhitelist(File) */
+    DM_OVERRIDE__COUNT
+};
+
 /* Result of one authentication method (SPF or DKIM), RFC 8601 words. */
 enum dm_auth {
     DM_AUTH_NONE = 0,
@@ -83,6 +91,15 @@ struct dm_verdict {
     double eval_seconds;              /* inputs to verdict, DNS included */
     char from_domain[DM_DOMAIN_MAX];  /* normalised From domain */
     char policy_domain[DM_DOMAIN_MAX];/* where the applied record was found */
+    /*
+     * No From field gave a domain: from_domain is the MAIL FROM domain
+     * (standin_helo: the HELO name, for a null sender) standing in as the
+     * author domain, which is what the MTA writes into the From it adds.
+     */
+    bool from_standin;
+    bool standin_helo;
+    enum dm_override override;        /* the action a local policy set aside:
+                                         disposition is then none */
 };
 
 const char *dm_result_name(enum dm_result r);
@@ -91,6 +108,7 @@ const char *dm_disposition_name(enum dm_disposition d);
 const char *dm_skip_name(enum dm_skip s);
 const char *dm_auth_name(enum dm_auth a);
 const char *dm_spec_name(enum dm_spec s);   /* "rfc7489", "rfc9989" */
+const char *dm_override_name(enum dm_override o);   /* "none", "arc" */
 /* Parse an RFC 8601 result word (case-insensitive); false if unknown. */
 bool dm_auth_parse(const char *word, enum dm_auth *out);
 

@@ -160,6 +160,22 @@ test_writers(void)
        "quoted authserv-id parses");
     is_str(h->authserv_id, "mx.example.com/123", "quotes removed from authserv-id");
 
+    /* OpenARC's FinalReceiver: an IPv6 address and the sealers, ':' apart. */
+    ok(parse("lists.example.org; arc=pass smtp.remote-ip=2001:db8::25 "
+             "arc.chain=example.com:lists.example.net"), "OpenARC parses");
+    is_result(0, "arc", "pass", "OpenARC");
+    is_str(prop(0, "smtp", "remote-ip"), "2001:db8::25", "unquoted IPv6");
+    is_str(prop(0, "arc", "chain"), "example.com:lists.example.net",
+           "arc.chain kept whole");
+    ok(parse("lists.example.org; arc=pass smtp.remote-ip="
+             "\"2a01:111:f403:2414::612\" arc.chain=microsoft.com"),
+       "OpenARC with a quoted address parses");
+    is_str(prop(0, "arc", "chain"), "microsoft.com", "one sealer");
+    ok(parse("mx; spf=pass smtp.mailfrom=user@host:25; dkim=pass header.d=a.example"),
+       "a ':' after an address domain");
+    is_int(h->nresults, 1, "that result dropped, the next one kept");
+    is_result(0, "dkim", "pass", "after a ':' in an address");
+
     /* SRS and VERP senders hold "=". */
     ok(parse("mx; spf=pass smtp.mailfrom=SRS0=HhH=TT=example.com=user@fwd.example"),
        "SRS sender parses");
