@@ -208,6 +208,17 @@ ag_dkim_rank(const struct hist_dkim *k, const char *from)
            dn_is_subdomain(from, k->domain) ? 1 : 2;
 }
 
+/* Append s and sep at buf[len] (sized for the worst case); the length. */
+static size_t
+ag_cat(char *buf, size_t len, const char *s, char sep)
+{
+    size_t n = strlen(s);
+
+    memcpy(buf + len, s, n);
+    buf[len + n] = sep;
+    return len + n + 1;
+}
+
 /* The signatures as "domain TAB selector TAB result" lines, interned. */
 static uint32_t
 ag_dkim_id(struct ag_set *s, const struct hist_record *r)
@@ -220,9 +231,9 @@ ag_dkim_id(struct ag_set *s, const struct hist_record *r)
             const struct hist_dkim *k = &r->dkim[i];
             if (ag_dkim_rank(k, r->from) != rank)
                 continue;
-            len += (size_t)snprintf(buf + len, sizeof(buf) - len,
-                                    "%s\t%s\t%s\n", k->domain, k->selector,
-                                    dm_auth_name(k->result));
+            len = ag_cat(buf, len, k->domain, '\t');
+            len = ag_cat(buf, len, k->selector, '\t');
+            len = ag_cat(buf, len, dm_auth_name(k->result), '\n');
         }
     }
     return it_intern(s->strings, buf, len);
@@ -317,9 +328,8 @@ ag_take_policy(struct ag_set *s, struct ag_report *rep,
     rep->pct = r->pct;
     rep->fo = r->fo;
     rep->discovery = r->discovery;
-    for (size_t i = 0; i < r->n_rua; i++)
-        len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s\n",
-                                r->rua[i]);
+    for (size_t i = 0; i < r->n_rua && i < HIST_RUA_MAX; i++)
+        len = ag_cat(buf, len, r->rua[i], '\n');
     rep->rua = it_intern(s->strings, buf, len);
     return rep->rua != IT_NONE;
 }
@@ -360,8 +370,8 @@ ag_cmp_rows(const void *a, const void *b, void *arg)
         return x->key.report < y->key.report ? -1 : 1;
     if (x->count != y->count)
         return x->count > y->count ? -1 : 1;
-    return strcmp(it_str(s->strings, x->key.ip),
-                  it_str(s->strings, y->key.ip));
+    (void)s;
+    return x->key.ip < y->key.ip ? -1 : x->key.ip > y->key.ip;
 }
 
 static int

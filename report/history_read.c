@@ -29,6 +29,16 @@ struct hist_reader {
     off_t cur_at;
 };
 
+/* A bounded copy: the reader's lines are at most HIST_LINE_MAX. */
+static void
+hr_copy(char *out, size_t outsz, const char *s)
+{
+    size_t n = strnlen(s, outsz - 1);
+
+    memcpy(out, s, n);
+    out[n] = '\0';
+}
+
 static void
 hr_clear(struct hist_record *r)
 {
@@ -195,6 +205,9 @@ hr_enum(const char *v, const int *ok, size_t n, int *out)
     return false;
 }
 
+/* Most keys differ in their first byte: test it before the strcmp. */
+#define HR_IS(k, name) ((k)[0] == (name)[0] && strcmp((k), (name)) == 0)
+
 static const int hr_policies[] = { 14, 15, 16, 17, 18 };
 static const int hr_actions[] = { 0, 1, 2, 3, 4 };
 static const int hr_aligns[] = { 0, 4, 5 };
@@ -206,31 +219,31 @@ hr_apply_policy(struct hist_record *r, const char *k, const char *v)
     long long n;
     int e;
 
-    if (strcmp(k, "policy") == 0) {
+    if (HR_IS(k, "policy")) {
         if (!hr_enum(v, hr_policies, 5, &e))
             return 0;
         r->policy = (enum hist_policy)e;
-    } else if (strcmp(k, "pct") == 0) {
+    } else if (HR_IS(k, "pct")) {
         if (!hr_num(v, 0, 100, &n))
             return 0;
         r->pct = (int)n;
-    } else if (strcmp(k, "adkim") == 0 || strcmp(k, "aspf") == 0) {
+    } else if (HR_IS(k, "adkim") || HR_IS(k, "aspf")) {
         return hr_letter(v, "rs", k[1] == 'd' ? &r->adkim : &r->aspf);
-    } else if (strcmp(k, "p") == 0 || strcmp(k, "sp") == 0 ||
-               strcmp(k, "np") == 0) {
+    } else if (HR_IS(k, "p") || HR_IS(k, "sp") ||
+               HR_IS(k, "np")) {
         return hr_letter(v, "nqr", k[0] == 'p' ? &r->p :
                          k[0] == 's' ? &r->sp : &r->np);
-    } else if (strcmp(k, "t") == 0) {
+    } else if (HR_IS(k, "t")) {
         return hr_letter(v, "yn", &r->t);
-    } else if (strcmp(k, "fo") == 0) {
+    } else if (HR_IS(k, "fo")) {
         if (!hr_num(v, 0, 15, &n))
             return 0;
         r->fo = (unsigned)n;
-    } else if (strcmp(k, "align_dkim") == 0 || strcmp(k, "align_spf") == 0) {
+    } else if (HR_IS(k, "align_dkim") || HR_IS(k, "align_spf")) {
         if (!hr_enum(v, hr_aligns, 3, &e))
             return 0;
         *(k[6] == 'd' ? &r->align_dkim : &r->align_spf) = (enum hist_align)e;
-    } else if (strcmp(k, "action") == 0) {
+    } else if (HR_IS(k, "action")) {
         if (!hr_enum(v, hr_actions, 5, &e))
             return 0;
         r->action = (enum hist_action)e;
@@ -246,43 +259,43 @@ hr_apply_other(struct hist_record *r, const char *k, char *v)
 {
     long long n;
 
-    if (strcmp(k, "reporter") == 0)
-        snprintf(r->reporter, sizeof(r->reporter), "%s", v);
-    else if (strcmp(k, "received") == 0) {
+    if (HR_IS(k, "reporter"))
+        hr_copy(r->reporter, sizeof(r->reporter), v);
+    else if (HR_IS(k, "received")) {
         if (!hr_num(v, 0, 1LL << 40, &n))
             return 0;
         r->received = n;
-    } else if (strcmp(k, "ipaddr") == 0)
+    } else if (HR_IS(k, "ipaddr"))
         return hr_ip(v, r->ipaddr);
-    else if (strcmp(k, "from") == 0)
+    else if (HR_IS(k, "from"))
         return hr_domain(v, r->from, false);
-    else if (strcmp(k, "mfrom") == 0)
+    else if (HR_IS(k, "mfrom"))
         return *v == '\0' ? (r->mfrom[0] = '\0', 1)
                           : hr_domain(v, r->mfrom, true);
-    else if (strcmp(k, "pdomain") == 0)
+    else if (HR_IS(k, "pdomain"))
         return hr_domain(v, r->pdomain, true);
-    else if (strcmp(k, "spf_domain") == 0)
+    else if (HR_IS(k, "spf_domain"))
         return hr_domain(v, r->spf_domain, true);
-    else if (strcmp(k, "dkim") == 0)
+    else if (HR_IS(k, "dkim"))
         return hr_dkim(r, v);
-    else if (strcmp(k, "spf") == 0)
+    else if (HR_IS(k, "spf"))
         return hr_spf(r, v);
-    else if (strcmp(k, "spf_scope") == 0) {
+    else if (HR_IS(k, "spf_scope")) {
         if (!hr_num(v, -1, 2, &n))
             return 0;
         r->spf_scope = n == 1 ? HIST_SCOPE_MFROM : n == 2 ? HIST_SCOPE_HELO
                                                           : HIST_SCOPE_UNKNOWN;
-    } else if (strcmp(k, "rua") == 0)
+    } else if (HR_IS(k, "rua"))
         return hr_rua(r, v);
-    else if (strcmp(k, "reason") == 0)
+    else if (HR_IS(k, "reason"))
         return hr_reason(r, v);
-    else if (strcmp(k, "discovery_method") == 0)
+    else if (HR_IS(k, "discovery_method"))
         r->discovery = strcmp(v, "psl") == 0 ? HIST_DISCOVERY_PSL :
             strcmp(v, "treewalk") == 0 ? HIST_DISCOVERY_TREEWALK
                                        : HIST_DISCOVERY_UNKNOWN;
-    else if (strcmp(k, "arc") == 0)
+    else if (HR_IS(k, "arc"))
         r->arc_pass = strcmp(v, "0") == 0;
-    else if (strcmp(k, "arc_policy") != 0)
+    else if (!HR_IS(k, "arc_policy"))
         return hr_apply_policy(r, k, v);
     return 1;
 }
@@ -306,13 +319,13 @@ hr_apply(struct hist_reader *h, char *line)
     }
     if (st == 0)
         h->bad = true;
-    if (strcmp(line, "received") == 0)
+    if (HR_IS(line, "received"))
         h->have |= H_RECEIVED;
-    else if (strcmp(line, "ipaddr") == 0)
+    else if (HR_IS(line, "ipaddr"))
         h->have |= H_IP;
-    else if (strcmp(line, "from") == 0)
+    else if (HR_IS(line, "from"))
         h->have |= H_FROM;
-    else if (strcmp(line, "action") == 0)
+    else if (HR_IS(line, "action"))
         h->have |= H_ACTION;
 }
 
@@ -323,7 +336,7 @@ hr_begin(struct hist_reader *h, const char *job, off_t at)
     struct hist_record *r = &h->rec[h->cur];
 
     hr_clear(r);
-    snprintf(r->job, sizeof(r->job), "%s", job);
+    hr_copy(r->job, sizeof(r->job), job);
     h->open = true;
     h->bad = false;
     h->have = H_JOB;

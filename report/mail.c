@@ -34,7 +34,7 @@ mail_gzip(const void *data, size_t len, struct rbuf *out)
 
     memset(&z, 0, sizeof(z));
     /* 15 + 16: a gzip header (no name, no time: the same bytes each run) */
-    if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
                      Z_DEFAULT_STRATEGY) != Z_OK)
         return false;
     z.next_in = (unsigned char *)(uintptr_t)data;
