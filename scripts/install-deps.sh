@@ -33,6 +33,10 @@ apt-get install -y --no-install-recommends \
     prometheus python3-prometheus-client curl openssl \
     snmpd snmp smitools \
     opendmarc miltertest
+# tests/lab/t-sendmail.sh unpacks Debian's sendmail packages (installing them
+# would remove Postfix): m4 builds its .cf; libraries sendmail-bin links and
+# its AUTH PLAIN needs that nothing above brings.
+apt-get install -y --no-install-recommends m4 liblockfile1 libwrap0 libdb5.3 libnsl2 libsasl2-2 libsasl2-modules
 # dmarc-reports' tests: xmllint, mandoc, opendmarc-import's Perl modules.
 apt-get install -y --no-install-recommends libxml2-utils mandoc libdbd-mysql-perl libswitch-perl libjson-perl
 # Machines that already carry Node.js (its own npm) conflict with Debian's
