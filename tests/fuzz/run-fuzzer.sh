@@ -27,6 +27,7 @@ done
 case $name in
 fuzz_config) core="$core $top/metrics/mx_keys.c $top/agentx/ax_keys.c" ;;
 fuzz_state) core="$core $top/metrics/counter_store.c $top/metrics/state_file.c" ;;
+fuzz_history) core="$core $top/report/history.c $top/report/history_read.c" ;;
 fuzz_http)
     for f in counter_store dns_counting exposition proc_stats http_endpoint; do
         core="$core $top/metrics/$f.c"
