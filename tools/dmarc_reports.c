@@ -1,5 +1,5 @@
 /*
- * report_main.c: dmarc-reports, the aggregate report sender: reads the
+ * dmarc_reports.c: dmarc-reports, the aggregate report sender: reads the
  * HistoryFiles (several MXes' merge into one organization's reports),
  * builds one report per policy domain per closed interval, and mails
  * each through ReportCommand (or writes it to --outdir) exactly once.
@@ -17,7 +17,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include "agentx/agentx.h"
 #include "config/config.h"
+#include "metrics/metrics.h"
 #include "report/report.h"
 #include "util/util.h"
 
@@ -143,7 +145,13 @@ rm_configure(struct rm_run *m)
     char err[512];
     const char *at;
 
-    if (cf_register(&rp_section) != 0 ||
+    /*
+     * The milter's file holds the Metrics* and AgentX* keys too: their
+     * sections are registered so that the same file loads (and a typo in
+     * them is an error here as there), though this program reads neither.
+     */
+    if (cf_register(&rp_section) != 0 || cf_register(&mx_section) != 0 ||
+        cf_register(&ax_section) != 0 ||
         (m->cf = cf_load(m->o.config, rm_diag, NULL)) == NULL ||
         (m->s = rp_settings(m->cf)) == NULL)
         return RM_USAGE;
