@@ -29,6 +29,7 @@ below() {
     metrics) echo "util dns dmarc config" ;;
     agentx)  echo "util dns dmarc config metrics" ;;
     milter)  echo "util dns dmarc config auth report metrics agentx" ;;
+    tools)   echo "util dns dmarc config auth report metrics agentx" ;;
     esac
 }
 
@@ -40,7 +41,7 @@ public() {
     auth) echo auth/auth.h ;;     report) echo report/report.h ;;
     metrics) echo metrics/metrics.h ;;
     agentx) echo agentx/agentx.h ;;
-    milter) echo "" ;;
+    milter|tools) echo "" ;;
     esac
 }
 
@@ -56,7 +57,7 @@ owner_of() {
     esac
 }
 
-folders="util dns dmarc config auth report metrics agentx milter"
+folders="util dns dmarc config auth report metrics agentx milter tools"
 for dir in $folders; do
     [ -d "$dir" ] || continue
     bad=""
