@@ -466,14 +466,19 @@ dkv_body(struct dkv_msg *m, const unsigned char *buf, size_t len)
     return m->want_body;
 }
 
-/* The RFC 8601 result of one signature the library processed. */
+/*
+ * The RFC 8601 result a library error code decides on its own, or
+ * DM_AUTH__COUNT when the signature's flags must tell (no error, or a
+ * bad signature: header or body).
+ */
 static enum dm_auth
-dkv_result(unsigned flags, int bh, int err, bool truncated, const char **why)
+dkv_error_result(int err, bool truncated, const char **why)
 {
     switch (err) {
     case DKIM_SIGERROR_OK:
     case DKIM_SIGERROR_UNKNOWN:
-        break;
+    case DKIM_SIGERROR_BADSIG:
+        return DM_AUTH__COUNT;
     case DKIM_SIGERROR_NOKEY:
         *why = "no key";
         return DM_AUTH_PERMERROR;
@@ -507,18 +512,22 @@ dkv_result(unsigned flags, int bh, int err, bool truncated, const char **why)
         *why = "signature in the future";
         return DM_AUTH_NEUTRAL;
     case DKIM_SIGERROR_TOOLARGE_L:
-        if (truncated) {
-            *why = "body over DKIMMaxBodyBytes";
-            return DM_AUTH_POLICY;
-        }
-        *why = "l= beyond the body";
-        return DM_AUTH_FAIL;
-    case DKIM_SIGERROR_BADSIG:
-        break;   /* the flags below say whether header or body failed */
+        *why = truncated ? "body over DKIMMaxBodyBytes" : "l= beyond the body";
+        return truncated ? DM_AUTH_POLICY : DM_AUTH_FAIL;
     default:
         *why = "bad signature format";
         return DM_AUTH_NEUTRAL;
     }
+}
+
+/* The RFC 8601 result of one signature the library processed. */
+static enum dm_auth
+dkv_result(unsigned flags, int bh, int err, bool truncated, const char **why)
+{
+    enum dm_auth r = dkv_error_result(err, truncated, why);
+
+    if (r != DM_AUTH__COUNT)
+        return r;
     if ((flags & DKIM_SIGFLAG_PROCESSED) == 0) {
         *why = "not verified";
         return DM_AUTH_NEUTRAL;
