@@ -81,6 +81,9 @@ struct dm_config {
     /* inputs */
     bool spf_self_validate;        /* SPFSelfValidate */
     bool spf_ignore_results;       /* SPFIgnoreResults */
+    bool trust_received_spf;       /* TrustReceivedSPF: the topmost
+                                      Received-SPF field, when it describes
+                                      this session */
     char *public_suffix_list;      /* PublicSuffixList; NULL: system list */
     enum dm_spec dmarc_spec;       /* DMARCSpec, default rfc9989 */
     int dns_timeout;               /* DNSTimeout seconds, default 5 */
@@ -226,5 +229,15 @@ bool cf_ignore_mailfrom(const struct dm_config *cf, const char *domain);
 /* True when id (an A-R authserv-id) is ours or trusted; case-insensitive. */
 bool cf_trusted_id(const struct dm_config *cf, const char *own_id,
                    const char *id);
+
+/*
+ * A configuration that leaves no SPF source at all (no SPFSelfValidate,
+ * no trusted A-R id, no TrustReceivedSPF, or SPFIgnoreResults without
+ * SPFSelfValidate) is valid but makes mail that only SPF aligns fail:
+ * report a warning that names the line to add, and return true. Such a
+ * file loads silently in OpenDMARC, which believes any Received-SPF.
+ */
+bool cf_warn_spf_source(const struct dm_config *cf, cf_report_fn report,
+                        void *arg);
 
 #endif

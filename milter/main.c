@@ -442,14 +442,20 @@ dm_check_only(struct dm_runtime *rt, const char *path)
     return rc;
 }
 
-/* The process before its parts: the log, SPF, UMask, BaseDirectory. */
+/*
+ * The process before its parts: the log (where the settings' warnings
+ * go once it is open), SPF, UMask, BaseDirectory.
+ */
 static int
 dm_setup(const struct dm_config *cf, const struct dm_opts *o)
 {
+    bool to_log = true;
+
     dm_log_open(PACKAGE_NAME, cf->syslog, cf->syslog_facility);
     dm_log_debug(o->verbose);
     if (o->foreground)
         dm_log_stderr(true);
+    (void)cf_warn_spf_source(cf, dm_report, &to_log);
     spf_init();
     if (cf->umask_set)
         umask(cf->umask);
@@ -616,7 +622,6 @@ main(int argc, char **argv)
         return dm_check_only(rt, o.conf_path);
     if ((rc = dm_setup(rt->cf, &o)) != 0)
         return rc;
-    (void)cf_warn_spf_source(rt->cf, dm_report, &(bool){ true });
     if ((rc = dm_open_parts(rt->cf, &parts)) != 0 ||
         (rc = dm_wire_metrics(rt, mx_store(parts.mx))) != 0) {
         dm_close_parts(&parts);     /* a refused start leaks nothing */

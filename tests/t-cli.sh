@@ -52,6 +52,41 @@ check "bad TempErrorAction" 78 \
     "dmarc-milter: error: FILE:2: bad value 'drop' for TempErrorAction: expected accept or tempfail" \
     "$S" "TempErrorAction drop"
 
+# No SPF source at all: an OpenDMARC file with postfix-policyd-spf-python in
+# front would lose its SPF passes silently. -n warns, names the line to add,
+# and the file still loads.
+check "no SPF source: warns why" 0 \
+    "dmarc-milter: warning: FILE: no SPF source: SPFSelfValidate is false, TrustedAuthservIDs is empty and TrustReceivedSPF is false, so no message has an SPF result and mail that only SPF aligns fails DMARC (OpenDMARC believed any Received-SPF field)" \
+    "$S" "RejectFailures true"
+check "no SPF source: names the line to add" 0 \
+    "dmarc-milter: warning: FILE: add the line \"TrustReceivedSPF true\" if postfix-policyd-spf-python runs in front of this milter, \"TrustedAuthservIDs <id>\" if an upstream writes Authentication-Results with spf=, else \"SPFSelfValidate true\"" \
+    "$S" "RejectFailures true"
+check "no SPF source: still OK" 0 "FILE: configuration OK" "$S"
+check "SPFIgnoreResults without SPFSelfValidate: warns why" 0 \
+    "dmarc-milter: warning: FILE: no SPF source: SPFIgnoreResults is true and SPFSelfValidate is false, so no message has an SPF result and mail that only SPF aligns fails DMARC" \
+    "$S" "TrustReceivedSPF true" "SPFIgnoreResults true"
+check "SPFIgnoreResults without SPFSelfValidate: names the line to add" 0 \
+    "dmarc-milter: warning: FILE: to check SPF here, add the line \"SPFSelfValidate true\"" \
+    "$S" "TrustedAuthservIDs dkim.example" "SPFIgnoreResults true"
+# quiet NAME CONFIG-LINES...: -n loads the file without the warning.
+quiet() {
+    name=$1
+    shift
+    printf '%s\n' "$@" >"$dir/quiet.conf"
+    out=$("$DM" -n -c "$dir/quiet.conf" 2>&1)
+    st=$?
+    [ "$st" -eq 0 ] && ! printf '%s\n' "$out" | grep -q 'SPF source'
+    tap_result $? "$name" "status $st, output:
+$out"
+}
+quiet "TrustReceivedSPF is an SPF source" "$S" "TrustReceivedSPF true"
+quiet "TrustedAuthservIDs is an SPF source" "$S" "TrustedAuthservIDs dkim.example"
+quiet "SPFSelfValidate is an SPF source" "$S" "SPFSelfValidate true" \
+    "SPFIgnoreResults true"
+out=$("$DM" -n -c "$top_srcdir/etc/dmarc-milter.conf" 2>&1)
+! printf '%s\n' "$out" | grep -q 'SPF source'
+tap_result $? "the shipped sample has an SPF source" "$out"
+
 # A missing file.
 out=$("$DM" -n -c "$dir/none.conf" 2>&1); st=$?
 case $out in
