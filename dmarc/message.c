@@ -101,29 +101,78 @@ msg_screen(const struct msg_input *in, const struct msg_options *opt,
 }
 
 /*
- * A trusted upstream's SPF claim counts unless SPFIgnoreResults; only
- * without one is our own check worth its DNS queries.
+ * TrustReceivedSPF: the topmost field counts when it describes this
+ * client and SPF identity. An SMTP-authenticated client may have passed
+ * the policy service by (permit_sasl_authenticated comes first), so the
+ * field on top is then its own. False leaves out->rspf saying why not.
+ */
+static bool
+msg_received_spf(const struct msg_input *in, struct msg_outcome *out)
+{
+    struct rs_field f;
+    struct dm_auth_id id;
+
+    if (in->received_spf == NULL && !in->received_spf_lost)
+        return false;
+    if (in->authenticated) {
+        out->rspf = MSG_RSPF_AUTHENTICATED;
+        return false;
+    }
+    out->rspf_status = in->received_spf_lost ? RS_TOO_LONG
+        : rs_parse(in->received_spf, strlen(in->received_spf), &f);
+    if (out->rspf_status != RS_OK) {
+        out->rspf = MSG_RSPF_REFUSED;
+        return false;
+    }
+    out->rspf_match = rs_match(&f, &in->session, &id);
+    if (out->rspf_match != RS_MATCH) {
+        out->rspf = MSG_RSPF_MISMATCH;
+        return false;
+    }
+    out->rspf = MSG_RSPF_USED;
+    out->have_spf = true;
+    out->spf_received = true;
+    out->spf = id;
+    return true;
+}
+
+/* SPFSelfValidate: run only when its result counts (DNS queries). */
+static void
+msg_own_spf(const struct msg_input *in, struct msg_outcome *out)
+{
+    struct msg_spf self;
+
+    if (in->own_spf == NULL || !in->own_spf(in->own_spf_arg, &self))
+        return;
+    out->have_spf = true;
+    out->spf_self = true;
+    out->spf_helo = self.helo;
+    out->spf.result = self.result;
+    memcpy(out->spf.domain, self.domain, sizeof(out->spf.domain));
+    out->spf.domain[sizeof(out->spf.domain) - 1] = '\0';
+    out->spf.selector[0] = '\0';
+}
+
+/*
+ * The first source with a result counts (see message.h). SPFIgnoreResults
+ * sets aside what others wrote, A-R claims and Received-SPF alike. An
+ * unusable Received-SPF field still leaves our own check, which is ours.
  */
 static void
 msg_choose_spf(const struct msg_input *in, const struct msg_options *opt,
                struct msg_outcome *out)
 {
-    struct msg_spf self;
-
-    if (in->claims != NULL && in->claims->have_spf &&
-        !opt->spf_ignore_results) {
-        out->spf = in->claims->spf;
-        out->have_spf = true;
-    } else if (opt->spf_self_validate && in->own_spf != NULL &&
-               in->own_spf(in->own_spf_arg, &self)) {
-        out->have_spf = true;
-        out->spf_self = true;
-        out->spf_helo = self.helo;
-        out->spf.result = self.result;
-        memcpy(out->spf.domain, self.domain, sizeof(out->spf.domain));
-        out->spf.domain[sizeof(out->spf.domain) - 1] = '\0';
-        out->spf.selector[0] = '\0';
+    if (!opt->spf_ignore_results) {
+        if (in->claims != NULL && in->claims->have_spf) {
+            out->spf = in->claims->spf;
+            out->have_spf = true;
+            return;
+        }
+        if (opt->trust_received_spf && msg_received_spf(in, out))
+            return;
     }
+    if (opt->spf_self_validate)
+        msg_own_spf(in, out);
 }
 
 enum msg_stage

@@ -11,6 +11,12 @@
  * the trusted Authentication-Results claims (deleting forged fields, an
  * action) and finishes its own DKIM verification, then msg_evaluate()
  * decides. A message refused or skipped by the screen costs neither.
+ *
+ * SPF comes from the first of these that has a result, as in OpenDMARC:
+ * a trusted A-R claim, then (TrustReceivedSPF) the topmost Received-SPF
+ * field when it describes this session, then our own check
+ * (SPFSelfValidate). A topmost field that does not count never lets one
+ * below it count: a sender writes those.
  */
 #ifndef DM_MESSAGE_H
 #define DM_MESSAGE_H
@@ -25,6 +31,7 @@
 #include "dmarc/from_header.h"
 #include "dmarc/ar_trust.h"
 #include "dmarc/enforce.h"
+#include "dmarc/received_spf.h"
 #include "dmarc/required_headers.h"
 
 #define MSG_REASON_MAX 256
@@ -52,6 +59,7 @@ struct msg_options {
     bool reject_multi_from;        /* RejectMultiValueFrom */
     bool spf_ignore_results;       /* SPFIgnoreResults */
     bool spf_self_validate;        /* SPFSelfValidate */
+    bool trust_received_spf;       /* TrustReceivedSPF */
     msg_ignore_fn ignore_mailfrom; /* IgnoreMailFrom; NULL: none listed */
     void *ignore_arg;
     /* RejectFailures (which also refuses too many From fields), the
@@ -68,6 +76,14 @@ struct msg_input {
 
     /* Read by msg_evaluate. */
     const struct art_claims *claims; /* trusted A-R claims; NULL: none */
+    /* TrustReceivedSPF: the topmost Received-SPF field, which a policy
+       service at this hop prepends, and the session it must describe. */
+    const char *received_spf;      /* its value; NULL: none, or lost */
+    bool received_spf_lost;        /* there was one, too long to keep */
+    bool authenticated;            /* SMTP AUTH: such a client may pass
+                                      the policy service by, and its own
+                                      field then stands on top */
+    struct rs_session session;
     msg_spf_fn own_spf;            /* our SPF check; NULL: none */
     void *own_spf_arg;
     bool dkim_self;                /* DKIMSelfVerify: dkim[] replaces every
@@ -86,6 +102,15 @@ enum msg_stage {
     MSG_DONE            /* evaluated: verdict, decision, spf */
 };
 
+/* What became of the topmost Received-SPF field, for the log. */
+enum msg_rspf {
+    MSG_RSPF_UNREAD = 0,    /* none, not trusted, or an A-R claim came first */
+    MSG_RSPF_USED,          /* it is the SPF result */
+    MSG_RSPF_REFUSED,       /* unreadable: rspf_status says why */
+    MSG_RSPF_MISMATCH,      /* about another session: rspf_match says why */
+    MSG_RSPF_AUTHENTICATED  /* an authenticated client's: not believed */
+};
+
 struct msg_outcome {
     enum msg_stage stage;
     char reason[MSG_REASON_MAX];   /* MSG_REJECT: why, for the log */
@@ -98,7 +123,11 @@ struct msg_outcome {
     bool have_spf;                 /* an SPF result counted: spf */
     bool spf_self;                 /* it is our own check's */
     bool spf_helo;                 /* our check was of the HELO identity */
+    bool spf_received;             /* it is the Received-SPF field's */
     struct dm_auth_id spf;
+    enum msg_rspf rspf;            /* the topmost Received-SPF field ... */
+    enum rs_status rspf_status;    /* ... MSG_RSPF_REFUSED: why */
+    enum rs_match rspf_match;      /* ... MSG_RSPF_MISMATCH: why */
 };
 
 /*

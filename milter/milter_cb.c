@@ -33,6 +33,12 @@ struct mc_msg {
     bool active;
     char sender[512];                  /* MAIL FROM without <> */
     char mailfrom_domain[DM_DOMAIN_MAX];
+    bool null_sender;                  /* MAIL FROM:<> */
+    bool authenticated;                /* {auth_authen} set */
+    char helo_domain[DM_DOMAIN_MAX];   /* normalised HELO; "": unusable */
+    char *rspf;                        /* the topmost Received-SPF; NULL:
+                                          none, or too long (rspf_seen) */
+    size_t rspf_seen;                  /* Received-SPF fields, all */
     struct rh_counts counts;
     char *from[MC_MAX_FROM];           /* NULL: over MC_HEADER_MAX */
     size_t n_from;
@@ -89,6 +95,7 @@ mc_msg_clear(struct mc_msg *m)
         free(m->from[i]);
     for (size_t i = 0; i < m->n_ar; i++)
         free(m->ar[i]);
+    free(m->rspf);
     free(m->forged_more);
     dkv_free(m->dkim);
     if (m->active)
@@ -258,7 +265,8 @@ mc_envfrom(SMFICTX *ctx, char **argv)
                   c->hostname))
         return mc_skip(ctx, c, DM_SKIP_IGNORED_HOST, c->addr_text);
     auth = smfi_getsymval(ctx, "{auth_authen}");
-    if (cf->ignore_auth_clients && auth != NULL && *auth != '\0')
+    c->msg.authenticated = auth != NULL && *auth != '\0';
+    if (cf->ignore_auth_clients && c->msg.authenticated)
         return mc_skip(ctx, c, DM_SKIP_AUTHENTICATED, auth);
 
     s = argv != NULL && argv[0] != NULL ? argv[0] : "";
@@ -267,6 +275,10 @@ mc_envfrom(SMFICTX *ctx, char **argv)
     if (*s == '<')
         s++;
     len = strcspn(s, ">");
+    c->msg.null_sender = len == 0;
+    if (dn_normalize(c->helo, strlen(c->helo), c->msg.helo_domain,
+                     sizeof(c->msg.helo_domain)) != DN_OK)
+        c->msg.helo_domain[0] = '\0';
     if (len >= sizeof(c->msg.sender))
         len = 0;   /* absurd: treat as having no usable SPF identity */
     memcpy(c->msg.sender, s, len);
@@ -381,6 +393,10 @@ mc_header(SMFICTX *ctx, char *name, char *value)
             m->ar[m->n_ar++] = mc_keep(value);
         else
             mc_note_forged_more(c, value);
+    } else if (strcasecmp(name, "Received-SPF") == 0) {
+        /* Only the topmost can be this hop's policy service's. */
+        if (m->rspf_seen++ == 0)
+            m->rspf = mc_keep(value);
     }
     return c->no_reply & SMFIP_NR_HDR ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
@@ -589,6 +605,7 @@ mc_gather(struct mc_conn *c, struct msg_options *opt, struct msg_input *in)
     opt->reject_multi_from = cf->multi_from == CF_MULTI_FROM_REJECT;
     opt->spf_ignore_results = cf->spf_ignore_results;
     opt->spf_self_validate = cf->spf_self_validate;
+    opt->trust_received_spf = cf->trust_received_spf;
     opt->ignore_mailfrom = mc_ignored;
     opt->ignore_arg = c;
     opt->enf.reject_failures = cf->reject_failures;
@@ -603,6 +620,13 @@ mc_gather(struct mc_conn *c, struct msg_options *opt, struct msg_input *in)
     in->counts = c->msg.counts;
     in->own_spf = mc_own_spf;
     in->own_spf_arg = c;
+    in->received_spf = c->msg.rspf;
+    in->received_spf_lost = c->msg.rspf_seen > 0 && c->msg.rspf == NULL;
+    in->authenticated = c->msg.authenticated;
+    in->session.client_ip = c->have_addr ? c->addr_text : NULL;
+    in->session.null_sender = c->msg.null_sender;
+    in->session.mailfrom_domain = c->msg.mailfrom_domain;
+    in->session.helo_domain = c->msg.helo_domain;
     in->dns = &c->rt->dns;
     in->psl = c->rt->psl;
 }
@@ -628,6 +652,37 @@ mc_gather_auth(SMFICTX *ctx, struct mc_conn *c, const char *own_id,
     in->sample = mc_sample();
 }
 
+/* TrustReceivedSPF: why the topmost Received-SPF field did not count. */
+static void
+mc_log_rspf(SMFICTX *ctx, const struct mc_msg *m,
+            const struct msg_outcome *out)
+{
+    const char *why = NULL;
+    char below[64] = "";
+
+    switch (out->rspf) {
+    case MSG_RSPF_REFUSED:
+        why = rs_status_name(out->rspf_status);
+        break;
+    case MSG_RSPF_MISMATCH:
+        why = rs_match_name(out->rspf_match);
+        break;
+    case MSG_RSPF_AUTHENTICATED:
+        why = "an authenticated client, which may skip the policy service";
+        break;
+    case MSG_RSPF_USED:
+    case MSG_RSPF_UNREAD:
+        break;
+    }
+    if (why == NULL)
+        return;
+    if (m->rspf_seen > 1)
+        snprintf(below, sizeof(below), " (and %zu below it, never read)",
+                 m->rspf_seen - 1);
+    dm_log(LOG_NOTICE, "%s: Received-SPF ignored: %s%s", mc_qid(ctx), why,
+           below);
+}
+
 static void
 mc_log_verdict(SMFICTX *ctx, const struct mc_conn *c,
                const struct msg_outcome *out)
@@ -641,7 +696,9 @@ mc_log_verdict(SMFICTX *ctx, const struct mc_conn *c,
                dm_result_name(v->result), dm_policy_name(v->policy),
                dm_disposition_name(v->disposition), v->policy_domain,
                out->have_spf ? dm_auth_name(out->spf.result) : "none",
-               out->spf_self ? "(self)" : "", v->dkim_aligned ? "yes" : "no",
+               out->spf_self ? "(self)"
+                   : out->spf_received ? "(received-spf)" : "",
+               v->dkim_aligned ? "yes" : "no",
                enf_action_name(out->decision.action), dm_spec_name(v->spec));
 }
 
@@ -731,6 +788,7 @@ mc_eom(SMFICTX *ctx)
     mc_gather_auth(ctx, c, own_id, &claims, dkim_self, &in);
     msg_evaluate(&in, &opt, &out);
     out.verdict.eval_seconds = clk_seconds() - started;
+    mc_log_rspf(ctx, &c->msg, &out);
     mc_log_verdict(ctx, c, &out);
     mc_publish(&out.verdict);
     ret = mc_apply(ctx, c, &out, own_id);

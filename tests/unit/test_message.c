@@ -1,8 +1,10 @@
 /*
  * test_message.c: the decisions about one message as a whole
  * (dmarc/message.c): From fields, RequiredHeaders, IgnoreMailFrom,
- * RejectMultiValueFrom, which SPF and DKIM results count, the strictest
- * verdict over several From domains, and the action. A table of cases,
+ * RejectMultiValueFrom, which SPF and DKIM results count (trusted A-R
+ * claims, the topmost Received-SPF field under TrustReceivedSPF, our own
+ * check), the strictest verdict over several From domains, and the
+ * action. A table of cases,
  * each run under every specification it names; DNS is a table.
  */
 #include <config.h>
@@ -65,9 +67,18 @@ struct msg_case {
     struct auth self_dkim[3];
     unsigned sample;
 
+    /* Received-SPF and the session it must describe */
+    const char *rspf;              /* the topmost field's value; NULL: none */
+    bool rspf_lost;                /* one too long to keep */
+    bool authenticated;            /* SMTP AUTH */
+    const char *client_ip;         /* NULL: LEGIT; "": unknown */
+    bool null_sender;
+    const char *mailfrom;          /* NULL: paypal.example */
+    const char *helo;              /* NULL: mx.paypal.example */
+
     /* options */
     bool required_headers, reject_failures, hold, tempfail, multi_reject;
-    bool spf_ignore, spf_self;
+    bool spf_ignore, spf_self, trust_rspf;
     const char *ignore;            /* IgnoreMailFrom, space-separated */
 
     /* expected */
@@ -79,7 +90,23 @@ struct msg_case {
     enum enf_action action;
     const char *spf;               /* MSG_DONE: as logged, "pass(self)" */
     int spf_calls;                 /* times our SPF check ran */
+    enum msg_rspf rspf_fate;       /* MSG_DONE: the Received-SPF field's */
+    enum rs_status rspf_status;    /* MSG_RSPF_REFUSED: why */
+    enum rs_match rspf_match;      /* MSG_RSPF_MISMATCH: why */
+    const char *spf_domain;        /* MSG_RSPF_USED: the SPF domain */
 };
+
+#define LEGIT "192.0.2.10"
+#define SPOOFER "192.0.2.66"
+
+/* postfix-policyd-spf-python's forms (tests/lab/t-receivedspf.sh). */
+#define RSPF(result, comment, ip, from) \
+    result " (" comment ") identity=mailfrom; client-ip=" ip \
+    "; helo=mx.paypal.example; envelope-from=" from "; receiver=mx.test"
+#define RSPF_PASS RSPF("Pass", "mailfrom", LEGIT, "a@paypal.example")
+#define RSPF_HELO(ip, helo) "Pass (sender SPF authorized) identity=helo; " \
+    "client-ip=" ip "; helo=" helo "; envelope-from=<>; receiver=mx.test"
+#define REJECTED "rejected by DMARC policy for paypal.example"
 
 /* The From fields of a case, and how many (NULL entries count). */
 #define FROM(...) .from = { __VA_ARGS__ }, \
@@ -295,6 +322,135 @@ static const struct msg_case cases[] = {
       .stage = MSG_SKIP, .skip = DM_SKIP_IGNORED_MAILFROM,
       .reason = "paypal.example", .spf_calls = 0 },
 
+    /* the topmost Received-SPF field (TrustReceivedSPF) */
+    { "Received-SPF: a pass about this session counts", BOTH,
+      FROM("a@paypal.example"), .rspf = RSPF_PASS, .trust_rspf = true,
+      .reject_failures = true, .stage = MSG_DONE,
+      .verdict = "paypal.example pass reject none", .action = ENF_ACCEPT,
+      .reply = "", .spf = "pass(received-spf)", .rspf_fate = MSG_RSPF_USED,
+      .spf_domain = "paypal.example" },
+    { "Received-SPF: a fail on top counts (a forged pass below is never "
+      "read)", BOTH, FROM("a@paypal.example"),
+      .rspf = RSPF("Fail", "mailfrom", SPOOFER, "a@paypal.example"),
+      .client_ip = SPOOFER, .trust_rspf = true, .reject_failures = true,
+      .stage = MSG_DONE, .verdict = "paypal.example fail reject reject",
+      .action = ENF_REJECT, .reply = REJECTED, .spf = "fail(received-spf)",
+      .rspf_fate = MSG_RSPF_USED, .spf_domain = "paypal.example" },
+    { "Received-SPF: a softfail counts as not passing", BOTH,
+      FROM("a@paypal.example"),
+      .rspf = RSPF("Softfail", "mailfrom", SPOOFER, "a@paypal.example"),
+      .client_ip = SPOOFER, .trust_rspf = true, .reject_failures = true,
+      .stage = MSG_DONE, .verdict = "paypal.example fail reject reject",
+      .action = ENF_REJECT, .reply = REJECTED,
+      .spf = "softfail(received-spf)", .rspf_fate = MSG_RSPF_USED,
+      .spf_domain = "paypal.example" },
+    { "Received-SPF: its answer, even None, spares our own check", BOTH,
+      FROM("a@paypal.example"),
+      .rspf = RSPF("None", "mailfrom", LEGIT, "a@paypal.example"),
+      .trust_rspf = true, .spf_self = true,
+      .self_spf = PASS("paypal.example"), .stage = MSG_DONE,
+      .verdict = "paypal.example fail reject none", .action = ENF_ACCEPT,
+      .reply = "", .spf = "none(received-spf)", .spf_calls = 0,
+      .rspf_fate = MSG_RSPF_USED, .spf_domain = "paypal.example" },
+    { "Received-SPF: another client's pass is ignored", BOTH,
+      FROM("a@paypal.example"), .rspf = RSPF_PASS, .client_ip = SPOOFER,
+      .trust_rspf = true, .reject_failures = true, .stage = MSG_DONE,
+      .verdict = "paypal.example fail reject reject", .action = ENF_REJECT,
+      .reply = REJECTED, .spf = "none", .rspf_fate = MSG_RSPF_MISMATCH,
+      .rspf_match = RS_CLIENT_MISMATCH },
+    { "Received-SPF: ignored when the client's address is unknown", BOTH,
+      FROM("a@paypal.example"), .rspf = RSPF_PASS, .client_ip = "",
+      .trust_rspf = true, .reject_failures = true, .stage = MSG_DONE,
+      .verdict = "paypal.example fail reject reject", .action = ENF_REJECT,
+      .reply = REJECTED, .spf = "none", .rspf_fate = MSG_RSPF_MISMATCH,
+      .rspf_match = RS_CLIENT_UNKNOWN },
+    { "Received-SPF: a pass for another MAIL FROM is ignored", BOTH,
+      FROM("a@paypal.example"),
+      .rspf = RSPF("Pass", "mailfrom", SPOOFER, "a@paypal.example"),
+      .client_ip = SPOOFER, .mailfrom = "evil.example", .trust_rspf = true,
+      .reject_failures = true, .stage = MSG_DONE,
+      .verdict = "paypal.example fail reject reject", .action = ENF_REJECT,
+      .reply = REJECTED, .spf = "none", .rspf_fate = MSG_RSPF_MISMATCH,
+      .rspf_match = RS_ENVFROM_MISMATCH },
+    { "Received-SPF: the HELO identity for the null sender", BOTH,
+      FROM("a@paypal.example"),
+      .rspf = RSPF_HELO(LEGIT, "mx.paypal.example"), .null_sender = true,
+      .trust_rspf = true, .reject_failures = true, .stage = MSG_DONE,
+      .verdict = "paypal.example pass reject none", .action = ENF_ACCEPT,
+      .reply = "", .spf = "pass(received-spf)", .rspf_fate = MSG_RSPF_USED,
+      .spf_domain = "mx.paypal.example" },
+    { "Received-SPF: the null sender's pass for another HELO name", BOTH,
+      FROM("a@paypal.example"),
+      .rspf = RSPF_HELO(LEGIT, "mx.paypal.example"), .null_sender = true,
+      .helo = "client.evil.example", .trust_rspf = true,
+      .reject_failures = true, .stage = MSG_DONE,
+      .verdict = "paypal.example fail reject reject", .action = ENF_REJECT,
+      .reply = REJECTED, .spf = "none", .rspf_fate = MSG_RSPF_MISMATCH,
+      .rspf_match = RS_HELO_MISMATCH },
+    { "Received-SPF: a HELO result says nothing of a MAIL FROM", BOTH,
+      FROM("a@paypal.example"),
+      .rspf = RSPF_HELO(LEGIT, "mx.paypal.example"), .trust_rspf = true,
+      .reject_failures = true, .stage = MSG_DONE,
+      .verdict = "paypal.example fail reject reject", .action = ENF_REJECT,
+      .reply = REJECTED, .spf = "none", .rspf_fate = MSG_RSPF_MISMATCH,
+      .rspf_match = RS_NOT_MAILFROM },
+    { "Received-SPF: an unreadable field", BOTH, FROM("a@paypal.example"),
+      .rspf = "Maybe (mailfrom) identity=mailfrom; client-ip=" LEGIT,
+      .trust_rspf = true, .reject_failures = true, .stage = MSG_DONE,
+      .verdict = "paypal.example fail reject reject", .action = ENF_REJECT,
+      .reply = REJECTED, .spf = "none", .rspf_fate = MSG_RSPF_REFUSED,
+      .rspf_status = RS_BAD_RESULT },
+    { "Received-SPF: a field too long to keep", BOTH,
+      FROM("a@paypal.example"), .rspf_lost = true, .trust_rspf = true,
+      .reject_failures = true, .stage = MSG_DONE,
+      .verdict = "paypal.example fail reject reject", .action = ENF_REJECT,
+      .reply = REJECTED, .spf = "none", .rspf_fate = MSG_RSPF_REFUSED,
+      .rspf_status = RS_TOO_LONG },
+    { "Received-SPF: an authenticated client's own field is not believed",
+      BOTH, FROM("a@paypal.example"), .rspf = RSPF_PASS,
+      .authenticated = true, .trust_rspf = true, .reject_failures = true,
+      .stage = MSG_DONE, .verdict = "paypal.example fail reject reject",
+      .action = ENF_REJECT, .reply = REJECTED, .spf = "none",
+      .rspf_fate = MSG_RSPF_AUTHENTICATED },
+    { "Received-SPF: an ignored field leaves our own check", BOTH,
+      FROM("a@paypal.example"), .rspf = RSPF_PASS, .client_ip = SPOOFER,
+      .trust_rspf = true, .spf_self = true,
+      .self_spf = FAIL("paypal.example"), .reject_failures = true,
+      .stage = MSG_DONE, .verdict = "paypal.example fail reject reject",
+      .action = ENF_REJECT, .reply = REJECTED, .spf = "fail(self)",
+      .spf_calls = 1, .rspf_fate = MSG_RSPF_MISMATCH,
+      .rspf_match = RS_CLIENT_MISMATCH },
+    { "Received-SPF: a believed field spares our own check", BOTH,
+      FROM("a@paypal.example"), .rspf = RSPF_PASS, .trust_rspf = true,
+      .spf_self = true, .self_spf = FAIL("paypal.example"),
+      .reject_failures = true, .stage = MSG_DONE,
+      .verdict = "paypal.example pass reject none", .action = ENF_ACCEPT,
+      .reply = "", .spf = "pass(received-spf)", .spf_calls = 0,
+      .rspf_fate = MSG_RSPF_USED, .spf_domain = "paypal.example" },
+    { "Received-SPF: a trusted A-R claim comes first", BOTH,
+      FROM("a@paypal.example"), .ar_spf = FAIL("paypal.example"),
+      .rspf = RSPF_PASS, .trust_rspf = true, .reject_failures = true,
+      .stage = MSG_DONE, .verdict = "paypal.example fail reject reject",
+      .action = ENF_REJECT, .reply = REJECTED, .spf = "fail",
+      .rspf_fate = MSG_RSPF_UNREAD },
+    { "Received-SPF: not read under SPFIgnoreResults", BOTH,
+      FROM("a@paypal.example"), .rspf = RSPF_PASS, .trust_rspf = true,
+      .spf_ignore = true, .reject_failures = true, .stage = MSG_DONE,
+      .verdict = "paypal.example fail reject reject", .action = ENF_REJECT,
+      .reply = REJECTED, .spf = "none", .rspf_fate = MSG_RSPF_UNREAD },
+    { "Received-SPF: SPFIgnoreResults leaves our own check", BOTH,
+      FROM("a@paypal.example"), .rspf = RSPF_PASS, .trust_rspf = true,
+      .spf_ignore = true, .spf_self = true,
+      .self_spf = FAIL("paypal.example"), .reject_failures = true,
+      .stage = MSG_DONE, .verdict = "paypal.example fail reject reject",
+      .action = ENF_REJECT, .reply = REJECTED, .spf = "fail(self)",
+      .spf_calls = 1, .rspf_fate = MSG_RSPF_UNREAD },
+    { "Received-SPF: not read without TrustReceivedSPF", BOTH,
+      FROM("a@paypal.example"), .rspf = RSPF_PASS, .reject_failures = true,
+      .stage = MSG_DONE, .verdict = "paypal.example fail reject reject",
+      .action = ENF_REJECT, .reply = REJECTED, .spf = "none",
+      .rspf_fate = MSG_RSPF_UNREAD },
+
     /* which DKIM results count */
     { "trusted A-R dkim=pass", BOTH, FROM("a@paypal.example"),
       .ar_dkim = { FAIL("paypal.example"), PASS("paypal.example") },
@@ -461,6 +617,7 @@ fill_options(const struct msg_case *c, enum dm_spec spec,
     opt->reject_multi_from = c->multi_reject;
     opt->spf_ignore_results = c->spf_ignore;
     opt->spf_self_validate = c->spf_self;
+    opt->trust_received_spf = c->trust_rspf;
     if (c->ignore != NULL) {
         opt->ignore_mailfrom = test_ignored;
         opt->ignore_arg = (void *)c->ignore;
@@ -468,6 +625,24 @@ fill_options(const struct msg_case *c, enum dm_spec spec,
     opt->enf.reject_failures = c->reject_failures;
     opt->enf.hold_quarantined = c->hold;
     opt->enf.tempfail_temperror = c->tempfail;
+}
+
+/* What became of the Received-SPF field, as the milter logs it. */
+static void
+check_rspf(const struct msg_case *c, const char *what,
+           const struct msg_outcome *out)
+{
+    is_int(out->rspf, c->rspf_fate, "%s: Received-SPF fate", what);
+    ok(out->spf_received == (c->rspf_fate == MSG_RSPF_USED),
+       "%s: the SPF result is the field's only when used", what);
+    if (c->rspf_fate == MSG_RSPF_USED)
+        is_str(out->spf.domain, c->spf_domain, "%s: its SPF domain", what);
+    if (c->rspf_fate == MSG_RSPF_REFUSED)
+        is_str(rs_status_name(out->rspf_status),
+               rs_status_name(c->rspf_status), "%s: why refused", what);
+    if (c->rspf_fate == MSG_RSPF_MISMATCH)
+        is_str(rs_match_name(out->rspf_match), rs_match_name(c->rspf_match),
+               "%s: why not this session's", what);
 }
 
 static void
@@ -485,14 +660,30 @@ check_done(const struct msg_case *c, const char *what, enum dm_spec spec,
     is_int(v->spec, spec, "%s: the specification applied", what);
     is_str(enf_action_name(out->decision.action),
            enf_action_name(c->action), "%s: action", what);
-    snprintf(got, sizeof(got), "%s%s",
+    snprintf(got, sizeof(got), "%s%s%s",
              out->have_spf ? dm_auth_name(out->spf.result) : "none",
-             out->spf_self ? "(self)" : "");
+             out->spf_self ? "(self)" : "",
+             out->spf_received ? "(received-spf)" : "");
     is_str(got, c->spf, "%s: SPF used", what);
     ok(out->spf_helo == (out->spf_self && c->self_spf_helo),
        "%s: HELO identity flag", what);
     if (out->spf_self)
         is_str(out->spf.domain, c->self_spf.domain, "%s: SPF domain", what);
+    check_rspf(c, what, out);
+}
+
+/* The Received-SPF field and the session, as the milter gathers them. */
+static void
+fill_session(const struct msg_case *c, struct msg_input *in)
+{
+    in->received_spf = c->rspf;
+    in->received_spf_lost = c->rspf_lost;
+    in->authenticated = c->authenticated;
+    in->session.client_ip = c->client_ip ? c->client_ip : LEGIT;
+    in->session.null_sender = c->null_sender;
+    in->session.mailfrom_domain = c->null_sender ? ""
+        : c->mailfrom ? c->mailfrom : "paypal.example";
+    in->session.helo_domain = c->helo ? c->helo : "mx.paypal.example";
 }
 
 /* Screen, and evaluate when the screen lets it through, as the milter. */
@@ -521,6 +712,7 @@ run(const struct msg_case *c, enum dm_spec spec)
         fill_auth(&c->ar_spf, 1, &claims.spf);
         claims.n_dkim = fill_auth(c->ar_dkim, 3, claims.dkim);
         in.claims = &claims;
+        fill_session(c, &in);
         in.own_spf = test_own_spf;
         in.own_spf_arg = (void *)c;
         in.dkim_self = c->dkim_self;
