@@ -614,6 +614,173 @@ cf_set_spec(struct cf_ctx *c, void *base, const struct cf_key *k,
 }
 
 /* ------------------------------------------------------------------ */
+/* RejectString, CopyFailuresTo, ChangeRootDirectory */
+
+/* The text goes into a 550 reply line: checked here, once. */
+bool
+cf_set_reject_string(struct cf_ctx *c, void *base, const struct cf_key *k,
+                     const char *val, bool replace)
+{
+    char s[CF_SHOW_MAX + 4];
+    const char *why;
+
+    (void)replace;
+    if (!enf_reject_string_ok(val, &why)) {
+        cf_diag(c, true, c->file, c->line, "bad value '%s' for %s: %s",
+                cf_show(s, val), k->name, why);
+        return false;
+    }
+    return cf_replace_str(c, CF_FIELD(base, k, char *), val);
+}
+
+/* local@domain, as the MTA takes a recipient; <local@domain> too. */
+static bool
+cf_address_ok(const char *v, size_t n)
+{
+    const char *at = memrchr(v, '@', n);
+    char dom[DM_DOMAIN_MAX];
+
+    if (at == NULL || at == v || n > 254)
+        return false;
+    for (const char *p = v; p < at; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch <= 0x20 || ch >= 0x7f || strchr("<>()[]\\,;:\"@", ch))
+            return false;
+    }
+    return dn_normalize(at + 1, (size_t)(v + n - at - 1), dom,
+                        sizeof(dom)) == DN_OK;
+}
+
+bool
+cf_set_address(struct cf_ctx *c, void *base, const struct cf_key *k,
+               const char *val, bool replace)
+{
+    size_t n = strlen(val);
+    char *d;
+
+    (void)replace;
+    if (n >= 2 && val[0] == '<' && val[n - 1] == '>') {
+        val++;
+        n -= 2;
+    }
+    if (!cf_address_ok(val, n)) {
+        cf_bad(c, k, val, "an address, user@example.com");
+        return false;
+    }
+    if ((d = cf_strndup(val, n)) == NULL)
+        return cf_nomem(c);
+    free(*CF_FIELD(base, k, char *));
+    *CF_FIELD(base, k, char *) = d;
+    return true;
+}
+
+/* An absolute path to a directory that exists now. */
+bool
+cf_set_directory(struct cf_ctx *c, void *base, const struct cf_key *k,
+                 const char *val, bool replace)
+{
+    char s[CF_SHOW_MAX + 4];
+    struct stat st;
+
+    (void)replace;
+    if (val[0] != '/') {
+        cf_bad(c, k, val, "an absolute path");
+        return false;
+    }
+    if (stat(val, &st) != 0) {
+        cf_diag(c, true, c->file, c->line, "%s '%s': %s", k->name,
+                cf_show(s, val), strerror(errno));
+        return false;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        cf_diag(c, true, c->file, c->line, "%s '%s': not a directory",
+                k->name, cf_show(s, val));
+        return false;
+    }
+    return cf_replace_str(c, CF_FIELD(base, k, char *), val);
+}
+
+/* ------------------------------------------------------------------ */
+/* DomainWhitelist, DomainWhitelistFile */
+
+/* Add the domains of one line; a bad one is reported at file:line. */
+static bool
+cf_domains_items(struct cf_ctx *c, const struct cf_key *k,
+                 struct cf_domains *l, const char *text, const char *file,
+                 unsigned line)
+{
+    const char *p = text, *item;
+    size_t len;
+    bool good = true;
+
+    while ((item = cf_next_item(&p, &len)) != NULL) {
+        char dom[DM_DOMAIN_MAX], raw[CF_SHOW_MAX + 1], s[CF_SHOW_MAX + 4];
+        enum dn_status st = dn_normalize(item, len, dom, sizeof(dom));
+        char *d;
+
+        if (st != DN_OK) {
+            snprintf(raw, sizeof(raw), "%.*s", (int)len, item);
+            cf_diag(c, true, file, line, "bad domain '%s' in %s: %s",
+                    cf_show(s, raw), k->name, dn_strerror(st));
+            good = false;
+            continue;
+        }
+        d = strdup(dom);
+        if (d == NULL || !cf_push(&l->v, &l->n, d)) {
+            free(d);
+            return cf_nomem(c);
+        }
+    }
+    return good;
+}
+
+bool
+cf_set_domains(struct cf_ctx *c, void *base, const struct cf_key *k,
+               const char *val, bool replace)
+{
+    struct cf_domains *l = CF_FIELD(base, k, struct cf_domains);
+
+    if (replace)
+        cf_strv_free(&l->v, &l->n);
+    return cf_domains_items(c, k, l, val, c->file, c->line);
+}
+
+bool
+cf_set_domains_file(struct cf_ctx *c, void *base, const struct cf_key *k,
+                    const char *val, bool replace)
+{
+    struct cf_domains *l = CF_FIELD(base, k, struct cf_domains);
+    struct lr_reader r;
+    char s[CF_SHOW_MAX + 4];
+    const char *why;
+    unsigned before = c->errors;
+    FILE *fp = cf_open_named(val, &why);
+
+    (void)replace;
+    cf_strv_free(&l->v, &l->n);
+    if (fp == NULL) {
+        cf_diag(c, true, c->file, c->line, "cannot read %s file '%s': %s",
+                k->name, cf_show(s, val), why);
+        return false;
+    }
+    if (lr_init(&r, fp, CF_LINE_MAX, LR_CRLF) != 0) {
+        fclose(fp);
+        return cf_nomem(c);
+    }
+    r.limit = CF_FILE_MAX;
+    while (cf_next_line(c, &r, val)) {
+        char *hash = strchr(r.line, '#');
+
+        if (hash != NULL)
+            *hash = '\0';
+        cf_domains_items(c, k, l, r.line, val, (unsigned)r.lineno);
+    }
+    lr_free(&r);
+    fclose(fp);
+    return c->errors == before;
+}
+
+/* ------------------------------------------------------------------ */
 /* IgnoreHosts */
 
 /* Add the entries of one line of IgnoreHosts text. */

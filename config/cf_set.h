@@ -69,6 +69,18 @@ bool cf_set_spec(struct cf_ctx *, void *, const struct cf_key *,
                  const char *, bool);
 bool cf_set_nameservers(struct cf_ctx *, void *, const struct cf_key *,
                         const char *, bool);
+bool cf_set_reject_string(struct cf_ctx *, void *, const struct cf_key *,
+                          const char *, bool);
+bool cf_set_address(struct cf_ctx *, void *, const struct cf_key *,
+                    const char *, bool);
+bool cf_set_directory(struct cf_ctx *, void *, const struct cf_key *,
+                      const char *, bool);
+/* A struct cf_domains: the domains of the value (a CF_LIST key), or of
+   the file it names (one or more per line, '#' comments). */
+bool cf_set_domains(struct cf_ctx *, void *, const struct cf_key *,
+                    const char *, bool);
+bool cf_set_domains_file(struct cf_ctx *, void *, const struct cf_key *,
+                         const char *, bool);
 
 /* Free a list of strings (TrustedAuthservIDs, IgnoreMailFrom). */
 void cf_strv_free(char ***v, size_t *n);

@@ -32,6 +32,10 @@
 #define K_NEED(n, fn, f) K_ROW(n, CF_SCALAR, true, fn, f, 0, 0, NULL)
 #define K_LIST(n, fn, f, d) K_ROW(n, CF_LIST, false, fn, f, 0, 0, d)
 #define K_UNIMPL(n) { n, CF_UNIMPL, false, NULL, 0, 0, 0, NULL }
+/* def holds what the warning adds: what to do instead */
+#define K_UNIMPL_HINT(n, hint) { n, CF_UNIMPL, false, NULL, 0, 0, 0, hint }
+#define CF_HINT_RESTART "let the service manager restart it: systemd's " \
+    "Restart=on-failure (the shipped unit sets it)"
 
 /* The milter's own keys; metrics/ and agentx/ register theirs. */
 static const struct cf_key cf_keys[] = {
@@ -43,6 +47,8 @@ static const struct cf_key cf_keys[] = {
     K_FN("UMask", cf_set_umask, umask, NULL),
     K_STR("BaseDirectory", base_directory, NULL),
     K_INT("MilterDebug", milter_debug, 0, 6, "0"),
+    K_FN("ChangeRootDirectory", cf_set_directory, chroot_dir, NULL),
+    K_BOOL("EnableCoredumps", enable_coredumps, "false"),
 
     /* logging */
     K_BOOL("Syslog", syslog, "false"),
@@ -52,12 +58,17 @@ static const struct cf_key cf_keys[] = {
     /* identity and trust */
     K_FN("AuthservID", cf_set_authserv, authserv_id, NULL),
     K_LIST("TrustedAuthservIDs", cf_set_trusted, trusted_ids, NULL),
+    K_BOOL("AuthservIDWithJobID", authserv_jobid, "false"),
 
     /* what to evaluate */
     K_LIST("IgnoreHosts", cf_set_hosts, ignore_hosts, "127.0.0.1, ::1"),
     K_BOOL("IgnoreAuthenticatedClients", ignore_auth_clients, "false"),
     K_LIST("IgnoreMailFrom", cf_set_mailfrom, ignore_mailfrom, NULL),
     K_BOOL("RequiredHeaders", required_headers, "false"),
+    K_BOOL("RequiredFrom", required_from, "false"),
+    K_LIST("DomainWhitelist", cf_set_domains, arc_sealers, NULL),
+    K_FN("DomainWhitelistFile", cf_set_domains_file, arc_sealers_file,
+         NULL),
     K_FN("RejectMultiValueFrom", cf_set_multifrom, multi_from, "false"),
 
     /* inputs */
@@ -79,25 +90,20 @@ static const struct cf_key cf_keys[] = {
     K_BOOL("HoldQuarantinedMessages", hold_quarantined, "true"),
     K_FN("TempErrorAction", cf_set_temperror, temperror_action, "accept"),
     K_BOOL("SoftwareHeader", software_header, "false"),
+    K_FN("RejectString", cf_set_reject_string, reject_string, NULL),
+    K_FN("CopyFailuresTo", cf_set_address, copy_failures_to, NULL),
 
     /* OpenDMARC keys with no counterpart here */
-    K_UNIMPL("AuthservIDWithJobID"),
-    K_UNIMPL("AutoRestart"),
-    K_UNIMPL("AutoRestartCount"),
-    K_UNIMPL("AutoRestartRate"),
-    K_UNIMPL("ChangeRootDirectory"),
-    K_UNIMPL("CopyFailuresTo"),
-    K_UNIMPL("DomainWhitelist"),
-    K_UNIMPL("DomainWhitelistFile"),
-    K_UNIMPL("DomainWhitelistSize"),
-    K_UNIMPL("EnableCoredumps"),
+    K_UNIMPL_HINT("AutoRestart", CF_HINT_RESTART),
+    K_UNIMPL_HINT("AutoRestartCount", CF_HINT_RESTART),
+    K_UNIMPL_HINT("AutoRestartRate", CF_HINT_RESTART),
+    K_UNIMPL_HINT("DomainWhitelistSize", "the DomainWhitelist has no "
+                  "fixed size here"),
     K_UNIMPL("FailureReports"),
     K_UNIMPL("FailureReportsBcc"),
     K_UNIMPL("FailureReportsOnNone"),
     K_UNIMPL("FailureReportsSentBy"),
     K_UNIMPL("TestDNSData"),
-    K_UNIMPL("RejectString"),
-    K_UNIMPL("RequiredFrom"),
     /* renamed Failure* in OpenDMARC 1.3.0 */
     K_UNIMPL("ForensicReports"),
     K_UNIMPL("ForensicReportsBcc"),
@@ -426,7 +432,8 @@ cf_apply_line(struct cf_ctx *c, struct dm_config *cf, char *s,
     if (h.k->kind == CF_UNIMPL) {
         cf_diag(c, false, c->file, c->line,
                 "OpenDMARC key '%s' is not implemented by dmarc-milter; "
-                "ignored", h.k->name);
+                "ignored%s%s", h.k->name, h.k->def != NULL ? ": " : "",
+                h.k->def != NULL ? h.k->def : "");
         return;
     }
     if ((val = cf_value(c, h.k, rest)) == NULL)
@@ -558,6 +565,11 @@ cf_free(struct dm_config *cf)
     free(cf->user_id);
     free(cf->pid_file);
     free(cf->base_directory);
+    free(cf->chroot_dir);
+    free(cf->reject_string);
+    free(cf->copy_failures_to);
+    cf_strv_free(&cf->arc_sealers.v, &cf->arc_sealers.n);
+    cf_strv_free(&cf->arc_sealers_file.v, &cf->arc_sealers_file.n);
     free(cf->authserv_id);
     cf_strv_free(&cf->trusted_ids, &cf->n_trusted_ids);
     ipl_free(cf->ignore_hosts);
@@ -582,6 +594,22 @@ cf_ignore_mailfrom(const struct dm_config *cf, const char *domain)
     for (size_t i = 0; i < cf->n_ignore_mailfrom; i++)
         if (strcasecmp(cf->ignore_mailfrom[i], domain) == 0)
             return true;
+    return false;
+}
+
+bool
+cf_arc_sealer(const struct dm_config *cf, const char *domain)
+{
+    const struct cf_domains *lists[2];
+
+    if (cf == NULL || domain == NULL)
+        return false;
+    lists[0] = &cf->arc_sealers;
+    lists[1] = &cf->arc_sealers_file;
+    for (size_t l = 0; l < 2; l++)
+        for (size_t i = 0; i < lists[l]->n; i++)
+            if (strcasecmp(lists[l]->v[i], domain) == 0)
+                return true;
     return false;
 }
 

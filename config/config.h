@@ -43,6 +43,12 @@
 #define CF_SECTIONS_MAX 8      /* subsystems with keys of their own */
 
 enum cf_temperror_action { CF_TEMPERROR_ACCEPT = 0, CF_TEMPERROR_TEMPFAIL };
+
+/* A list of normalised domain names (DomainWhitelist, DomainWhitelistFile). */
+struct cf_domains {
+    char **v;
+    size_t n;
+};
 enum cf_multi_from { CF_MULTI_FROM_STRICTEST = 0, CF_MULTI_FROM_REJECT };
 
 struct dm_config {
@@ -57,6 +63,9 @@ struct dm_config {
     bool umask_set;
     char *base_directory;          /* BaseDirectory */
     int milter_debug;              /* MilterDebug */
+    char *chroot_dir;              /* ChangeRootDirectory, absolute */
+    bool enable_coredumps;         /* EnableCoredumps: dumpable after the
+                                      privilege drop */
 
     /* logging */
     bool syslog;                   /* Syslog, default false */
@@ -69,6 +78,7 @@ struct dm_config {
                                       the MTA's j macro, else gethostname */
     char **trusted_ids;            /* TrustedAuthservIDs, HOSTNAME expanded */
     size_t n_trusted_ids;
+    bool authserv_jobid;           /* AuthservIDWithJobID: "id/jobid" */
 
     /* what to evaluate */
     struct ipl *ignore_hosts;      /* IgnoreHosts; default 127.0.0.1, ::1 */
@@ -76,6 +86,11 @@ struct dm_config {
     char **ignore_mailfrom;        /* IgnoreMailFrom, normalised domains */
     size_t n_ignore_mailfrom;
     bool required_headers;         /* RequiredHeaders */
+    bool required_from;            /* RequiredFrom: no usable From domain
+                                      is refused (else MAIL FROM's stands
+                                      in) */
+    struct cf_domains arc_sealers;      /* DomainWhitelist */
+    struct cf_domains arc_sealers_file; /* DomainWhitelistFile's */
     enum cf_multi_from multi_from; /* RejectMultiValueFrom true: REJECT */
 
     /* inputs */
@@ -98,6 +113,10 @@ struct dm_config {
     bool hold_quarantined;         /* HoldQuarantinedMessages, default TRUE */
     enum cf_temperror_action temperror_action; /* TempErrorAction */
     bool software_header;          /* SoftwareHeader */
+    char *reject_string;           /* RejectString, checked; NULL: the
+                                      default, which names the policy
+                                      domain */
+    char *copy_failures_to;        /* CopyFailuresTo: an address */
 
     /* each registered section's settings (see below): cf_settings() */
     size_t n_sections;
@@ -225,6 +244,9 @@ void cf_reload_warn(const struct dm_config *running,
 
 /* True when domain (normalised) is listed in IgnoreMailFrom. */
 bool cf_ignore_mailfrom(const struct dm_config *cf, const char *domain);
+
+/* True when domain (normalised) is listed in DomainWhitelist(File). */
+bool cf_arc_sealer(const struct dm_config *cf, const char *domain);
 
 /* True when id (an A-R authserv-id) is ours or trusted; case-insensitive. */
 bool cf_trusted_id(const struct dm_config *cf, const char *own_id,

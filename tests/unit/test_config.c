@@ -218,6 +218,14 @@ check_defaults(const struct dm_config *cf, const char *what)
     is_int(cf->software_header, false, "%s: SoftwareHeader false", what);
     ok(cf->user_id == NULL && cf->pid_file == NULL &&
        cf->base_directory == NULL, "%s: path strings unset", what);
+    ok(cf->chroot_dir == NULL && !cf->enable_coredumps,
+       "%s: no ChangeRootDirectory, no EnableCoredumps", what);
+    ok(!cf->authserv_jobid && !cf->required_from,
+       "%s: AuthservIDWithJobID and RequiredFrom false", what);
+    ok(cf->reject_string == NULL && cf->copy_failures_to == NULL,
+       "%s: RejectString and CopyFailuresTo unset", what);
+    ok(cf->arc_sealers.n == 0 && cf->arc_sealers_file.n == 0 &&
+       !cf_arc_sealer(cf, "example.com"), "%s: no DomainWhitelist", what);
 }
 
 static void
@@ -725,20 +733,27 @@ test_bool_compat(void)
     cf_free(cf);
 }
 
+#define RESTART_HINT "let the service manager restart it: systemd's " \
+    "Restart=on-failure (the shipped unit sets it)"
+
 static void
 test_unimplemented(void)
 {
     static const char *const keys[] = {
-        "AuthservIDWithJobID", "AutoRestart", "AutoRestartCount",
-        "AutoRestartRate", "ChangeRootDirectory", "CopyFailuresTo",
-        "DomainWhitelist", "DomainWhitelistFile", "DomainWhitelistSize",
-        "EnableCoredumps", "FailureReports", "FailureReportsBcc",
+        "FailureReports", "FailureReportsBcc",
         "FailureReportsOnNone", "FailureReportsSentBy", "TestDNSData",
-        "RejectString", "RequiredFrom", "ForensicReports",
-        "ForensicReportsBcc", "ForensicReportsOnNone",
+        "ForensicReports", "ForensicReportsBcc", "ForensicReportsOnNone",
         "ForensicReportsSentBy",
     };
-    char body[128], want[256];
+    /* these say what to do instead */
+    static const char *const hinted[][2] = {
+        { "AutoRestart", RESTART_HINT },
+        { "AutoRestartCount", RESTART_HINT },
+        { "AutoRestartRate", RESTART_HINT },
+        { "DomainWhitelistSize", "the DomainWhitelist has no fixed size "
+          "here" },
+    };
+    char body[128], want[512];
     struct dm_config *cf;
 
     for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++) {
@@ -748,8 +763,15 @@ test_unimplemented(void)
         cf = warn1(body, want);
         cf_free(cf);
     }
+    for (size_t i = 0; i < sizeof(hinted) / sizeof(*hinted); i++) {
+        snprintf(body, sizeof(body), "%s 10/1h\n", hinted[i][0]);
+        snprintf(want, sizeof(want), "OpenDMARC key '%s' is not implemented "
+                 "by dmarc-milter; ignored: %s", hinted[i][0], hinted[i][1]);
+        cf = warn1(body, want);
+        cf_free(cf);
+    }
     cf = warn1("autorestart\n", "OpenDMARC key 'AutoRestart' is not "
-               "implemented by dmarc-milter; ignored");
+               "implemented by dmarc-milter; ignored: " RESTART_HINT);
     cf_free(cf);
 
     /* the count of unimplemented keys in the table matches this list */
@@ -758,7 +780,8 @@ test_unimplemented(void)
     for (size_t i = 0; cf_key_name(i, &impl) != NULL; i++)
         if (!impl)
             n++;
-    is_int(n, sizeof(keys) / sizeof(*keys), "unimplemented key count");
+    is_int(n, sizeof(keys) / sizeof(*keys) + sizeof(hinted) /
+           sizeof(*hinted), "unimplemented key count");
 }
 
 static void
@@ -1026,6 +1049,22 @@ slurp(const char *path, size_t *len)
     return buf;
 }
 
+/*
+ * The sample's line of a key whose directory or file must exist at load:
+ * the test's own, to put in its place; NULL for other lines.
+ */
+static const char *
+sample_path(const char *line)
+{
+    if (strncmp(line, "#ChangeRootDirectory ", 21) == 0)
+        return tmpdir;
+    if (strncmp(line, "#DomainWhitelistFile ", 21) == 0) {
+        write_file(tpath("sealers"), "lists.example.org\n", (size_t)-1);
+        return tpath("sealers");
+    }
+    return NULL;
+}
+
 static void
 test_sample(void)
 {
@@ -1063,12 +1102,19 @@ test_sample(void)
     }
 
     /* uncommenting every "#Key value" line still loads cleanly */
-    out = malloc(len + 1);
+    out = malloc(len + 1024);
     size_t o = 0, uncommented = 0;
     for (p = text; *p != '\0';) {
         char *eol = strchr(p, '\n');
         size_t ll = eol ? (size_t)(eol - p) + 1 : strlen(p);
-        if (p[0] == '#' && p[1] >= 'A' && p[1] <= 'Z') {
+        const char *path = sample_path(p);
+
+        if (path != NULL) {
+            /* a path that must exist now: one of this test's */
+            o += (size_t)sprintf(out + o, "%.*s %s\n",
+                                 (int)strcspn(p + 1, " "), p + 1, path);
+            uncommented++;
+        } else if (p[0] == '#' && p[1] >= 'A' && p[1] <= 'Z') {
             memcpy(out + o, p + 1, ll - 1);
             o += ll - 1;
             uncommented++;
@@ -1359,6 +1405,134 @@ test_register(void)
        registered);
 }
 
+/*
+ * The OpenDMARC keys of issue 19 section 4: RequiredFrom,
+ * AuthservIDWithJobID, RejectString, CopyFailuresTo, DomainWhitelist(File),
+ * ChangeRootDirectory, EnableCoredumps.
+ */
+static void
+test_opendmarc_keys(void)
+{
+    char body[1024], want[1024], longv[260];
+    struct dm_config *cf;
+
+    cf = clean("RequiredFrom true\nAuthservIDWithJobID yes\n"
+               "EnableCoredumps on\n");
+    ok(cf && cf->required_from && cf->authserv_jobid && cf->enable_coredumps,
+       "RequiredFrom, AuthservIDWithJobID, EnableCoredumps");
+    cf_free(cf);
+
+    /* RejectString: one %s at most, no other '%', a printable line */
+    cf = clean("RejectString \"spoofed mail from %s refused; see "
+               "https://example.com/dmarc\"\n");
+    is_str(cf ? cf->reject_string : NULL, "spoofed mail from %s refused; "
+           "see https://example.com/dmarc", "RejectString kept as written");
+    cf_free(cf);
+    cf = clean("RejectString go away\n");
+    is_str(cf ? cf->reject_string : NULL, "go away", "no %%s is fine");
+    cf_free(cf);
+    bad1("RejectString %s and %s\n", "bad value '%s and %s' for "
+         "RejectString: more than one %s");
+    bad1("RejectString 100% sure: %s\n", "bad value '100% sure: %s' for "
+         "RejectString: a '%' other than %s");
+    bad1("RejectString %d\n", "bad value '%d' for RejectString: a '%' "
+         "other than %s");
+    bad1("RejectString \"no\r250 OK %s\"\n", "bad value 'no?250 OK %s' for "
+         "RejectString: a reply line holds printable ASCII only (no line "
+         "break, control or 8-bit byte)");
+    bad1("RejectString caf\xc3\xa9\n", "bad value 'caf\xc3\xa9' for "
+         "RejectString: a reply line holds printable ASCII only (no line "
+         "break, control or 8-bit byte)");
+    bad1("RejectString \"\"\n", "bad value '' for RejectString: it is "
+         "empty");
+    memset(longv, 'x', 201);
+    longv[201] = '\0';
+    snprintf(body, sizeof(body), "RejectString %s\n", longv);
+    snprintf(want, sizeof(want), "bad value '%.80s...' for RejectString: "
+             "it is longer than 200 bytes", longv);
+    bad1(body, want);
+
+    /* CopyFailuresTo: an address the MTA takes as a recipient */
+    cf = clean("CopyFailuresTo dmarc-failures@Example.COM\n");
+    is_str(cf ? cf->copy_failures_to : NULL, "dmarc-failures@Example.COM",
+           "CopyFailuresTo");
+    cf_free(cf);
+    cf = clean("CopyFailuresTo <postmaster@example.com>\n");
+    is_str(cf ? cf->copy_failures_to : NULL, "postmaster@example.com",
+           "CopyFailuresTo in brackets: stored without them");
+    cf_free(cf);
+    static const char *const bad_addrs[] = {
+        "postmaster", "@example.com", "a b@example.com", "x@bad..example",
+        "<x@example.com", "x,y@example.com", "x@[192.0.2.1]",
+    };
+    for (size_t i = 0; i < sizeof(bad_addrs) / sizeof(*bad_addrs); i++) {
+        snprintf(body, sizeof(body), "CopyFailuresTo \"%s\"\n", bad_addrs[i]);
+        snprintf(want, sizeof(want), "bad value '%s' for CopyFailuresTo: "
+                 "expected an address, user@example.com", bad_addrs[i]);
+        bad1(body, want);
+    }
+
+    /* ChangeRootDirectory: an absolute path to a directory, now */
+    snprintf(body, sizeof(body), "ChangeRootDirectory %s\n", tmpdir);
+    cf = clean(body);
+    is_str(cf ? cf->chroot_dir : NULL, tmpdir, "ChangeRootDirectory");
+    cf_free(cf);
+    bad1("ChangeRootDirectory var/empty\n", "bad value 'var/empty' for "
+         "ChangeRootDirectory: expected an absolute path");
+    snprintf(body, sizeof(body), "ChangeRootDirectory %s\n", tpath("nodir"));
+    snprintf(want, sizeof(want), "ChangeRootDirectory '%s': No such file or "
+             "directory", tpath("nodir"));
+    bad1(body, want);
+    write_file(tpath("afile"), "x\n", (size_t)-1);
+    snprintf(body, sizeof(body), "ChangeRootDirectory %s\n", tpath("afile"));
+    snprintf(want, sizeof(want), "ChangeRootDirectory '%s': not a "
+             "directory", tpath("afile"));
+    bad1(body, want);
+
+    /* DomainWhitelist and DomainWhitelistFile: one list, two sources */
+    write_file(tpath("sealers"), "# ARC sealers we vouch for\n"
+               "lists.example.org  relay.example.net # two on a line\n"
+               "\n  Google.COM.\n", (size_t)-1);
+    snprintf(body, sizeof(body), "DomainWhitelist Forwarder.Example., "
+             "b.example\nDomainWhitelist c.example\n"
+             "DomainWhitelistFile %s\n", tpath("sealers"));
+    cf = clean(body);
+    ok(cf != NULL, "DomainWhitelist and DomainWhitelistFile load");
+    if (cf != NULL) {
+        is_int(cf->arc_sealers.n, 3, "DomainWhitelist: two lines add up");
+        is_str(cf->arc_sealers.v[0], "forwarder.example", "normalised");
+        is_int(cf->arc_sealers_file.n, 3, "the file's three domains");
+        is_str(cf->arc_sealers_file.v[2], "google.com", "file normalised");
+        ok(cf_arc_sealer(cf, "c.example") &&
+           cf_arc_sealer(cf, "relay.example.net") &&
+           cf_arc_sealer(cf, "google.com"), "both sources are listed");
+        ok(!cf_arc_sealer(cf, "example.org") &&
+           !cf_arc_sealer(cf, "sub.google.com"),
+           "exact names only: no parent, no subdomain");
+    }
+    cf_free(cf);
+    bad1("DomainWhitelist good.example, bad..example\n",
+         "bad domain 'bad..example' in DomainWhitelist: invalid label in "
+         "domain name");
+    snprintf(body, sizeof(body), "DomainWhitelistFile %s\n",
+             tpath("nosealers"));
+    snprintf(want, sizeof(want), "cannot read DomainWhitelistFile file "
+             "'%s': No such file or directory", tpath("nosealers"));
+    bad1(body, want);
+    write_file(tpath("badsealers"), "ok.example\nbad..example\n"
+               "[192.0.2.1]\n", (size_t)-1);
+    snprintf(body, sizeof(body), SOCK "DomainWhitelistFile %s\n",
+             tpath("badsealers"));
+    cf = load(body);
+    ok(cf == NULL && D.nerr == 2, "a bad domain in the file: refused, each "
+       "one reported");
+    snprintf(want, sizeof(want), "%s:2: bad domain 'bad..example' in "
+             "DomainWhitelistFile: ", tpath("badsealers"));
+    ok(D.n == 2 && strncmp(D.msg[0], want, strlen(want)) == 0,
+       "named by the file's own line: %s", D.n > 0 ? D.msg[0] : "");
+    cf_free(cf);
+}
+
 static void
 test_key_names(void)
 {
@@ -1391,6 +1565,7 @@ main(void)
     test_good_values();
     test_bool_compat();
     test_unimplemented();
+    test_opendmarc_keys();
     test_duplicates();
     test_hostname();
     test_mailfrom();
@@ -1404,7 +1579,8 @@ main(void)
 
     /* leave no temp files behind */
     static const char *const names[] = {
-        "psl.dat", "hosts", "badhosts", "longhosts",
+        "psl.dat", "hosts", "badhosts", "longhosts", "afile", "sealers",
+        "badsealers",
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
         unlink(tpath(names[i]));
