@@ -31,11 +31,12 @@ struct art_input {
     const char *mailfrom_domain;   /* normalised MAIL FROM domain, "" if null */
     const char *helo_domain;       /* normalised HELO name, "" if unusable */
     /*
-     * AuthservIDWithJobID: this message's job id (the MTA's queue id);
-     * NULL when off. A field written "id/jobid" is then a trusted id's
-     * when the id is trusted and the job is this one, and the fields of
-     * one writer are "id" and "id/<any job>" alike: only the topmost
-     * of them counts, and with our id all of them are forged.
+     * AuthservIDWithJobID: this message's job id (the MTA's queue id),
+     * "" when the MTA gave none; NULL when off. A field written
+     * "id/jobid" is then a trusted id's when the id is trusted and the
+     * job is this one, and the fields of one writer are "id" and
+     * "id/<any job>" alike: only the topmost of them counts, and with
+     * our id all of them are forged.
      */
     const char *jobid;
 };

@@ -9,10 +9,16 @@
 
 #include "dmarc/message.h"
 
-/* Collect the distinct From domains of every field. */
+/*
+ * Collect the distinct From domains of every field. A field that gives
+ * none is reported (the first such status) after the others are read,
+ * so that all->count says whether any field gave a domain.
+ */
 static enum fh_status
 msg_from_domains(const struct msg_input *in, struct fh_result *all)
 {
+    enum fh_status first = FH_OK;
+
     memset(all, 0, sizeof(*all));
     if (in->n_from == 0)
         return FH_EMPTY;
@@ -21,13 +27,16 @@ msg_from_domains(const struct msg_input *in, struct fh_result *all)
         return FH_TOO_MANY;
     for (size_t i = 0; i < in->n_from; i++) {
         struct fh_result one;
-        enum fh_status st;
+        enum fh_status st = in->from[i] == NULL ? FH_SYNTAX
+            : fh_parse(in->from[i], strlen(in->from[i]), &one);
 
-        if (in->from[i] == NULL)
-            return FH_SYNTAX;
-        st = fh_parse(in->from[i], strlen(in->from[i]), &one);
-        if (st != FH_OK)
+        if (st == FH_TOO_MANY)
             return st;
+        if (st != FH_OK) {
+            if (first == FH_OK)
+                first = st;
+            continue;
+        }
         for (size_t k = 0; k < one.count; k++) {
             bool dup = false;
 
@@ -40,6 +49,8 @@ msg_from_domains(const struct msg_input *in, struct fh_result *all)
             strcpy(all->domain[all->count++], one.domain[k]);
         }
     }
+    if (first != FH_OK)
+        return first;
     return all->count ? FH_OK : FH_EMPTY;
 }
 
@@ -65,6 +76,40 @@ msg_skip(struct msg_outcome *out, enum dm_skip why, const char *detail)
     return out->stage;
 }
 
+/*
+ * No From field gives a domain. Sendmail then writes a From of MAIL FROM
+ * after the milters (Postfix adds it before them), so the recipient sees
+ * that domain: it stands in as the author domain, the HELO name for a
+ * null sender. Leaving From out is thus no way around the policy.
+ */
+static enum msg_stage
+msg_standin(const struct msg_input *in, const struct msg_options *opt,
+            enum fh_status fst, struct msg_outcome *out)
+{
+    const char *d = in->mailfrom_domain;
+    const char *why = in->n_from == 0 ? "no From field" : fh_strerror(fst);
+    bool helo = false;
+
+    if (opt->required_from) {
+        snprintf(out->reason, sizeof(out->reason), "%s (RequiredFrom)",
+                 in->n_from == 0 ? "no From field" : "From field unusable");
+        return msg_reject(out, "a From field with a usable domain is "
+                          "required here");
+    }
+    if (d == NULL || *d == '\0') {
+        d = in->helo_domain;
+        helo = true;
+    }
+    if (d == NULL || *d == '\0' || strlen(d) >= DM_DOMAIN_MAX)
+        return msg_skip(out, DM_SKIP_NO_FROM, why);
+    snprintf(out->detail, sizeof(out->detail), "%s", why);
+    strcpy(out->from.domain[0], d);
+    out->from.count = 1;
+    out->from_standin = true;
+    out->standin_helo = helo;
+    return MSG_EVALUATE;
+}
+
 enum msg_stage
 msg_screen(const struct msg_input *in, const struct msg_options *opt,
            struct msg_outcome *out)
@@ -83,7 +128,11 @@ msg_screen(const struct msg_input *in, const struct msg_options *opt,
                      "From field unusable: %s", fh_strerror(fst));
             return msg_reject(out, out->reason);
         }
-        return msg_skip(out, DM_SKIP_NO_FROM, fh_strerror(fst));
+        if (fst != FH_TOO_MANY && out->from.count == 0 &&
+            msg_standin(in, opt, fst, out) != MSG_EVALUATE)
+            return out->stage;
+        if (!out->from_standin)
+            return msg_skip(out, DM_SKIP_NO_FROM, fh_strerror(fst));
     }
     for (size_t i = 0; i < out->from.count; i++) {
         if (opt->ignore_mailfrom != NULL &&
@@ -175,6 +224,24 @@ msg_choose_spf(const struct msg_input *in, const struct msg_options *opt,
         msg_own_spf(in, out);
 }
 
+/*
+ * OpenDMARC's ARC override, which its develop branch applies to
+ * quarantine as to reject: a trusted ARC verifier passed the chain and
+ * the operator vouches for every sealer, so a failure the policy would
+ * refuse or hold is accepted, as mail forwarded by those sealers.
+ */
+static void
+msg_arc_override(const struct msg_input *in, const struct msg_options *opt,
+                 struct dm_verdict *v)
+{
+    if (v->result != DM_RESULT_FAIL || in->claims == NULL ||
+        (v->disposition != DM_DISP_QUARANTINE &&
+         v->disposition != DM_DISP_REJECT))
+        return;
+    if (art_arc_sealers_listed(in->claims, opt->arc_sealer, opt->arc_arg))
+        v->override = DM_OVERRIDE_ARC;
+}
+
 enum msg_stage
 msg_evaluate(const struct msg_input *in, const struct msg_options *opt,
              struct msg_outcome *out)
@@ -202,6 +269,9 @@ msg_evaluate(const struct msg_input *in, const struct msg_options *opt,
         if (i == 0 || dmarc_verdict_stricter(&v, &out->verdict))
             out->verdict = v;
     }
+    out->verdict.from_standin = out->from_standin;
+    out->verdict.standin_helo = out->standin_helo;
+    msg_arc_override(in, opt, &out->verdict);
     enf_decide(&opt->enf, &out->verdict, &out->decision);
     out->stage = MSG_DONE;
     return out->stage;

@@ -62,6 +62,11 @@ struct msg_options {
     bool trust_received_spf;       /* TrustReceivedSPF */
     msg_ignore_fn ignore_mailfrom; /* IgnoreMailFrom; NULL: none listed */
     void *ignore_arg;
+    bool required_from;            /* RequiredFrom: refuse a message that
+                                      would need a stand-in author domain */
+    art_listed_fn arc_sealer;      /* DomainWhitelist(File): the ARC
+                                      override's sealers; NULL: none */
+    void *arc_arg;
     /* RejectFailures (which also refuses too many From fields), the
        quarantine and TempErrorAction settings. */
     struct enf_options enf;
@@ -73,6 +78,10 @@ struct msg_input {
     size_t n_from;
     bool from_over;                /* more From fields than were kept */
     struct rh_counts counts;       /* the RequiredHeaders field counts */
+    /* The stand-in author domain when no From field gives one (NULL or
+       "": none): the MAIL FROM domain, else the HELO name. */
+    const char *mailfrom_domain;   /* normalised; "" for a null sender */
+    const char *helo_domain;       /* normalised; "" when unusable */
 
     /* Read by msg_evaluate. */
     const struct art_claims *claims; /* trusted A-R claims; NULL: none */
@@ -115,8 +124,12 @@ struct msg_outcome {
     enum msg_stage stage;
     char reason[MSG_REASON_MAX];   /* MSG_REJECT: why, for the log */
     enum dm_skip skip;             /* MSG_SKIP: why, and ... */
-    char detail[DM_DOMAIN_MAX];    /* ... the detail for the log */
+    char detail[DM_DOMAIN_MAX];    /* ... the detail for the log;
+                                      from_standin: why no From domain */
     struct fh_result from;         /* the distinct From domains */
+    bool from_standin;             /* from.domain[0] stands in (see
+                                      msg_screen); detail says why */
+    bool standin_helo;             /* it is the HELO name */
     struct dm_verdict verdict;     /* MSG_DONE: strictest over the domains;
                                       MSG_SKIP: skip set, no domain */
     struct enf_decision decision;  /* MSG_REJECT, MSG_DONE: the action */
@@ -132,10 +145,14 @@ struct msg_outcome {
 
 /*
  * The checks that need only the header fields, in this order:
- * RequiredHeaders, the From domains (unusable: refused under
- * RequiredHeaders, or with too many fields under RejectFailures; else
- * skipped), IgnoreMailFrom on any From domain, RejectMultiValueFrom.
- * Fills *out and returns out->stage.
+ * RequiredHeaders, the From domains, IgnoreMailFrom on any From domain,
+ * RejectMultiValueFrom. No From field, or none that gives a domain:
+ * refused under RequiredHeaders or RequiredFrom, else the MAIL FROM
+ * domain (the HELO name for a null sender) stands in as the author
+ * domain (verdict.from_standin), since the MTA writes a From of it
+ * (Sendmail does, after the milters); skipped when there is neither.
+ * Too many From domains: refused under RequiredHeaders or
+ * RejectFailures, else skipped. Fills *out and returns out->stage.
  */
 enum msg_stage msg_screen(const struct msg_input *in,
                           const struct msg_options *opt,
@@ -144,7 +161,9 @@ enum msg_stage msg_screen(const struct msg_input *in,
 /*
  * After msg_screen() returned MSG_EVALUATE for the same *out: choose
  * the SPF and DKIM results that count, evaluate every From domain, keep
- * the strictest verdict and decide the action. Returns MSG_DONE.
+ * the strictest verdict, set a quarantine or reject aside for a trusted
+ * ARC pass whose sealers are all listed (verdict.override, as OpenDMARC's
+ * develop branch does for both), and decide the action. Returns MSG_DONE.
  */
 enum msg_stage msg_evaluate(const struct msg_input *in,
                             const struct msg_options *opt,

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -125,15 +126,39 @@ dm_load(const char *path, bool to_log)
     return rt;
 }
 
+/*
+ * ChangeRootDirectory, once whatever is read from the real root has been
+ * read (the configuration, the public suffix list, IgnoreHosts, the
+ * metrics port, UserID's entries) and while root may still chroot.
+ */
 static int
-dm_drop_privileges(const char *spec)
+dm_chroot(const char *dir, bool with_user)
+{
+    if (dir == NULL)
+        return 0;
+    if (!with_user)
+        dm_log(LOG_WARNING, "ChangeRootDirectory without UserID: the "
+               "daemon keeps root's powers, with which a process can leave "
+               "a chroot");
+    tzset();    /* the time zone file stays outside */
+    if (chroot(dir) != 0 || chdir("/") != 0) {
+        dm_log(LOG_ERR, "ChangeRootDirectory %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    dm_log(LOG_INFO, "root directory is now %s", dir);
+    return 0;
+}
+
+/* UserID (with ChangeRootDirectory between the group and the user). */
+static int
+dm_drop_privileges(const char *spec, const char *root)
 {
     char user[256], *colon;
     struct passwd *pw;
     gid_t gid;
 
     if (spec == NULL || getuid() != 0)
-        return 0;
+        return dm_chroot(root, spec != NULL);
     snprintf(user, sizeof(user), "%s", spec);
     colon = strchr(user, ':');
     if (colon != NULL)
@@ -152,8 +177,14 @@ dm_drop_privileges(const char *spec)
         }
         gid = gr->gr_gid;
     }
-    if (setgid(gid) != 0 || initgroups(pw->pw_name, gid) != 0 ||
-        setuid(pw->pw_uid) != 0) {
+    if (setgid(gid) != 0 || initgroups(pw->pw_name, gid) != 0) {
+        dm_log(LOG_ERR, "UserID %s: cannot change group: %s", spec,
+               strerror(errno));
+        return -1;
+    }
+    if (dm_chroot(root, true) != 0)
+        return -1;
+    if (setuid(pw->pw_uid) != 0) {
         dm_log(LOG_ERR, "UserID %s: cannot change identity: %s", spec,
                strerror(errno));
         return -1;
@@ -223,6 +254,7 @@ dm_warn_static(const struct dm_config *old, const struct dm_config *new)
         { "UserID", offsetof(struct dm_config, user_id) },
         { "PidFile", offsetof(struct dm_config, pid_file) },
         { "BaseDirectory", offsetof(struct dm_config, base_directory) },
+        { "ChangeRootDirectory", offsetof(struct dm_config, chroot_dir) },
     };
 
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -238,6 +270,9 @@ dm_warn_static(const struct dm_config *old, const struct dm_config *new)
         old->syslog_facility != new->syslog_facility)
         dm_log(LOG_WARNING, "reload: UMask or Syslog settings changed; they "
                "take effect at the next restart");
+    if (old->enable_coredumps != new->enable_coredumps)
+        dm_log(LOG_WARNING, "reload: EnableCoredumps changed; it takes "
+               "effect at the next restart");
 }
 
 static void
@@ -517,12 +552,18 @@ dm_wire_metrics(struct dm_runtime *rt, struct cs_store *cs)
     return 0;
 }
 
-/* UserID, then the background (unless -f or Background false). */
+/*
+ * ChangeRootDirectory and UserID, then the background (unless -f or
+ * Background false). A changed identity makes the kernel refuse core
+ * files; EnableCoredumps asks for them again, as OpenDMARC does.
+ */
 static int
 dm_detach(const struct dm_config *cf, const struct dm_opts *o)
 {
-    if (dm_drop_privileges(cf->user_id) != 0)
+    if (dm_drop_privileges(cf->user_id, cf->chroot_dir) != 0)
         return DM_EX_CONFIG;
+    if (cf->enable_coredumps && prctl(PR_SET_DUMPABLE, 1) != 0)
+        dm_log(LOG_WARNING, "EnableCoredumps: %s", strerror(errno));
     if (cf->background && !o->foreground && dm_daemonize() != 0) {
         dm_log(LOG_ERR, "cannot go into the background: %s", strerror(errno));
         return DM_EX_OSERR;

@@ -66,6 +66,8 @@ struct mc_conn {
     bool dkim_self;                    /* body negotiated for DKIM */
     bool leadspc;                      /* SMFIP_HDR_LEADSPC negotiated */
     bool can_skip;                     /* SMFIP_SKIP negotiated */
+    bool addrcpt;                      /* SMFIF_ADDRCPT negotiated, for
+                                          CopyFailuresTo */
     unsigned long no_reply;            /* SMFIP_NR_* negotiated */
     struct mc_msg msg;
 };
@@ -199,6 +201,14 @@ mc_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
         want |= c->no_reply;
     }
     *pf0 = need;
+    /* CopyFailuresTo adds a recipient: the action is asked for then only. */
+    if (c != NULL && c->rt->cf->copy_failures_to != NULL) {
+        c->addrcpt = (f0 & SMFIF_ADDRCPT) != 0;
+        *pf0 |= f0 & SMFIF_ADDRCPT;
+        if (!c->addrcpt)
+            dm_log(LOG_WARNING, "the MTA does not offer the add-recipient "
+                   "action; CopyFailuresTo is not applied");
+    }
     *pf1 = (f1 & skip) | want;
     *pf2 = 0;
     *pf3 = 0;
@@ -264,6 +274,14 @@ mc_envfrom(SMFICTX *ctx, char **argv)
                   c->have_addr ? (struct sockaddr *)&c->addr : NULL,
                   c->hostname))
         return mc_skip(ctx, c, DM_SKIP_IGNORED_HOST, c->addr_text);
+    /*
+     * No client address: a local submission (sendmail -bs), as 127.0.0.1
+     * is for sendmail -t; OpenDMARC evaluates it without SPF. Emptying
+     * IgnoreHosts evaluates both.
+     */
+    if (!c->have_addr && ipl_count(cf->ignore_hosts) > 0)
+        return mc_skip(ctx, c, DM_SKIP_IGNORED_HOST,
+                       "local (no client address)");
     auth = smfi_getsymval(ctx, "{auth_authen}");
     c->msg.authenticated = auth != NULL && *auth != '\0';
     if (cf->ignore_auth_clients && c->msg.authenticated)
@@ -344,6 +362,7 @@ mc_note_forged_more(struct mc_conn *c, const char *value)
         return;
     }
     in.own_id = mc_own_id(c, idbuf, sizeof(idbuf));
+    in.jobid = c->rt->cf->authserv_jobid ? "" : NULL;   /* "our id/any" */
     forged = ar_parse(value, strlen(value), h) && art_is_forged_own(&in, h);
     free(h);
     if (!forged)
@@ -431,6 +450,33 @@ mc_trusted(void *arg, const char *id)
     return cf_trusted_id(c->rt->cf, NULL, id);
 }
 
+/*
+ * AuthservIDWithJobID: the message's job id (the queue id), "" when the
+ * MTA gave none (no "id/job" field is then this job's); NULL when off.
+ */
+static const char *
+mc_jobid(SMFICTX *ctx, const struct mc_conn *c)
+{
+    const char *q = smfi_getsymval(ctx, "i");
+
+    if (!c->rt->cf->authserv_jobid)
+        return NULL;
+    return q != NULL ? q : "";
+}
+
+/* The authserv-id our fields carry: "id/jobid" (quoted) or the id. */
+static const char *
+mc_written_id(SMFICTX *ctx, const struct mc_conn *c, const char *own_id,
+              char *buf, size_t bufsz)
+{
+    const char *job = mc_jobid(ctx, c);
+
+    if (job == NULL || *job == '\0' ||
+        !aw_format_id(buf, bufsz, own_id, job))
+        return own_id;
+    return buf;
+}
+
 static const char *
 mc_own_id(const struct mc_conn *c, char *buf, size_t bufsz)
 {
@@ -501,6 +547,7 @@ mc_auth_results(SMFICTX *ctx, struct mc_conn *c, const char *own_id,
     struct ar_header *parsed[MC_MAX_AR];
     struct art_input in = {
         .own_id = own_id, .trusted = mc_trusted, .trusted_arg = c,
+        .jobid = mc_jobid(ctx, c),
         .mailfrom_domain = m->mailfrom_domain, .helo_domain = "",
     };
     char helo_dom[DM_DOMAIN_MAX];
@@ -593,6 +640,35 @@ mc_own_spf(void *arg, struct msg_spf *out)
     return true;
 }
 
+static bool
+mc_arc_sealer(void *arg, const char *domain)
+{
+    const struct mc_conn *c = arg;
+
+    return cf_arc_sealer(c->rt->cf, domain);
+}
+
+/*
+ * RequiredFrom, RejectString, CopyFailuresTo, DomainWhitelist(File), and
+ * the stand-in author domain's sources (RequiredFrom's alternative).
+ */
+static void
+mc_gather_opendmarc(struct mc_conn *c, struct msg_options *opt,
+                    struct msg_input *in)
+{
+    const struct dm_config *cf = c->rt->cf;
+
+    opt->required_from = cf->required_from;
+    opt->enf.reject_string = cf->reject_string;
+    opt->enf.copy_failures = cf->copy_failures_to != NULL;
+    if (cf->arc_sealers.n > 0 || cf->arc_sealers_file.n > 0) {
+        opt->arc_sealer = mc_arc_sealer;
+        opt->arc_arg = c;
+    }
+    in->mailfrom_domain = c->msg.mailfrom_domain;
+    in->helo_domain = c->msg.helo_domain;
+}
+
 /* The settings message.c reads, and the header fields it screens. */
 static void
 mc_gather(struct mc_conn *c, struct msg_options *opt, struct msg_input *in)
@@ -629,6 +705,7 @@ mc_gather(struct mc_conn *c, struct msg_options *opt, struct msg_input *in)
     in->session.helo_domain = c->msg.helo_domain;
     in->dns = &c->rt->dns;
     in->psl = c->rt->psl;
+    mc_gather_opendmarc(c, opt, in);
 }
 
 /*
@@ -683,15 +760,34 @@ mc_log_rspf(SMFICTX *ctx, const struct mc_msg *m,
            below);
 }
 
+/* What the log line adds: the stand-in author domain, the override. */
+static const char *
+mc_log_notes(const struct msg_outcome *out, char *buf, size_t bufsz)
+{
+    const struct dm_verdict *v = &out->verdict;
+    int n = 0;
+
+    buf[0] = '\0';
+    if (v->from_standin)
+        n = snprintf(buf, bufsz, " author=stand-in:%s (%s)",
+                     v->standin_helo ? "helo" : "mailfrom", out->detail);
+    if (v->override != DM_OVERRIDE_NONE && n >= 0 && (size_t)n < bufsz)
+        snprintf(buf + n, bufsz - (size_t)n, " override=%s",
+                 dm_override_name(v->override));
+    return buf;
+}
+
 static void
 mc_log_verdict(SMFICTX *ctx, const struct mc_conn *c,
                const struct msg_outcome *out)
 {
     const struct dm_verdict *v = &out->verdict;
+    char notes[DM_DOMAIN_MAX + 64];
 
-    if (v->result != DM_RESULT_PASS || c->rt->cf->syslog_success)
+    if (v->result != DM_RESULT_PASS || c->rt->cf->syslog_success ||
+        v->from_standin)
         dm_log(LOG_INFO, "%s: %s %s (p=%s dis=%s) policy_domain=%s "
-               "spf=%s%s dkim_aligned=%s action=%s spec=%s", mc_qid(ctx),
+               "spf=%s%s dkim_aligned=%s action=%s spec=%s%s", mc_qid(ctx),
                v->from_domain,
                dm_result_name(v->result), dm_policy_name(v->policy),
                dm_disposition_name(v->disposition), v->policy_domain,
@@ -699,7 +795,8 @@ mc_log_verdict(SMFICTX *ctx, const struct mc_conn *c,
                out->spf_self ? "(self)"
                    : out->spf_received ? "(received-spf)" : "",
                v->dkim_aligned ? "yes" : "no",
-               enf_action_name(out->decision.action), dm_spec_name(v->spec));
+               enf_action_name(out->decision.action), dm_spec_name(v->spec),
+               mc_log_notes(out, notes, sizeof(notes)));
 }
 
 /* Our results on a delivered message: DKIM, our SPF, DMARC, the filter. */
@@ -726,6 +823,21 @@ mc_result_headers(SMFICTX *ctx, const struct mc_conn *c,
     }
 }
 
+/* CopyFailuresTo: the failure also goes to the operator's address. */
+static void
+mc_copy_failure(SMFICTX *ctx, const struct mc_conn *c)
+{
+    char *to = c->rt->cf->copy_failures_to;
+
+    if (!c->addrcpt)
+        return;     /* the MTA did not offer it; said at negotiation */
+    if (smfi_addrcpt(ctx, to) != MI_SUCCESS)
+        dm_log(LOG_WARNING, "%s: could not add the recipient %s "
+               "(CopyFailuresTo)", mc_qid(ctx), to);
+    else
+        dm_log(LOG_INFO, "%s: failure copied to %s", mc_qid(ctx), to);
+}
+
 static sfsistat
 mc_apply(SMFICTX *ctx, const struct mc_conn *c,
          const struct msg_outcome *out, const char *own_id)
@@ -743,6 +855,8 @@ mc_apply(SMFICTX *ctx, const struct mc_conn *c,
         if (d->action == ENF_QUARANTINE &&
             smfi_quarantine(ctx, (char *)d->text) != MI_SUCCESS)
             dm_log(LOG_WARNING, "%s: could not quarantine", mc_qid(ctx));
+        if (d->copy)
+            mc_copy_failure(ctx, c);
         mc_result_headers(ctx, c, out, own_id);
         break;
     }
@@ -764,7 +878,7 @@ mc_eom(SMFICTX *ctx)
     struct msg_outcome out;
     struct art_claims claims;
     struct dm_auth_id dkim_self[DKV_MAX_SIGS];
-    char idbuf[MC_ID_MAX];
+    char idbuf[MC_ID_MAX], wid[MC_ID_MAX + MC_QID_MAX + 4];
     const char *own_id;
     sfsistat ret;
     double started = clk_seconds();
@@ -791,7 +905,8 @@ mc_eom(SMFICTX *ctx)
     mc_log_rspf(ctx, &c->msg, &out);
     mc_log_verdict(ctx, c, &out);
     mc_publish(&out.verdict);
-    ret = mc_apply(ctx, c, &out, own_id);
+    ret = mc_apply(ctx, c, &out, mc_written_id(ctx, c, own_id, wid,
+                                               sizeof(wid)));
     mc_msg_clear(&c->msg);
     return ret;
 }

@@ -26,6 +26,7 @@ static const struct zone_rr zone[] = {
     { "_dmarc.tf.example", DNS_TEMPFAIL, { NULL } },
     { "_dmarc.pct0.example", DNS_OK, { "v=DMARC1; p=reject; pct=0" } },
     { "_dmarc.pct50.example", DNS_OK, { "v=DMARC1; p=reject; pct=50" } },
+    { "sub.paypal.example", DNS_OK, { NULL } },
 };
 
 static int lookups;
@@ -80,6 +81,12 @@ struct msg_case {
     bool required_headers, reject_failures, hold, tempfail, multi_reject;
     bool spf_ignore, spf_self, trust_rspf;
     const char *ignore;            /* IgnoreMailFrom, space-separated */
+    bool required_from, copy_failures;
+    const char *reject_string;     /* RejectString; NULL: the default */
+    const char *sealers;           /* DomainWhitelist, space-separated */
+
+    /* the ARC override: a trusted arc= claim, its domain the arc.chain */
+    struct auth arc;
 
     /* expected */
     enum msg_stage stage;
@@ -90,6 +97,9 @@ struct msg_case {
     enum enf_action action;
     const char *spf;               /* MSG_DONE: as logged, "pass(self)" */
     int spf_calls;                 /* times our SPF check ran */
+    const char *standin;           /* MSG_DONE: NULL, "mailfrom" or "helo" */
+    bool copy;                     /* MSG_DONE: CopyFailuresTo applies */
+    bool overridden;               /* MSG_DONE: the ARC override applied */
     enum msg_rspf rspf_fate;       /* MSG_DONE: the Received-SPF field's */
     enum rs_status rspf_status;    /* MSG_RSPF_REFUSED: why */
     enum rs_match rspf_match;      /* MSG_RSPF_MISMATCH: why */
@@ -121,8 +131,8 @@ static const char NINE[] = "a@d1.example, a@d2.example, a@d3.example, "
 
 static const struct msg_case cases[] = {
     /* From fields */
-    { "no From field", BOTH, .n_from = 0,
-      .stage = MSG_SKIP, .skip = DM_SKIP_NO_FROM, .reason = "no address" },
+    { "no From field, no MAIL FROM or HELO domain", BOTH, .n_from = 0,
+      .stage = MSG_SKIP, .skip = DM_SKIP_NO_FROM, .reason = "no From field" },
     { "no From field, RequiredHeaders", BOTH, .n_from = 0,
       .required_headers = true, .stage = MSG_REJECT,
       .reason = "message has 0 From fields, RFC 5322 requires exactly one",
@@ -184,6 +194,86 @@ static const struct msg_case cases[] = {
       .stage = MSG_DONE, .verdict = "paypal.example fail reject reject",
       .action = ENF_REJECT, .reply = "rejected by DMARC policy for "
       "paypal.example", .spf = "none" },
+
+    /* no From domain: the MAIL FROM domain (HELO name) stands in */
+    { "no From field: the MAIL FROM domain stands in", BOTH, .n_from = 0,
+      .mailfrom = "paypal.example", .reject_failures = true,
+      .stage = MSG_DONE, .verdict = "paypal.example fail reject reject",
+      .action = ENF_REJECT, .reply = "rejected by DMARC policy for "
+      "paypal.example", .spf = "none", .standin = "mailfrom" },
+    { "no From field, stand-in passes with its aligned SPF", BOTH,
+      .n_from = 0, .mailfrom = "paypal.example",
+      .ar_spf = PASS("paypal.example"), .reject_failures = true,
+      .stage = MSG_DONE, .verdict = "paypal.example pass reject none",
+      .action = ENF_ACCEPT, .reply = "", .spf = "pass",
+      .standin = "mailfrom" },
+    { "no From field, null sender: the HELO name stands in", BOTH,
+      .n_from = 0, .null_sender = true, .mailfrom = "paypal.example",
+      .helo = "quar.example", .reject_failures = true, .hold = true,
+      .stage = MSG_DONE, .verdict = "quar.example fail quarantine quarantine",
+      .action = ENF_QUARANTINE,
+      .reply = "quarantined by DMARC policy for quar.example",
+      .spf = "none", .standin = "helo" },
+    { "no From field, null sender, HELO unusable: skipped", BOTH,
+      .n_from = 0, .null_sender = true, .stage = MSG_SKIP,
+      .skip = DM_SKIP_NO_FROM, .reason = "no From field" },
+    { "a From without an address: stand-in", BOTH, FROM("undisclosed:;"),
+      .mailfrom = "none.example", .reject_failures = true,
+      .stage = MSG_DONE, .verdict = "none.example fail none none",
+      .action = ENF_ACCEPT, .reply = "", .spf = "none",
+      .standin = "mailfrom" },
+    { "an unusable From: stand-in", BOTH, FROM("a@paypal.example>"),
+      .mailfrom = "paypal.example", .reject_failures = true,
+      .stage = MSG_DONE, .verdict = "paypal.example fail reject reject",
+      .action = ENF_REJECT,
+      .reply = "rejected by DMARC policy for paypal.example", .spf = "none",
+      .standin = "mailfrom" },
+    { "a From too long to keep: stand-in", BOTH, FROM(NULL),
+      .mailfrom = "norecord.example", .stage = MSG_DONE,
+      .verdict = "norecord.example none absent none", .action = ENF_ACCEPT,
+      .reply = "", .spf = "none", .standin = "mailfrom" },
+    { "a usable From field beside an unusable one: no stand-in", BOTH,
+      FROM(NULL, "a@paypal.example"), .mailfrom = "none.example",
+      .stage = MSG_SKIP, .skip = DM_SKIP_NO_FROM,
+      .reason = "not an RFC 5322 address list" },
+    { "the stand-in domain listed in IgnoreMailFrom", BOTH, .n_from = 0,
+      .mailfrom = "paypal.example", .ignore = "paypal.example",
+      .reject_failures = true, .stage = MSG_SKIP,
+      .skip = DM_SKIP_IGNORED_MAILFROM, .reason = "paypal.example" },
+    { "RequiredFrom: no From field is refused", BOTH, .n_from = 0,
+      .mailfrom = "paypal.example", .required_from = true,
+      .stage = MSG_REJECT, .reason = "no From field (RequiredFrom)",
+      .reply = "a From field with a usable domain is required here" },
+    { "RequiredFrom: an unusable From is refused", BOTH,
+      FROM("undisclosed:;"), .mailfrom = "paypal.example",
+      .required_from = true, .stage = MSG_REJECT,
+      .reason = "From field unusable (RequiredFrom)",
+      .reply = "a From field with a usable domain is required here" },
+    { "RequiredFrom without MAIL FROM or HELO: refused all the same", BOTH,
+      .n_from = 0, .null_sender = true, .required_from = true,
+      .stage = MSG_REJECT, .reason = "no From field (RequiredFrom)",
+      .reply = "a From field with a usable domain is required here" },
+    { "RequiredFrom: a usable From is evaluated", BOTH,
+      FROM("a@paypal.example"), .mailfrom = "none.example",
+      .required_from = true, .reject_failures = true, .stage = MSG_DONE,
+      .verdict = "paypal.example fail reject reject", .action = ENF_REJECT,
+      .reply = "rejected by DMARC policy for paypal.example",
+      .spf = "none" },
+    { "RequiredFrom: too many addresses is not its refusal", BOTH,
+      FROM("a@paypal.example", "b@paypal.example"), .from_over = true,
+      .mailfrom = "paypal.example", .required_from = true,
+      .stage = MSG_SKIP, .skip = DM_SKIP_NO_FROM,
+      .reason = "too many addresses" },
+    { "RequiredHeaders comes before RequiredFrom", BOTH, .n_from = 0,
+      .mailfrom = "paypal.example", .required_from = true,
+      .required_headers = true, .stage = MSG_REJECT,
+      .reason = "message has 0 From fields, RFC 5322 requires exactly one",
+      .reply = "message has 0 From fields, RFC 5322 requires exactly one" },
+    { "RequiredHeaders alone still refuses an unusable From", BOTH,
+      FROM("undisclosed:;"), .mailfrom = "paypal.example",
+      .required_headers = true, .stage = MSG_REJECT,
+      .reason = "From field unusable: no address",
+      .reply = "From field unusable: no address" },
 
     /* several From domains: the strictest verdict */
     { "two From fields, the second domain fails", BOTH,
@@ -520,6 +610,144 @@ static const struct msg_case cases[] = {
       .verdict = "norecord.example none absent none", .action = ENF_ACCEPT,
       .reply = "", .spf = "none" },
 
+    /* RejectString: its %s is the From domain; the default names the
+       domain of the record */
+    { "a subdomain's reject names the record's domain by default", BOTH,
+      FROM("a@sub.paypal.example"), .reject_failures = true,
+      .stage = MSG_DONE, .verdict = "sub.paypal.example fail reject reject",
+      .action = ENF_REJECT,
+      .reply = "rejected by DMARC policy for paypal.example", .spf = "none" },
+    { "RejectString: %s is the From domain", BOTH,
+      FROM("a@sub.paypal.example"), .reject_failures = true,
+      .reject_string = "mail claiming to be from %s is refused (DMARC)",
+      .stage = MSG_DONE, .verdict = "sub.paypal.example fail reject reject",
+      .action = ENF_REJECT, .reply = "mail claiming to be from "
+      "sub.paypal.example is refused (DMARC)", .spf = "none" },
+    { "RejectString without %s", BOTH, FROM("a@paypal.example"),
+      .reject_failures = true, .reject_string = "go away",
+      .stage = MSG_DONE, .verdict = "paypal.example fail reject reject",
+      .action = ENF_REJECT, .reply = "go away", .spf = "none" },
+    { "RejectString with a second %s is not used", BOTH,
+      FROM("a@paypal.example"), .reject_failures = true,
+      .reject_string = "%s %s", .stage = MSG_DONE,
+      .verdict = "paypal.example fail reject reject", .action = ENF_REJECT,
+      .reply = "rejected by DMARC policy for paypal.example", .spf = "none" },
+    { "RejectString does not word a quarantine", BOTH,
+      FROM("a@quar.example"), .reject_failures = true, .hold = true,
+      .reject_string = "no %s", .stage = MSG_DONE,
+      .verdict = "quar.example fail quarantine quarantine",
+      .action = ENF_QUARANTINE,
+      .reply = "quarantined by DMARC policy for quar.example",
+      .spf = "none" },
+    { "RejectString names the stand-in domain", BOTH, .n_from = 0,
+      .mailfrom = "sub.paypal.example", .reject_failures = true,
+      .reject_string = "no From, and %s may not send", .stage = MSG_DONE,
+      .verdict = "sub.paypal.example fail reject reject",
+      .action = ENF_REJECT,
+      .reply = "no From, and sub.paypal.example may not send",
+      .spf = "none", .standin = "mailfrom" },
+
+    /* CopyFailuresTo: a quarantine or reject failure that is kept */
+    { "CopyFailuresTo: a reject failure left alone", BOTH,
+      FROM("a@paypal.example"), .copy_failures = true, .stage = MSG_DONE,
+      .verdict = "paypal.example fail reject none", .action = ENF_ACCEPT,
+      .reply = "", .spf = "none", .copy = true },
+    { "CopyFailuresTo: a held quarantine failure", BOTH,
+      FROM("a@quar.example"), .copy_failures = true,
+      .reject_failures = true, .hold = true, .stage = MSG_DONE,
+      .verdict = "quar.example fail quarantine quarantine",
+      .action = ENF_QUARANTINE,
+      .reply = "quarantined by DMARC policy for quar.example",
+      .spf = "none", .copy = true },
+    { "CopyFailuresTo: not for a refused message", BOTH,
+      FROM("a@paypal.example"), .copy_failures = true,
+      .reject_failures = true, .stage = MSG_DONE,
+      .verdict = "paypal.example fail reject reject", .action = ENF_REJECT,
+      .reply = "rejected by DMARC policy for paypal.example", .spf = "none" },
+    { "CopyFailuresTo: not for a p=none failure", BOTH,
+      FROM("a@none.example"), .copy_failures = true, .stage = MSG_DONE,
+      .verdict = "none.example fail none none", .action = ENF_ACCEPT,
+      .reply = "", .spf = "none" },
+    { "CopyFailuresTo: not for a pass", BOTH, FROM("a@paypal.example"),
+      .ar_dkim = { PASS("paypal.example") }, .copy_failures = true,
+      .stage = MSG_DONE, .verdict = "paypal.example pass reject none",
+      .action = ENF_ACCEPT, .reply = "", .spf = "none" },
+    { "CopyFailuresTo unset: no copy", BOTH, FROM("a@paypal.example"),
+      .stage = MSG_DONE, .verdict = "paypal.example fail reject none",
+      .action = ENF_ACCEPT, .reply = "", .spf = "none" },
+
+    /* the ARC override (DomainWhitelist): reject and quarantine */
+    { "ARC pass, every sealer listed: a reject is accepted", BOTH,
+      FROM("a@paypal.example"), .arc = PASS("lists.example"),
+      .sealers = "lists.example", .reject_failures = true,
+      .stage = MSG_DONE, .verdict = "paypal.example fail reject none",
+      .action = ENF_ACCEPT, .reply = "", .spf = "none", .overridden = true },
+    { "ARC pass, two sealers, both listed", BOTH, FROM("a@paypal.example"),
+      .arc = PASS("lists.example:Relay.Example."),
+      .sealers = "relay.example lists.example", .reject_failures = true,
+      .stage = MSG_DONE, .verdict = "paypal.example fail reject none",
+      .action = ENF_ACCEPT, .reply = "", .spf = "none", .overridden = true },
+    { "ARC pass, a quarantine is accepted too (OpenDMARC's develop)", BOTH,
+      FROM("a@quar.example"), .arc = PASS("lists.example"),
+      .sealers = "lists.example", .reject_failures = true, .hold = true,
+      .stage = MSG_DONE, .verdict = "quar.example fail quarantine none",
+      .action = ENF_ACCEPT, .reply = "", .spf = "none", .overridden = true },
+    { "ARC pass, one of two sealers not listed: no override", BOTH,
+      FROM("a@paypal.example"), .arc = PASS("lists.example:evil.example"),
+      .sealers = "lists.example", .reject_failures = true,
+      .stage = MSG_DONE, .verdict = "paypal.example fail reject reject",
+      .action = ENF_REJECT,
+      .reply = "rejected by DMARC policy for paypal.example", .spf = "none" },
+    { "ARC pass with an empty chain: no override", BOTH,
+      FROM("a@paypal.example"), .arc = PASS(""), .sealers = "lists.example",
+      .reject_failures = true, .stage = MSG_DONE,
+      .verdict = "paypal.example fail reject reject", .action = ENF_REJECT,
+      .reply = "rejected by DMARC policy for paypal.example", .spf = "none" },
+    { "ARC pass with a malformed chain: no override", BOTH,
+      FROM("a@paypal.example"), .arc = PASS("lists.example::"),
+      .sealers = "lists.example", .reject_failures = true,
+      .stage = MSG_DONE, .verdict = "paypal.example fail reject reject",
+      .action = ENF_REJECT,
+      .reply = "rejected by DMARC policy for paypal.example", .spf = "none" },
+    { "ARC fail: no override", BOTH, FROM("a@paypal.example"),
+      .arc = FAIL("lists.example"), .sealers = "lists.example",
+      .reject_failures = true, .stage = MSG_DONE,
+      .verdict = "paypal.example fail reject reject", .action = ENF_REJECT,
+      .reply = "rejected by DMARC policy for paypal.example", .spf = "none" },
+    { "ARC pass, nothing listed: no override", BOTH,
+      FROM("a@paypal.example"), .arc = PASS("lists.example"),
+      .reject_failures = true, .stage = MSG_DONE,
+      .verdict = "paypal.example fail reject reject", .action = ENF_REJECT,
+      .reply = "rejected by DMARC policy for paypal.example", .spf = "none" },
+    { "ARC pass on a DMARC pass: nothing to set aside", BOTH,
+      FROM("a@paypal.example"), .ar_dkim = { PASS("paypal.example") },
+      .arc = PASS("lists.example"), .sealers = "lists.example",
+      .reject_failures = true, .stage = MSG_DONE,
+      .verdict = "paypal.example pass reject none", .action = ENF_ACCEPT,
+      .reply = "", .spf = "none" },
+    { "ARC pass on a p=none failure: nothing to set aside", BOTH,
+      FROM("a@none.example"), .arc = PASS("lists.example"),
+      .sealers = "lists.example", .reject_failures = true,
+      .stage = MSG_DONE, .verdict = "none.example fail none none",
+      .action = ENF_ACCEPT, .reply = "", .spf = "none" },
+    { "ARC override without RejectFailures: accept, not continue", BOTH,
+      FROM("a@paypal.example"), .arc = PASS("lists.example"),
+      .sealers = "lists.example", .stage = MSG_DONE,
+      .verdict = "paypal.example fail reject none", .action = ENF_ACCEPT,
+      .reply = "", .spf = "none", .overridden = true },
+    { "ARC override: the failure is still copied", BOTH,
+      FROM("a@paypal.example"), .arc = PASS("lists.example"),
+      .sealers = "lists.example", .copy_failures = true,
+      .reject_failures = true, .stage = MSG_DONE,
+      .verdict = "paypal.example fail reject none", .action = ENF_ACCEPT,
+      .reply = "", .spf = "none", .overridden = true, .copy = true },
+    { "ARC override of a stand-in author domain", BOTH, .n_from = 0,
+      .mailfrom = "paypal.example", .arc = PASS("lists.example"),
+      .sealers = "lists.example", .reject_failures = true,
+      .stage = MSG_DONE, .verdict = "paypal.example fail reject none",
+      .action = ENF_ACCEPT, .reply = "", .spf = "none",
+      .standin = "mailfrom", .overridden = true },
+
     /* where the specifications differ, the sample reaches the engine */
     { "RFC 7489: pct=0 sampled out to quarantine", M7489,
       FROM("a@pct0.example"), .reject_failures = true, .hold = true,
@@ -625,6 +853,13 @@ fill_options(const struct msg_case *c, enum dm_spec spec,
     opt->enf.reject_failures = c->reject_failures;
     opt->enf.hold_quarantined = c->hold;
     opt->enf.tempfail_temperror = c->tempfail;
+    opt->required_from = c->required_from;
+    opt->enf.reject_string = c->reject_string;
+    opt->enf.copy_failures = c->copy_failures;
+    if (c->sealers != NULL) {
+        opt->arc_sealer = test_ignored;     /* the same word-list test */
+        opt->arc_arg = (void *)c->sealers;
+    }
 }
 
 /* What became of the Received-SPF field, as the milter logs it. */
@@ -686,6 +921,38 @@ fill_session(const struct msg_case *c, struct msg_input *in)
     in->session.helo_domain = c->helo ? c->helo : "mx.paypal.example";
 }
 
+/*
+ * The stand-in author domain's sources, read by the screen: only what a
+ * case names (fill_session's defaults would make every case without a
+ * From field a stand-in).
+ */
+static void
+fill_standin(const struct msg_case *c, struct msg_input *in)
+{
+    in->mailfrom_domain = c->null_sender || c->mailfrom == NULL
+        ? "" : c->mailfrom;
+    in->helo_domain = c->helo != NULL ? c->helo : "";
+}
+
+/* The stand-in, the ARC override and CopyFailuresTo. */
+static void
+check_local(const struct msg_case *c, const char *what,
+            const struct msg_outcome *out)
+{
+    const struct dm_verdict *v = &out->verdict;
+    const char *standin = !v->from_standin ? NULL
+        : v->standin_helo ? "helo" : "mailfrom";
+
+    is_str(standin ? standin : "(none)", c->standin ? c->standin : "(none)",
+           "%s: stand-in author domain", what);
+    is_str(dm_override_name(v->override),
+           c->overridden ? "arc" : "none", "%s: override", what);
+    is_int(out->decision.copy, c->copy, "%s: CopyFailuresTo", what);
+    if (c->overridden)
+        ok(!out->decision.unenforced, "%s: an override is an accept, not a "
+           "failure left alone", what);
+}
+
 /* Screen, and evaluate when the screen lets it through, as the milter. */
 static void
 run(const struct msg_case *c, enum dm_spec spec)
@@ -703,6 +970,7 @@ run(const struct msg_case *c, enum dm_spec spec)
     in.n_from = c->n_from;
     in.from_over = c->from_over;
     fill_counts(c, &in.counts);
+    fill_standin(c, &in);
     fill_options(c, spec, &opt);
     lookups = 0;
     spf_calls = 0;
@@ -711,6 +979,10 @@ run(const struct msg_case *c, enum dm_spec spec)
         claims.have_spf = c->ar_spf.domain != NULL;
         fill_auth(&c->ar_spf, 1, &claims.spf);
         claims.n_dkim = fill_auth(c->ar_dkim, 3, claims.dkim);
+        claims.have_arc = c->arc.domain != NULL;
+        claims.arc = c->arc.r;
+        snprintf(claims.arc_chain, sizeof(claims.arc_chain), "%s",
+                 c->arc.domain ? c->arc.domain : "");
         in.claims = &claims;
         fill_session(c, &in);
         in.own_spf = test_own_spf;
@@ -725,8 +997,10 @@ run(const struct msg_case *c, enum dm_spec spec)
     }
     is_int(out.stage, c->stage, "%s: stage", what);
     is_int(spf_calls, c->spf_calls, "%s: our SPF checks", what);
-    if (out.stage == MSG_DONE && c->stage == MSG_DONE)
+    if (out.stage == MSG_DONE && c->stage == MSG_DONE) {
         check_done(c, what, spec, &out);
+        check_local(c, what, &out);
+    }
     if (out.stage != MSG_DONE)
         is_int(lookups, 0, "%s: no DNS query before evaluation", what);
     if (c->stage == MSG_REJECT) {
