@@ -78,6 +78,8 @@ struct cs_store {
     uint32_t next_index;           /* under lock */
 
     _Atomic uint64_t skipped[DM_SKIP__COUNT];
+    _Atomic uint64_t overrides[DM_OVERRIDE__COUNT];
+    _Atomic uint64_t standins[CS_STANDIN_COUNT];
     _Atomic uint64_t eval_bucket[CS_EVAL_BUCKETS + 1];
     _Atomic uint64_t eval_sum_ns;
     _Atomic uint64_t dns[CS_DNS_TYPE_COUNT][CS_DNS_STATUS_COUNT];
@@ -608,6 +610,14 @@ cs_count_dns(struct cs_store *cs, int qtype, enum dns_status st, bool cached)
                                   memory_order_relaxed);
 }
 
+const char *
+cs_standin_name(int s)
+{
+    static const char *const names[CS_STANDIN_COUNT] = { "mailfrom", "helo" };
+
+    return s >= 0 && s < CS_STANDIN_COUNT ? names[s] : NULL;
+}
+
 void
 cs_verdict_hook(const struct dm_verdict *v, void *arg)
 {
@@ -617,8 +627,17 @@ cs_verdict_hook(const struct dm_verdict *v, void *arg)
         cs_count_skip(cs, v->skip);
         return;
     }
-    if (cs_count(cs, v->from_domain, v->policy, v->result, v->disposition))
-        cs_observe_eval(cs, v->eval_seconds);
+    if (!cs_count(cs, v->from_domain, v->policy, v->result, v->disposition))
+        return;
+    cs_observe_eval(cs, v->eval_seconds);
+    if (v->override > DM_OVERRIDE_NONE &&
+        (unsigned)v->override < DM_OVERRIDE__COUNT)
+        atomic_fetch_add_explicit(&cs->overrides[v->override], 1,
+                                  memory_order_relaxed);
+    if (v->from_standin)
+        atomic_fetch_add_explicit(&cs->standins[v->standin_helo ?
+                                  CS_STANDIN_HELO : CS_STANDIN_MAILFROM], 1,
+                                  memory_order_relaxed);
 }
 
 /* ---- reading ---- */
@@ -676,6 +695,12 @@ cs_totals(const struct cs_store *cs, struct cs_totals *t)
     for (int i = 0; i < DM_SKIP__COUNT; i++)
         t->skipped[i] = atomic_load_explicit(&cs->skipped[i],
                                              memory_order_relaxed);
+    for (int i = 0; i < DM_OVERRIDE__COUNT; i++)
+        t->overrides[i] = atomic_load_explicit(&cs->overrides[i],
+                                               memory_order_relaxed);
+    for (int i = 0; i < CS_STANDIN_COUNT; i++)
+        t->standins[i] = atomic_load_explicit(&cs->standins[i],
+                                              memory_order_relaxed);
     /* Derived, so it always agrees with the __other__ rows. */
     for (int p = 0; p < DM_POLICY__COUNT; p++) {
         uint32_t idx = atomic_load_explicit(&o->row[p], memory_order_acquire);
@@ -799,6 +824,10 @@ cs_clear(struct cs_store *cs)
     cs->next_index = 1;
     for (int i = 0; i < DM_SKIP__COUNT; i++)
         atomic_store(&cs->skipped[i], 0);
+    for (int i = 0; i < DM_OVERRIDE__COUNT; i++)
+        atomic_store(&cs->overrides[i], 0);
+    for (int i = 0; i < CS_STANDIN_COUNT; i++)
+        atomic_store(&cs->standins[i], 0);
     for (int i = 0; i <= CS_EVAL_BUCKETS; i++)
         atomic_store(&cs->eval_bucket[i], 0);
     atomic_store(&cs->eval_sum_ns, 0);

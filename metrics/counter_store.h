@@ -97,7 +97,8 @@ void cs_count_dns(struct cs_store *cs, int qtype, enum dns_status st,
 
 /*
  * The verdict hook (an mc_verdict_fn; arg is the store): a skipped message
- * counts by reason, an evaluated one in its row and in the histogram.
+ * counts by reason, an evaluated one in its row and in the histogram, and
+ * also by its local override and its stand-in author domain, if any.
  */
 void cs_verdict_hook(const struct dm_verdict *v, void *arg);
 
@@ -122,8 +123,18 @@ bool cs_row_at(const struct cs_store *cs, uint32_t index,
 /* The smallest row index above after (0: start), or 0 when none (GETNEXT). */
 uint32_t cs_next_index(const struct cs_store *cs, uint32_t after);
 
+/* How an evaluated message's author domain stood in for a From domain. */
+enum cs_standin { CS_STANDIN_MAILFROM = 0, CS_STANDIN_HELO, CS_STANDIN_COUNT };
+const char *cs_standin_name(int s);     /* "mailfrom", "helo"; NULL past */
+
 struct cs_totals {
     uint64_t skipped[DM_SKIP__COUNT];         /* [DM_SKIP_NONE] stays 0 */
+    /* Evaluated messages whose action a local policy set aside (the ARC
+       override), by reason; [DM_OVERRIDE_NONE] stays 0. Not in the state
+       file: they start from zero at each start. */
+    uint64_t overrides[DM_OVERRIDE__COUNT];
+    /* Evaluated messages with no From domain, by stand-in (idem). */
+    uint64_t standins[CS_STANDIN_COUNT];
     uint64_t overflow;       /* messages counted under CS_OTHER_DOMAIN */
     size_t tracked_domains;  /* domains with rows of their own */
     size_t rows;             /* rows, __other__'s included */

@@ -560,6 +560,20 @@ ex_totals(struct ex_buf *b, enum ex_format f, const struct cs_totals *t)
     for (int i = DM_SKIP_NONE + 1; i < DM_SKIP__COUNT; i++)
         ex_printf(b, "dmarc_milter_ignored_total{reason=\"%s\"} %" PRIu64
                   "\n", dm_skip_name((enum dm_skip)i), t->skipped[i]);
+    ex_family(b, f, "dmarc_milter_local_overrides_total", "counter",
+              "Evaluated messages accepted although their DMARC policy "
+              "asked to reject or quarantine them, by local policy: arc "
+              "(DomainWhitelist).");
+    for (int i = DM_OVERRIDE_NONE + 1; i < DM_OVERRIDE__COUNT; i++)
+        ex_printf(b, "dmarc_milter_local_overrides_total{reason=\"%s\"} %"
+                  PRIu64 "\n", dm_override_name((enum dm_override)i),
+                  t->overrides[i]);
+    ex_family(b, f, "dmarc_milter_from_standins_total", "counter",
+              "Evaluated messages without a usable From domain, judged by "
+              "the MAIL FROM domain (the HELO name for a null sender).");
+    for (int i = 0; i < CS_STANDIN_COUNT; i++)
+        ex_printf(b, "dmarc_milter_from_standins_total{source=\"%s\"} %"
+                  PRIu64 "\n", cs_standin_name(i), t->standins[i]);
     ex_family(b, f, "dmarc_milter_tracked_domains", "gauge",
               "From domains with counters of their own (at most "
               "MetricsMaxDomains).");

@@ -292,6 +292,71 @@ test_rows(void)
     cs_free(cs);
 }
 
+/*
+ * The ARC override and the stand-in author domain, counted through the
+ * verdict hook as the milter publishes them: each also in its row.
+ */
+static void
+test_local_overrides(void)
+{
+    struct cs_store *cs = fx_store(10);
+    struct dm_verdict v;
+    struct cs_totals t;
+    size_t len;
+    char *body = ex_render(cs, EX_TEXT, NULL, &len);
+
+    ok(has_line(body, "dmarc_milter_local_overrides_total{reason=\"arc\"} "
+                "0"), "overrides: arc at 0 from the start");
+    is_int(count_prefix(body, "dmarc_milter_local_overrides_total{"), 1,
+           "one reason, none for \"none\"");
+    ok(has_line(body, "dmarc_milter_from_standins_total{source=\"mailfrom\"}"
+                " 0") && has_line(body, "dmarc_milter_from_standins_total{"
+                "source=\"helo\"} 0"), "stand-ins at 0 from the start");
+    ok(has_line(body, "# TYPE dmarc_milter_local_overrides_total counter"),
+       "overrides are a counter");
+    free(body);
+
+    v = fx_verdict(DM_RESULT_FAIL, DM_POLICY_REJECT, DM_DISP_NONE,
+                   "paypal.example");
+    v.override = DM_OVERRIDE_ARC;
+    cs_verdict_hook(&v, cs);
+    v.override = DM_OVERRIDE_NONE;
+    v.from_standin = true;
+    cs_verdict_hook(&v, cs);
+    v.standin_helo = true;
+    cs_verdict_hook(&v, cs);
+    v.skip = DM_SKIP_NO_FROM;          /* a skip is not evaluated */
+    v.override = DM_OVERRIDE_ARC;
+    cs_verdict_hook(&v, cs);
+    cs_totals(cs, &t);
+    is_int(t.overrides[DM_OVERRIDE_ARC], 1, "one ARC override");
+    is_int(t.overrides[DM_OVERRIDE_NONE], 0, "\"none\" is never counted");
+    is_int(t.standins[CS_STANDIN_MAILFROM], 1, "one MAIL FROM stand-in");
+    is_int(t.standins[CS_STANDIN_HELO], 1, "one HELO stand-in");
+    body = ex_render(cs, EX_TEXT, NULL, &len);
+    ok(has_line(body, "dmarc_milter_local_overrides_total{reason=\"arc\"} "
+                "1"), "rendered: arc 1");
+    ok(has_line(body, "dmarc_milter_from_standins_total{source=\"helo\"} 1"),
+       "rendered: helo 1");
+    ok(has_line(body, "dmarc_milter_messages_total{domain=\"paypal.example\""
+                ",policy=\"reject\",result=\"fail\"} 3"),
+       "all three counted in their row too");
+    ok(has_line(body, "dmarc_milter_ignored_total{reason=\"no_from\"} 1"),
+       "the skip counted as a skip only");
+    free(body);
+    body = ex_render(cs, EX_OPENMETRICS, NULL, &len);
+    ok(has_line(body, "# TYPE dmarc_milter_local_overrides counter"),
+       "OpenMetrics: family without _total");
+    ok(has_line(body, "dmarc_milter_local_overrides_total{reason=\"arc\"} "
+                "1"), "OpenMetrics: sample with _total");
+    free(body);
+    cs_clear(cs);
+    cs_totals(cs, &t);
+    ok(t.overrides[DM_OVERRIDE_ARC] == 0 && t.standins[CS_STANDIN_HELO] == 0,
+       "cs_clear forgets them");
+    cs_free(cs);
+}
+
 static void
 test_openmetrics(void)
 {
@@ -547,6 +612,7 @@ main(void)
     test_escape();
     test_empty();
     test_rows();
+    test_local_overrides();
     test_openmetrics();
     test_proc_parse();
     test_dns_counting();
