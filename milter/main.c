@@ -458,6 +458,24 @@ dm_register_keys(void)
     return 0;
 }
 
+/* ChangeRootDirectory names a directory (not checked at load: see cf_set). */
+static int
+dm_check_root(const char *dir, char *err, size_t errsz)
+{
+    struct stat st;
+
+    if (dir == NULL)
+        return 0;
+    if (stat(dir, &st) != 0)
+        snprintf(err, errsz, "ChangeRootDirectory %s: %s", dir,
+                 strerror(errno));
+    else if (!S_ISDIR(st.st_mode))
+        snprintf(err, errsz, "ChangeRootDirectory %s: not a directory", dir);
+    else
+        return 0;
+    return -1;
+}
+
 /* dmarc-milter -n: the file, and the files the metrics read; no bind. */
 static int
 dm_check_only(struct dm_runtime *rt, const char *path)
@@ -466,7 +484,8 @@ dm_check_only(struct dm_runtime *rt, const char *path)
     bool to_log = false;
     int rc = 0;
 
-    if (mx_check(mx_settings(rt->cf), err, sizeof(err)) != 0) {
+    if (dm_check_root(rt->cf->chroot_dir, err, sizeof(err)) != 0 ||
+        mx_check(mx_settings(rt->cf), err, sizeof(err)) != 0) {
         fprintf(stderr, "dmarc-milter: error: %s\n", err);
         rc = DM_EX_CONFIG;
     } else {

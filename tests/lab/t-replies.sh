@@ -113,6 +113,7 @@ msg permerr "From: <info@badp.test>"
 msg nofrom "To: <rcpt@recipient.test>" "Date: $(date -R)" "Subject: no From" -
 msg nodomain "From: undisclosed-recipients:;"
 msg ignhost "From: PayPal <service@paypal.com>"
+msg unspec "From: PayPal <service@paypal.com>"
 msg authed "From: PayPal <service@paypal.com>"
 msg skipfrom "From: <a@skipme.test>"
 msg multi "From: <news@none.test>, <service@paypal.com>"
@@ -134,6 +135,7 @@ cases_open() {
 	mt "$1" nodomain -c $SPOOFER -f '<news@none.test>'
 	mt "$1" ignhost -c 192.0.2.99 -f '<help@paypal.com>'
 	mt "$1" authed -c $SPOOFER -a alice -f '<help@paypal.com>'
+	mt "$1" unspec -c unknown -f '<help@paypal.com>'
 	mt "$1" skipfrom -c $SPOOFER -f '<a@skipme.test>'
 	mt "$1" multi -c 192.0.2.30 -f '<news@none.test>'
 	mt "$1" multisame -c 192.0.2.10 -f '<help@paypal.com>'
@@ -150,6 +152,9 @@ cases_enforce() {
 	mt "$w" pct0r -c $SPOOFER -f '<news@pctreject.test>'
 	mt "$w" temperr -c $SPOOFER -f '<info@broken.test>'
 	mt "$w" multi -c 192.0.2.30 -f '<news@none.test>'
+	mt "$w" nofrom -c $SPOOFER -f '<help@paypal.com>'
+	mt "$w" nofromok -c 192.0.2.10 -f '<help@paypal.com>'
+	mt "$w" unspec -c unknown -f '<help@paypal.com>'
 }
 cases_strict() {
 	local w=$1-strict
@@ -166,6 +171,7 @@ cases_nodatarej() {
 	mt "$1-nodata" spoofrej -c $SPOOFER -f '<user@paypal.com>'
 }
 cp "$LAB/msg/spoof.eml" "$LAB/msg/spoofrej.eml"
+cp "$LAB/msg/nofrom.eml" "$LAB/msg/nofromok.eml"
 
 # run WHO BINARY: every configuration's cases against one filter
 run() {
@@ -213,13 +219,20 @@ check -/pct0q "p=quarantine pct=0 failure, sampled out" "$C|$H" "$C|$H"
 # dmarc=temperror, with OpenDMARC's reply
 check -/temperr "DNS SERVFAIL for the policy" "$A|$H"
 check -/permerr "unusable record (p=bogus)" "$A|$H"
-check -/nofrom "no From field" "$A"
-check -/nodomain "a From without a domain" "$A"
+# On purpose: no From domain, so MAIL FROM's (none.test, p=none) stands in
+# as the author domain, as the MTA writes it into the From it adds;
+# OpenDMARC accepts such mail unevaluated, a known way around DMARC
+check -/nofrom "no From field" "$A" "$A|$H"
+check -/nodomain "a From without a domain" "$A" "$A|$H"
 # On purpose: IgnoreHosts is checked at MAIL FROM, so that every message
 # of an ignored host is counted (dmarc_milter_ignored_total) and connect
 # needs no reply (SMFIP_NR_CONN)
 check -/ignhost "IgnoreHosts client" "STAGE connect accept|$A" "STAGE mail accept|$A"
 check -/authed "IgnoreAuthenticatedClients, {auth_authen} set" "STAGE mail accept|$A"
+# On purpose: a session without a client address (sendmail -bs) is a
+# local submission, like 127.0.0.1 (IgnoreHosts). OpenDMARC evaluates it
+# as if from 127.0.0.1, which libspf2 lets pass SPF: the spoof passes
+check -/unspec "no client address (family unknown)" "$A|$H" "STAGE mail accept|$A"
 check -/skipfrom "IgnoreMailFrom domain" "$A"
 # OpenDMARC leaves several From domains unevaluated; we apply the strictest
 # (paypal.com's p=reject, not enforced here)
@@ -242,6 +255,11 @@ check enf/pct0r "RejectFailures true, p=reject pct=0, sampled out" "$C|$H" \
 check enf/temperr "TempErrorAction tempfail (ours only), DNS SERVFAIL" "$A|$H" \
 	"RESULT replycode 451 4.7.1 DMARC policy for broken.test temporarily unavailable, try again later"
 check enf/multi "RejectFailures true, From none.test and paypal.com" "$A" "$REJ_PAYPAL"
+# On purpose: MAIL FROM's domain stands in for the missing From domain, so
+# leaving From out does not get a paypal.com spoof past the policy
+check enf/nofrom "RejectFailures true, no From field, MAIL FROM paypal.com" "$A" "$REJ_PAYPAL"
+check enf/nofromok "RejectFailures true, no From field, from paypal.com's server" "$A" "$A|$H"
+check enf/unspec "RejectFailures true, no client address" "$A|$H" "STAGE mail accept|$A"
 
 # RequiredHeaders and RejectMultiValueFrom: OpenDMARC's bare reject
 # (the MTA's generic text) against our 550 with the reason
