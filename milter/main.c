@@ -42,6 +42,7 @@
 #include "report/report.h"
 #include "milter/milter_cb.h"
 #include "milter/runtime.h"
+#include "milter/show_settings.h"
 #include "auth/auth.h"
 
 #define DM_EX_USAGE    64
@@ -71,12 +72,16 @@ static void
 dm_usage(FILE *fp)
 {
     fprintf(fp,
-            "usage: dmarc-milter [-c FILE] [-f] [-n] [-v] [-V]\n"
-            "  -c FILE  configuration file (default %s)\n"
-            "  -f       stay in the foreground and log to stderr\n"
-            "  -n       check the configuration and exit\n"
-            "  -v       log debugging detail\n"
-            "  -V       print the version and features, then exit\n",
+            "usage: dmarc-milter [-c FILE] [-f] [-n] [-v] [-V] [-h]\n"
+            "  -c FILE        configuration file (default %s)\n"
+            "  -f             stay in the foreground and log to stderr\n"
+            "  -n             check the configuration, print the effective\n"
+            "                 settings (what is trusted, where SPF and DKIM\n"
+            "                 results come from) and exit\n"
+            "  -v             log debugging detail\n"
+            "  -V, --version  print the version and features, then exit\n"
+            "  -h, --help     print this help, then exit\n"
+            "See dmarc-milter(8) and dmarc-milter.conf(5).\n",
             CF_DEFAULT_FILE);
 }
 
@@ -91,8 +96,11 @@ dm_version(void)
     printf("  libspf2 %s (SPF self-validation)\n", spf_version());
     printf("  libpsl %s (organizational domains)\n", psl_get_version());
     printf("  libidn2 %s (IDN From domains)\n", idn2_check_version(NULL));
-    printf("  features: DMARC (RFC 7489), trusted Authentication-Results, "
-           "SPF self-validation, reload on SIGHUP/SIGUSR1\n");
+    printf("  features: DMARC (RFC 7489, RFC 9989), SPF self-validation, "
+           "DKIM self-verification, trusted Authentication-Results and "
+           "Received-SPF, Prometheus /metrics, AgentX subagent "
+           "(DMARC-MILTER-MIB), reload on SIGHUP/SIGUSR1\n");
+    printf("  configuration: %s (default)\n", CF_DEFAULT_FILE);
 }
 
 /* Configuration diagnostics go to stderr before the log is open. */
@@ -421,13 +429,22 @@ dm_serve(const char *path, const char *sock)
     return status == MI_SUCCESS ? 0 : DM_EX_OSERR;
 }
 
-/* -c, -f, -n, -v; -V and -h answer at once. DM_CONTINUE, or the exit. */
+/*
+ * -c, -f, -n, -v; -V and -h answer at once. DM_CONTINUE, or the exit.
+ * getopt names a bad option or a missing argument itself ("invalid
+ * option -- 'x'"); the usage follows on stderr, exit 64 as in opendkim.
+ */
 static int
 dm_options(int argc, char **argv, struct dm_opts *o)
 {
+    static const struct option longopts[] = {
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
     int ch;
 
-    while ((ch = getopt(argc, argv, "c:fnvVh")) != -1) {
+    while ((ch = getopt_long(argc, argv, "c:fnvVh", longopts, NULL)) != -1) {
         switch (ch) {
         case 'c': o->conf_path = optarg; break;
         case 'f': o->foreground = true; break;
@@ -439,6 +456,8 @@ dm_options(int argc, char **argv, struct dm_opts *o)
         }
     }
     if (optind != argc) {
+        fprintf(stderr, "dmarc-milter: unexpected argument '%s' (the "
+                "configuration file goes after -c)\n", argv[optind]);
         dm_usage(stderr);
         return DM_EX_USAGE;
     }
@@ -491,6 +510,7 @@ dm_check_only(struct dm_runtime *rt, const char *path)
     } else {
         (void)cf_warn_spf_source(rt->cf, dm_report, &to_log);
         printf("%s: configuration OK\n", path);
+        ss_print(stdout, rt->cf);
     }
     rt_release(rt);
     return rc;

@@ -113,4 +113,71 @@ out=$("$DM" -V 2>&1); st=$?
     printf '%s' "$out" | grep -q 'libspf2' && printf '%s' "$out" | grep -q 'libpsl'
 tap_result $? "-V prints the version and the libraries" "$out"
 
+# The first hour: --version and --help as -V and -h, on stdout with exit 0;
+# every bad option or argument named on stderr, then the usage, exit 64.
+out=$("$DM" --version 2>/dev/null); st=$?
+[ $st -eq 0 ] && printf '%s' "$out" | grep -q "^dmarc-milter [0-9]"
+tap_result $? "--version prints the version on stdout, exit 0" "$out (status $st)"
+out=$("$DM" --help 2>/dev/null); st=$?
+[ $st -eq 0 ] && printf '%s\n' "$out" | grep -q '^usage: dmarc-milter' &&
+    printf '%s\n' "$out" | grep -q -- '-n .*effective'
+tap_result $? "--help prints the usage on stdout, -n's settings included, exit 0" "$out (status $st)"
+# usage_error NAME EXPECTED-FIRST-LINE ARGS...
+usage_error() {
+    name=$1 want=$2
+    shift 2
+    out=$("$DM" "$@" 2>&1 >/dev/null); st=$?
+    [ $st -eq 64 ] && [ "$(printf '%s\n' "$out" | head -n 1)" = "$want" ] &&
+        printf '%s\n' "$out" | grep -q '^usage: dmarc-milter'
+    tap_result $? "$name" "$out (status $st)"
+}
+usage_error "an unknown option is named" "$DM: invalid option -- 'x'" -x
+usage_error "an unknown long option is named" "$DM: unrecognized option '--bogus'" --bogus
+usage_error "-c without its file is named" "$DM: option requires an argument -- 'c'" -c
+usage_error "a file given without -c is named" \
+    "dmarc-milter: unexpected argument 'my.conf' (the configuration file goes after -c)" my.conf
+
+# -n prints the effective settings after "configuration OK": what is
+# trusted and where SPF and DKIM results come from.
+# setting_file NAME KEY VALUE FILE: -n's line for KEY reads VALUE
+setting_file() {
+    name=$1 key=$2 want=$3
+    out=$("$DM" -n -c "$4" 2>/dev/null); st=$?
+    got=$(printf '%s\n' "$out" | sed -n "s/^  $key  *//p")
+    [ $st -eq 0 ] && [ "$got" = "$want" ]
+    tap_result $? "$name" "status $st, $key: $got
+want: $want
+$out"
+}
+# setting NAME KEY VALUE CONFIG-LINES...: the same for these lines
+setting() {
+    printf '%s\n' "$@" | tail -n +4 >"$dir/setting.conf"
+    setting_file "$1" "$2" "$3" "$dir/setting.conf"
+}
+setting_file "-n: the sample's SPF comes from its own check" "SPF results come from" \
+    "its own check, libspf2 (SPFSelfValidate)" "$top_srcdir/etc/dmarc-milter.conf"
+setting "-n: SPF sources in the order they count" "SPF results come from" \
+    "Authentication-Results spf= of mx1.example, mx2.example; else the topmost Received-SPF field, when it names this client (TrustReceivedSPF); else its own check, libspf2 (SPFSelfValidate)" \
+    "$S" "TrustedAuthservIDs mx1.example, mx2.example" "TrustReceivedSPF true" \
+    "SPFSelfValidate true"
+setting "-n: SPFIgnoreResults leaves only the own check" "SPF results come from" \
+    "its own check, libspf2 (SPFSelfValidate)" \
+    "$S" "TrustedAuthservIDs mx1.example" "TrustReceivedSPF true" \
+    "SPFSelfValidate true" "SPFIgnoreResults true"
+setting "-n: no SPF source said so" "SPF results come from" \
+    "nowhere: no message has an SPF result" "$S"
+setting "-n: DKIM from the trusted ids" "DKIM results come from" \
+    "Authentication-Results dkim= of mx1.example" "$S" "TrustedAuthservIDs mx1.example"
+setting "-n: DKIMSelfVerify replaces the claims" "DKIM results come from" \
+    "its own verification, libopendkim (DKIMSelfVerify); dkim= claims of Authentication-Results are not read" \
+    "$S" "TrustedAuthservIDs mx1.example" "DKIMSelfVerify true"
+setting "-n: no DKIM source said so" "DKIM results come from" \
+    "nowhere: no signature counts (set DKIMSelfVerify true, or trust your DKIM verifier's id)" "$S"
+setting "-n: nothing trusted by default" "TrustedAuthservIDs" \
+    "(none: no incoming Authentication-Results field is believed)" "$S"
+setting "-n: the defaults are shown too" "DNSTimeout" "5 s per query" "$S"
+setting "-n: Nameservers as given" "Nameservers" "127.0.0.1:5353, [::1]:53" \
+    "$S" "Nameservers 127.0.0.1:5353, [::1]"
+setting_file "-n: the sample serves /metrics on loopback" "MetricsListen" "127.0.0.1:9489" "$top_srcdir/etc/dmarc-milter.conf"
+
 tap_done
