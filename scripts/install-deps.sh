@@ -33,12 +33,16 @@ apt-get install -y --no-install-recommends \
     prometheus python3-prometheus-client curl openssl \
     snmpd snmp smitools \
     opendmarc miltertest
+# rspamd (SPF, DKIM and DMARC modules only) is tests/bench/bench.sh's other peer.
+apt-get install -y --no-install-recommends rspamd
 # tests/lab/t-sendmail.sh unpacks Debian's sendmail packages (installing them
 # would remove Postfix): m4 builds its .cf; libraries sendmail-bin links and
 # its AUTH PLAIN needs that nothing above brings.
 apt-get install -y --no-install-recommends m4 liblockfile1 libwrap0 libdb5.3 libnsl2 libsasl2-2 libsasl2-modules
 # dmarc-reports' tests: xmllint, mandoc, opendmarc-import's Perl modules.
 apt-get install -y --no-install-recommends libxml2-utils mandoc libdbd-mysql-perl libswitch-perl libjson-perl
+# The Debian package (tests/pkg/t-package.sh): dpkg-buildpackage with dh, lintian.
+apt-get install -y --no-install-recommends dpkg-dev debhelper dh-autoreconf fakeroot lintian
 # Machines that already carry Node.js (its own npm) conflict with Debian's
 # npm package: install it only where there is none.
 if ! command -v npm >/dev/null 2>&1; then

@@ -1,49 +1,136 @@
 #!/bin/bash
-# bench.sh: speed and memory of dmarc-milter beside Debian's OpenDMARC and a
-# do-nothing libmilter filter, measured one after the other in one run, on
-# the same corpus (tests/bench/corpus/: pass, reject, no record, subdomain,
-# p=none) and the same DNS (the lab's nsd). The machines are small and
-# noisy, so only the ratios inside one run mean something.
+# bench.sh: the CPU dmarc-milter spends per message beside the floor (a
+# libmilter filter that does no DMARC work but negotiates as a DMARC filter
+# should), a plain do-nothing filter, and the filters operators pick
+# instead: Debian's OpenDMARC, opendkim in front of it, and rspamd. All are
+# measured in one run, on the same corpora and the same DNS (the lab's
+# nsd), at each number of messages per connection, several times over, so
+# that the noise is stated beside each figure. The machines are small and
+# shared: only the ratios inside one run mean something.
 #
-# Runs as root in the lab namespace; the load comes from tests/tools/miltc's
-# load mode over the milter socket. dmarc-milter runs with the Prometheus
-# endpoint and, when snmpd is installed, the AgentX subagent attached to a
-# private snmpd, so their cost is in its figures.
-#   usage: tests/bench/bench.sh [MESSAGES] [CONNECTIONS] [PER_CONNECTION]
-# For each filter: a warm-up pass (fills the filter's DNS cache), the
-# throughput run (MESSAGES over CONNECTIONS, PER_CONNECTION messages on
-# each), then a latency run (2,000 messages, one connection at a time, warm
-# cache). CPU is the filter process's utime+stime from /proc around the
-# throughput run; peak RSS is VmHWM at the end.
-# Environment: top_builddir (default: the source tree), OPENDMARC (default
-# /usr/sbin/opendmarc; skipped when missing).
+#   usage: tests/bench/bench.sh [options]      (as root; make check first)
+#     -n N          messages per measured run (default 20000)
+#     -c N          concurrent connections (default 8)
+#     -p "1 50"     messages per connection, one table column set each
+#     -r N          runs of every filter at every -p (default 5): the
+#                   figures are medians, [min-max] over the runs
+#     -w N          warm-up messages before each run (default 500)
+#     --corpus plain|signed|both   (default both); --signed = signed only
+#     --peers "opendmarc rspamd"   the other filters (default both)
+#     --raw FILE    keep every run's figures (one line each) in FILE
+#
+# The plain corpus is tests/bench/corpus/ (pass, reject, no record,
+# subdomain, p=none). Against it: dmarc-milter (SPFSelfValidate and
+# RejectFailures, the Prometheus endpoint and, when snmpd is installed, the
+# AgentX subagent), the floor (null_filter --floor), the plain null filter,
+# OpenDMARC and rspamd. The ratios are to the floor.
+#
+# The signed corpus is made for the run by make-signed-corpus.sh: 2-10 KB
+# messages, three in four signed (rsa-sha256, 2048-bit keys published in
+# the lab's zone, relaxed/relaxed), with forwarded mail altered after
+# signing and spoofs. Against it: dmarc-milter with DKIMSelfVerify (and
+# its per-message log line, as shipped), the body-taking floor (null_filter
+# --floor-body), the chain (opendkim verifying, then OpenDMARC trusting its
+# Authentication-Results: each measured on its own, OpenDMARC on a copy of
+# the corpus that carries opendkim's header, and the two CPU figures
+# summed) and rspamd. The ratios are to the body-taking floor; "crypto" is
+# one RSA-2048 verification and the SHA-256 of each signed message's bytes
+# per signed message, from `openssl speed` in the same run; the goal line
+# divides dmarc-milter by 1.25 x the floor plus that.
+#
+# CPU is user+system time from /proc summed over the filter's process tree
+# (children that exited included), read around each run; rspamd's work is
+# done in its worker processes. rss_kb is the peak RSS summed over the
+# tree (shared pages count once per process), pss_kb the proportional set
+# at the end of the table. msg/s and p99 come from miltc's load mode (MAIL
+# FROM to verdict, under the -c concurrency).
+# Environment: top_builddir (default: the source tree), OPENDMARC
+# (/usr/sbin/opendmarc), RSPAMD (/usr/bin/rspamd), OPENDKIM.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 : "${top_srcdir:=$(cd "$here/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 export top_srcdir top_builddir
 . "$top_srcdir/tests/lab/lab.sh"
-lab_enter "$@"
+LAB_DEMO=1 lab_enter "$@"
+# shellcheck source=tests/bench/peers.sh
+. "$here/peers.sh"
 
-messages=${1:-20000}
-conns=${2:-8}
-per_conn=${3:-1}
-lat_messages=2000
+messages=20000 conns=8 per_conns="1 50" runs=5 warm=500
+corpora="plain signed" peers="opendmarc rspamd" raw=
+while [ $# -gt 0 ]; do
+	case $1 in
+	-n) messages=$2; shift ;;
+	-c) conns=$2; shift ;;
+	-p) per_conns=$2; shift ;;
+	-r) runs=$2; shift ;;
+	-w) warm=$2; shift ;;
+	--corpus) corpora=$2; [ "$2" != both ] || corpora="plain signed"; shift ;;
+	--signed) corpora=signed ;;
+	--peers) peers=$2; shift ;;
+	--raw) raw=$2; shift ;;
+	*) sed -n '/^#   usage/,/^#$/s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+	esac
+	shift
+done
 miltc=$top_builddir/tests/tools/miltc
-null=$top_builddir/tests/bench/null_filter
-opendmarc=${OPENDMARC:-/usr/sbin/opendmarc}
-corpus=$here/corpus
-hz=$(getconf CLK_TCK)
-# The corpus's senders pass SPF for example.org only.
-client=192.0.2.50
+for f in "$miltc" "$top_builddir/tests/bench/null_filter" "$DM_MILTER"; do
+	[ -x "$f" ] || { echo "bench.sh: no $f (run make check first)" >&2; exit 1; }
+done
 
 lab_init
+figures=$LAB/out/figures
+: >"$figures"
+have_peer() { case " $peers " in *" $1 "*) [ -x "$2" ] ;; *) return 1 ;; esac; }
+have_peer rspamd "$RSPAMD" && bp_rspamd_start
+if [ -z "${corpora##*signed*}" ]; then
+	if command -v "$OPENDKIM" >/dev/null && command -v opendkim-genkey >/dev/null; then
+		MILTC=$miltc "$here/make-signed-corpus.sh" "$LAB/signed" 100 >"$LAB/log/corpus.log" 2>&1 ||
+			lab_die "make-signed-corpus.sh failed: $(tail -n 3 "$LAB/log/corpus.log")"
+		LAB_ZONE_EXTRA=$LAB/signed/zone.extra
+	else
+		echo "opendkim or opendkim-genkey not installed: no signed corpus"
+		corpora=${corpora//signed/}
+	fi
+fi
 lab_nsd_start
+snmp=
+if command -v snmpd >/dev/null 2>&1; then
+	lab_snmpd_start
+	snmp=1
+else
+	echo "snmpd not installed: dmarc-milter runs without AgentX"
+fi
 
-# cpu_ticks PID: utime+stime; the fields after the command name, which may
-# hold spaces, are counted from its closing parenthesis.
-cpu_ticks() {
-	sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+# tree_stat ROOT: "TICKS HWM_KB PSS_KB" summed over ROOT and its
+# descendants; TICKS is utime+stime+cutime+cstime (clock ticks)
+tree_stat() {
+	awk -v root="$1" '
+		FNR == 1 && FILENAME ~ /\/stat$/ {
+			pid = $1 + 0; line = $0; sub(/^.*\) /, "", line)
+			split(line, f, " "); up[pid] = f[2]
+			t[pid] = f[12] + f[13] + f[14] + f[15]
+		}
+		END {
+			n = 1; tree[1] = root; in_tree[root] = 1
+			for (grew = 1; grew; ) {
+				grew = 0
+				for (p in up)
+					if (!(p in in_tree) && (up[p] in in_tree)) {
+						in_tree[p] = 1; tree[++n] = p; grew = 1
+					}
+			}
+			for (i = 1; i <= n; i++) {
+				ticks += t[tree[i]]
+				while ((getline l < ("/proc/" tree[i] "/status")) > 0)
+					if (l ~ /^VmHWM:/) { split(l, g, " "); hwm += g[2] }
+				close("/proc/" tree[i] "/status")
+				while ((getline l < ("/proc/" tree[i] "/smaps_rollup")) > 0)
+					if (l ~ /^Pss:/) { split(l, g, " "); pss += g[2] }
+				close("/proc/" tree[i] "/smaps_rollup")
+			}
+			print ticks + 0, hwm + 0, pss + 0
+		}' /proc/[0-9]*/stat 2>/dev/null
 }
 
 # field LINE KEY: KEY=value from a LOAD line
@@ -51,86 +138,106 @@ field() {
 	printf '%s\n' "$1" | sed -n "s/.* $2=\([0-9.]*\).*/\1/p"
 }
 
-# load N C R: one miltc load run; prints its LOAD line
+# load NAME N PER_CONN: one miltc load run against filter NAME; prints its
+# LOAD line
 load() {
-	"$miltc" -s "unix:$LAB_SOCK" -c "$client" -L "$1" -C "$2" -R "$3" \
-		"$corpus" 2>"$LAB/log/miltc.log" | grep '^LOAD'
+	"$miltc" -s "unix:${bp_sock[$1]}" -c "${bp_client[$1]}" -L "$2" \
+		-C "$conns" -R "$3" "${bp_corpus[$1]}" 2>>"$LAB/log/miltc.log" | grep '^LOAD'
 }
 
-# run NAME PID: warm-up, throughput and latency runs against one filter
-run() {
-	local name=$1 pid=$2 out lat c0 c1 cpu rss
-	load 500 "$conns" "$per_conn" >/dev/null
-	c0=$(cpu_ticks "$pid")
-	out=$(load "$messages" "$conns" "$per_conn")
-	c1=$(cpu_ticks "$pid")
-	lat=$(load "$lat_messages" 1 "$per_conn")
-	rss=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")
-	cpu=$(awk -v t=$((c1 - c0)) -v hz="$hz" -v n="$messages" \
-		'BEGIN { printf "%.3f", t / hz / n * 1000 }')
-	echo "$name $(field "$out" rate) $(field "$out" p50_ms)" \
-		"$(field "$out" p99_ms) $(field "$lat" p50_ms)" \
-		"$(field "$lat" p99_ms) $cpu $rss" >>"$LAB/out/figures"
-	echo "$name: $out"
-	echo "$name (latency run): $lat"
+hz=$(getconf CLK_TCK)
+# measure TABLE RUN PER_CONN NAME: warm-up, then one measured run; one line
+# to the figures: table per_conn run filter cpu_s/1k msg/s p99 errors verdicts
+measure() {
+	local t=$1 run=$2 pc=$3 name=$4 out s0 s1 cpu verdicts
+	load "$name" "$warm" "$pc" >/dev/null
+	s0=$(tree_stat "${bp_pid[$name]}")
+	out=$(load "$name" "$messages" "$pc")
+	s1=$(tree_stat "${bp_pid[$name]}")
+	cpu=$(awk -v a="${s0%% *}" -v b="${s1%% *}" -v hz="$hz" -v n="$messages" \
+		'BEGIN { printf "%.4f", (b - a) / hz / n * 1000 }')
+	verdicts=$(printf '%s\n' "$out" | sed -n 's/.*results: //p' |
+		sed 's/ errors=.*//; s/[a-z]*=0 *//g; s/ \{1,\}/,/g; s/,$//')
+	echo "$t $pc $run $name $cpu $(field "$out" rate) $(field "$out" p99_ms)" \
+		"$(field "$out" errors) ${verdicts:-none}" >>"$figures"
+}
+
+# table TABLE FILTER...: every run of every filter at every per-connection
+# count, the filters' order turned by one at each run
+table() {
+	local t=$1 run pc i n first
+	shift
+	local names=("$@")
+	n=${#names[@]}
+	for run in $(seq 1 "$runs"); do
+		for pc in $per_conns; do
+			for i in $(seq 0 $((n - 1))); do
+				measure "$t" "$run" "$pc" "${names[$(((i + run) % n))]}"
+			done
+		done
+		echo "$t: run $run of $runs done" >&2
+	done
+	for i in "${names[@]}"; do
+		echo "$t mem $i $(tree_stat "${bp_pid[$i]}" | cut -d' ' -f2-)" >>"$figures"
+		first=("${bp_corpus[$i]}"/*)
+		echo "$t proto $i $("$miltc" -v -s "unix:${bp_sock[$i]}" \
+			-c "${bp_client[$i]}" "${first[0]}" |
+			sed -n 's/^OPTNEG .*protocol=//p')" >>"$figures"
+	done
 }
 
 common=("SPFSelfValidate true" "RejectFailures true")
 mine=("MetricsListen 127.0.0.1:9489")
-if command -v snmpd >/dev/null 2>&1; then
-	lab_snmpd_start
-	mine+=("AgentX true" "AgentXSocket $LAB/snmp/agentx.sock")
-else
-	echo "snmpd not installed: dmarc-milter runs without AgentX"
+[ -z "$snmp" ] || mine+=("AgentX true" "AgentXSocket $LAB/snmp/agentx.sock")
+
+if [ -z "${corpora##*plain*}" ]; then
+	names=(dmarc-milter floor null-filter)
+	bp_milter_start dmarc-milter "$DM_MILTER" "$here/corpus" 192.0.2.50 \
+		"${common[@]}" "${mine[@]}"
+	bp_null_start floor --floor "$here/corpus" 192.0.2.50
+	bp_null_start null-filter --plain "$here/corpus" 192.0.2.50
+	if have_peer opendmarc "$OPENDMARC"; then
+		bp_milter_start opendmarc "$OPENDMARC" "$here/corpus" 192.0.2.50 \
+			"${common[@]}"
+		names+=(opendmarc)
+	fi
+	[ -z "${bp_pid[rspamd]:-}" ] || { bp_rspamd_use "$here/corpus" 192.0.2.50; names+=(rspamd); }
+	table plain "${names[@]}"
+	bp_check_metrics
+	bp_stop dmarc-milter floor null-filter opendmarc
 fi
 
-lab_milter_start "${common[@]}" "${mine[@]}"
-run dmarc-milter "$_lab_milter_pid"
-grep -q 'dmarc_milter_dispositions_total' \
-	<(curl -s http://127.0.0.1:9489/metrics 2>/dev/null) ||
-	echo "warning: the metrics endpoint did not answer"
-if [ -n "${_lab_snmpd_pid:-}" ]; then
-	echo "AgentX: $(snmpwalk -v2c -c public -On "$LAB_SNMP_AGENT" \
-		.1.3.6.1.4.1.8072.9999.9999.7489 2>/dev/null | wc -l) objects under the MIB"
+if [ -z "${corpora##*signed*}" ]; then
+	sc=$LAB/signed/corpus
+	crypto=$(bp_crypto "$sc")
+	names=(dmarc-milter floor-body)
+	bp_milter_start dmarc-milter "$DM_MILTER" "$sc" 192.0.2.81 \
+		"${common[@]}" "${mine[@]}" "DKIMSelfVerify true"
+	bp_null_start floor-body --floor-body "$sc" 192.0.2.81
+	if have_peer opendmarc "$OPENDMARC"; then
+		bp_opendkim_start opendkim "$sc" 192.0.2.81
+		bp_chain_corpus opendkim "$sc" "$LAB/signed/chain"
+		bp_milter_start opendmarc "$OPENDMARC" "$LAB/signed/chain" 192.0.2.81 \
+			"${common[@]}" "TrustedAuthservIDs $LAB_AUTHSERV"
+		names+=(opendkim opendmarc)
+	fi
+	[ -z "${bp_pid[rspamd]:-}" ] || { bp_rspamd_use "$sc" 192.0.2.81; names+=(rspamd); }
+	table signed "${names[@]}"
+	# news.example's SPF fails: it passes DMARC only with its signature
+	f=$(grep -l '^From: .*@news\.example' "$sc"/*-direct.eml | head -n 1)
+	for i in dmarc-milter opendmarc rspamd; do
+		bp_expect "$i" "${bp_corpus[$i]:-$sc}/${f##*/}" 'dmarc=pass' \
+			"DMARC pass through DKIM alone (${f##*/})"
+	done
+	crypto="$crypto $(bp_crypto "$sc")"
+	echo "signed crypto $crypto" >>"$figures"
+	bp_stop dmarc-milter floor-body opendkim opendmarc
 fi
-lab_milter_stop
+bp_stop rspamd
 
-rm -f "$LAB_SOCK"
-"$null" "unix:$LAB_SOCK" >"$LAB/log/null.log" 2>&1 &
-npid=$!
-_lab_wait null_filter 10 test -S "$LAB_SOCK" || lab_die "null_filter did not start"
-run null-filter "$npid"
-kill "$npid"
-wait "$npid" 2>/dev/null
-
-if [ -x "$opendmarc" ]; then
-	DM_MILTER=$opendmarc lab_milter_start "${common[@]}"
-	run opendmarc "$_lab_milter_pid"
-	DM_MILTER=$opendmarc lab_milter_stop
-else
-	echo "no $opendmarc: OpenDMARC skipped"
-fi
-
+[ -z "$raw" ] || cp "$figures" "$raw"
 echo
-echo "messages=$messages connections=$conns per_connection=$per_conn" \
-	"corpus=$(ls "$corpus" | wc -l) files; latency run: $lat_messages" \
-	"messages over one connection"
-awk '
-	{ rate[$1] = $2; cpu[$1] = $7; row[NR] = $0 }
-	END {
-		printf "%-13s %9s %8s %8s %9s %9s %9s %8s\n", "filter", "msg/s",
-			"p50_ms", "p99_ms", "warm_p50", "warm_p99", "cpu_s/1k", "rss_kb"
-		for (i = 1; i <= NR; i++) {
-			split(row[i], f, " ")
-			printf "%-13s %9s %8s %8s %9s %9s %9s %8s\n", f[1], f[2], f[3],
-				f[4], f[5], f[6], f[7], f[8]
-		}
-		d = "dmarc-milter"
-		if (cpu["null-filter"] > 0)
-			printf "dmarc-milter / null filter: CPU %.2fx, rate %.2fx\n",
-				cpu[d] / cpu["null-filter"], rate[d] / rate["null-filter"]
-		if (cpu["opendmarc"] > 0)
-			printf "dmarc-milter / OpenDMARC:   CPU %.2fx, rate %.2fx\n",
-				cpu[d] / cpu["opendmarc"], rate[d] / rate["opendmarc"]
-	}' "$LAB/out/figures"
+echo "messages=$messages per run, connections=$conns, runs=$runs, warm-up=$warm;" \
+	"$(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+awk -f "$here/bench-table.awk" "$figures"
 _lab_planned=1
