@@ -4,7 +4,7 @@
  * number, and reading goes on with the next line; the caller words the
  * message. Every reader of a text file we are given goes through here
  * (the configuration, IgnoreHosts, MetricsDomains, MetricsBasicAuthFile,
- * MetricsStateFile).
+ * MetricsStateFile, NoReportsList and the HistoryFile).
  */
 #ifndef DM_LINE_READER_H
 #define DM_LINE_READER_H
@@ -16,16 +16,23 @@
 /* A "\r" before the "\n" (or before the end of the file) is dropped. */
 #define LR_CRLF 0x1
 
+/*
+ * The file is read in blocks, ahead of the lines returned: once given to
+ * lr_init, fp is read only through lr_next (its position is past the
+ * lines returned). r->total counts the bytes of the lines returned.
+ */
 struct lr_reader {
     FILE *fp;                  /* the caller's; lr_free() leaves it open */
     size_t max;                /* bytes of a line, without its end */
     unsigned flags;
     unsigned long long limit;  /* bytes of the whole file; 0: no bound */
-    unsigned long long total;  /* bytes read so far */
+    unsigned long long total;  /* bytes taken so far, line ends included */
     size_t lineno;             /* lines read so far, bad ones included */
     char *line;                /* LR_LINE: the line, NUL-terminated */
     size_t len;
     bool newline;              /* it ended with "\n", not at end of file */
+    char *block;               /* bytes read from fp, not yet taken */
+    size_t pos, end;
 };
 
 enum lr_status {
@@ -42,7 +49,7 @@ int lr_init(struct lr_reader *r, FILE *fp, size_t max, unsigned flags);
 
 enum lr_status lr_next(struct lr_reader *r);
 
-/* Wipe and free the line buffer (a line may have held a password hash). */
+/* Wipe and free the buffers (a line may have held a password hash). */
 void lr_free(struct lr_reader *r);
 
 #endif
