@@ -103,8 +103,9 @@ END {
 		t = tables[k]
 		for (j = 1; j <= npc[t]; j++) {
 			pc = pcs[t, j]
-			printf "\n%s corpus, %d message%s per connection (%d runs: median [min-max])\n",
-				t, pc, pc == 1 ? "" : "s", runs[t]
+			printf "\n%s corpus, %d message%s per connection (%s)\n", t, pc,
+				pc == 1 ? "" : "s", runs[t] == 1 ? "1 run" \
+				: runs[t] " runs: median [min-max]"
 			printf "%-14s %-22s %-18s %7s %8s %9s %8s\n", "filter", "cpu_s/1k",
 				"ratio", "msg/s", "p99_ms", "rss_kb", "pss_kb"
 			row(t, pc, base[t], base[t])

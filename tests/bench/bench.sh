@@ -11,7 +11,7 @@
 #   usage: tests/bench/bench.sh [options]      (as root; make check first)
 #     -n N          messages per measured run (default 20000)
 #     -c N          concurrent connections (default 8)
-#     -p "1 50"     messages per connection, one table column set each
+#     -p "1 50"     messages per connection, one table each
 #     -r N          runs of every filter at every -p (default 5): the
 #                   figures are medians, [min-max] over the runs
 #     -w N          warm-up messages before each run (default 500)
@@ -65,7 +65,13 @@ while [ $# -gt 0 ]; do
 	-p) per_conns=$2; shift ;;
 	-r) runs=$2; shift ;;
 	-w) warm=$2; shift ;;
-	--corpus) corpora=$2; [ "$2" != both ] || corpora="plain signed"; shift ;;
+	--corpus)
+		case $2 in
+		plain | signed) corpora=$2 ;;
+		both) corpora="plain signed" ;;
+		*) echo "bench.sh: --corpus plain, signed or both" >&2; exit 2 ;;
+		esac
+		shift ;;
 	--signed) corpora=signed ;;
 	--peers) peers=$2; shift ;;
 	--raw) raw=$2; shift ;;
@@ -82,8 +88,9 @@ lab_init
 figures=$LAB/out/figures
 : >"$figures"
 have_peer() { case " $peers " in *" $1 "*) [ -x "$2" ] ;; *) return 1 ;; esac; }
+wants() { case " $corpora " in *" $1 "*) return 0 ;; esac; return 1; }
 have_peer rspamd "$RSPAMD" && bp_rspamd_start
-if [ -z "${corpora##*signed*}" ]; then
+if wants signed; then
 	if command -v "$OPENDKIM" >/dev/null && command -v opendkim-genkey >/dev/null; then
 		MILTC=$miltc "$here/make-signed-corpus.sh" "$LAB/signed" 100 >"$LAB/log/corpus.log" 2>&1 ||
 			lab_die "make-signed-corpus.sh failed: $(tail -n 3 "$LAB/log/corpus.log")"
@@ -190,7 +197,7 @@ common=("SPFSelfValidate true" "RejectFailures true")
 mine=("MetricsListen 127.0.0.1:9489")
 [ -z "$snmp" ] || mine+=("AgentX true" "AgentXSocket $LAB/snmp/agentx.sock")
 
-if [ -z "${corpora##*plain*}" ]; then
+if wants plain; then
 	names=(dmarc-milter floor null-filter)
 	bp_milter_start dmarc-milter "$DM_MILTER" "$here/corpus" 192.0.2.50 \
 		"${common[@]}" "${mine[@]}"
@@ -207,7 +214,7 @@ if [ -z "${corpora##*plain*}" ]; then
 	bp_stop dmarc-milter floor null-filter opendmarc
 fi
 
-if [ -z "${corpora##*signed*}" ]; then
+if wants signed; then
 	sc=$LAB/signed/corpus
 	crypto=$(bp_crypto "$sc")
 	names=(dmarc-milter floor-body)
