@@ -1,13 +1,18 @@
 /*
- * ledger.c: the state directory of dmarc-reports (ledger.h). Every file
- * is written to a temporary name, synced, renamed and its directory
- * synced, so that after a crash each file is either old or new.
+ * ledger.c: the state directory of dmarc-reports (ledger.h). The state
+ * file and every change to a committed report are written to a temporary
+ * name, synced, renamed and their directory synced, so that after a crash
+ * each file is either old or new. A run's new reports need no such care:
+ * until the commit they belong to a generation that the next start
+ * removes, so they are written plainly and made durable together, by one
+ * syncfs(2) before the commit, rather than by four fsyncs each.
  *
  *   DIR/state              "generation G" and one "file" line per
  *                          history file: dev ino done seen seen_end
- *   DIR/outbox/G-ID.meta   a report: domain, begin, end, created and
- *                          one "dest URI" line per destination left
- *   DIR/outbox/G-ID.xml    its XML
+ *   DIR/outbox/G-ID.report a report: id, domain, begin, end, created,
+ *                          one "dest URI" line per destination left,
+ *                          "gzip LEN", then its XML gzip'ed as it is
+ *                          mailed (one file: one rename changes both)
  */
 #include <config.h>
 #include <dirent.h>
@@ -22,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "report/ledger.h"
+#include "report/mail.h"
 #include "report/rbuf.h"
 #include "util/util.h"
 
@@ -63,6 +69,51 @@ lg_write_atomic(const char *path, const char *dir, const void *data,
         return false;
     }
     return lg_sync_dir(dir);
+}
+
+/* A new file of an uncommitted generation: written, synced only by
+   lg_sync_staged() (where there is no syncfs, synced here). */
+static bool
+lg_write_staged(const char *path, const char *dir, const void *data,
+                size_t len)
+{
+#ifdef __linux__
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    bool ok;
+
+    (void)dir;
+    if (fd < 0)
+        return false;
+    ok = (size_t)write(fd, data, len) == len;
+    ok = close(fd) == 0 && ok;
+    if (!ok)
+        unlink(path);
+    return ok;
+#else
+    return lg_write_atomic(path, dir, data, len);
+#endif
+}
+
+/* Everything staged, on disk: the file system synced once (its write
+   errors are reported since Linux 5.8). */
+static bool
+lg_sync_staged(const struct ledger *lg)
+{
+#ifdef __linux__
+    char path[4200];
+    int fd;
+    bool ok;
+
+    lg_path(lg, path, sizeof(path), "outbox", "");
+    if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return false;
+    ok = syncfs(fd) == 0;
+    close(fd);
+    return ok;
+#else
+    (void)lg;
+    return true;
+#endif
 }
 
 static bool
@@ -201,13 +252,53 @@ lg_new_id(long long begin, char out[LG_ID_MAX])
     snprintf(out, LG_ID_MAX, "%lld%016" PRIx64, begin, r);
 }
 
+/* The head of an outbox file, up to its "gzip LEN" line. */
 static void
-lg_meta(const struct lg_report *r, struct rbuf *b)
+lg_head(const struct lg_report *r, size_t gz_len, struct rbuf *b)
 {
     rb_printf(b, "id %s\ndomain %s\nbegin %lld\nend %lld\ncreated %lld\n",
               r->id, r->domain, r->begin, r->end, r->created);
     for (size_t i = 0; i < r->n_dest; i++)
         rb_printf(b, "dest %s\n", r->dest[i]);
+    rb_printf(b, "gzip %zu\n", gz_len);
+}
+
+/* One line of the head into r. */
+static void
+lg_field(struct lg_report *r, const char *line)
+{
+    if (strncmp(line, "dest ", 5) == 0) {
+        if (r->n_dest < LG_DEST_MAX &&
+            (r->dest[r->n_dest] = strdup(line + 5)) != NULL)
+            r->n_dest++;
+    } else if (sscanf(line, "id %63s", r->id) != 1 &&
+               sscanf(line, "domain %255s", r->domain) != 1 &&
+               sscanf(line, "begin %lld", &r->begin) != 1 &&
+               sscanf(line, "end %lld", &r->end) != 1) {
+        sscanf(line, "created %lld", &r->created);
+    }
+}
+
+/* An outbox file's len bytes at buf: the head into r, *gz at the
+   report; false when it is damaged (cut short, no id or domain). */
+static bool
+lg_parse(char *buf, size_t len, struct lg_report *r, char **gz,
+         size_t *gz_len)
+{
+    char *p = buf, *end = buf + len, *nl;
+    unsigned long long n;
+
+    while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        *nl = '\0';
+        if (sscanf(p, "gzip %llu", &n) == 1) {
+            *gz = nl + 1;
+            *gz_len = (size_t)(end - *gz);
+            return n == *gz_len && r->id[0] != '\0' && r->domain[0] != '\0';
+        }
+        lg_field(r, p);
+        p = nl + 1;
+    }
+    return false;
 }
 
 bool
@@ -215,19 +306,25 @@ lg_stage(struct ledger *lg, struct lg_report *r, const char *xml,
          size_t len, char *err, size_t errsz)
 {
     char path[4200], outbox[4000];
-    struct rbuf meta = { 0 };
+    struct rbuf file = { 0 }, gz = { 0 };
     bool ok;
 
     snprintf(r->name, sizeof(r->name), "%llu-%s", lg->gen + 1, r->id);
     lg_path(lg, outbox, sizeof(outbox), "outbox", "");
-    snprintf(path, sizeof(path), "%s/%s.xml", outbox, r->name);
-    ok = lg_write_atomic(path, outbox, xml, len);
-    lg_meta(r, &meta);
-    snprintf(path, sizeof(path), "%s/%s.meta", outbox, r->name);
-    ok = ok && !meta.oom && lg_write_atomic(path, outbox, meta.p, meta.len);
+    snprintf(path, sizeof(path), "%s/%s.report", outbox, r->name);
+    if (!mail_gzip(xml, len, &gz)) {
+        snprintf(err, errsz, "%s: cannot compress (out of memory)", path);
+        rb_free(&gz);
+        return false;
+    }
+    lg_head(r, gz.len, &file);
+    rb_add(&file, gz.p, gz.len);
+    ok = !file.oom && lg_write_staged(path, outbox, file.p, file.len);
     if (!ok)
-        snprintf(err, errsz, "%s: %s", path, strerror(errno));
-    rb_free(&meta);
+        snprintf(err, errsz, "%s: %s", path,
+                 file.oom ? "out of memory" : strerror(errno));
+    rb_free(&file);
+    rb_free(&gz);
     return ok;
 }
 
@@ -247,7 +344,8 @@ lg_commit(struct ledger *lg, char *err, size_t errsz)
                   (long long)f->done, (long long)f->seen, f->seen_end);
     }
     lg_path(lg, path, sizeof(path), "state", "");
-    ok = !b.oom && lg_write_atomic(path, lg->dir, b.p, b.len);
+    ok = !b.oom && lg_sync_staged(lg) &&
+         lg_write_atomic(path, lg->dir, b.p, b.len);
     if (ok)
         lg->gen++;
     else
@@ -281,11 +379,11 @@ lg_outbox(struct ledger *lg, char ***names)
     while ((e = readdir(d)) != NULL) {
         size_t len = strlen(e->d_name);
         char **grown;
-        if (len < 6 || strcmp(e->d_name + len - 5, ".meta") != 0 ||
+        if (len < 8 || strcmp(e->d_name + len - 7, ".report") != 0 ||
             (grown = realloc(*names, (n + 1) * sizeof(*grown))) == NULL)
             continue;
         *names = grown;
-        if ((grown[n] = strndup(e->d_name, len - 5)) != NULL)
+        if ((grown[n] = strndup(e->d_name, len - 7)) != NULL)
             n++;
     }
     closedir(d);
@@ -318,55 +416,51 @@ lg_slurp(const char *path, size_t *len)
 
 bool
 lg_load(struct ledger *lg, const char *name, struct lg_report *r,
-        char **xml, size_t *len)
+        char **gz, size_t *len)
 {
-    char path[4200], *meta, *line, *save = NULL;
-    size_t mlen;
+    char path[4200], *buf, *at;
+    size_t n;
 
     memset(r, 0, sizeof(*r));
+    *gz = NULL;
     snprintf(r->name, sizeof(r->name), "%s", name);
-    snprintf(path, sizeof(path), "%s/outbox/%s.meta", lg->dir, name);
-    if ((meta = lg_slurp(path, &mlen)) == NULL)
+    snprintf(path, sizeof(path), "%s/outbox/%s.report", lg->dir, name);
+    if ((buf = lg_slurp(path, &n)) == NULL)
         return false;
-    for (line = strtok_r(meta, "\n", &save); line != NULL;
-         line = strtok_r(NULL, "\n", &save)) {
-        if (strncmp(line, "dest ", 5) == 0) {
-            if (r->n_dest < LG_DEST_MAX &&
-                (r->dest[r->n_dest] = strdup(line + 5)) != NULL)
-                r->n_dest++;
-        } else if (sscanf(line, "id %63s", r->id) == 1 ||
-                 sscanf(line, "domain %255s", r->domain) == 1 ||
-                 sscanf(line, "begin %lld", &r->begin) == 1 ||
-                 sscanf(line, "end %lld", &r->end) == 1)
-            continue;
-        else
-            sscanf(line, "created %lld", &r->created);
+    if (!lg_parse(buf, n, r, &at, len)) {
+        free(buf);
+        return false;
     }
-    free(meta);
-    snprintf(path, sizeof(path), "%s/outbox/%s.xml", lg->dir, name);
-    *xml = lg_slurp(path, len);
-    return *xml != NULL && r->id[0] != '\0' && r->domain[0] != '\0';
+    memmove(buf, at, *len);     /* the caller frees the report */
+    *gz = buf;
+    return true;
 }
 
 bool
 lg_update(struct ledger *lg, const struct lg_report *r)
 {
-    char path[4200], outbox[4000];
-    struct rbuf meta = { 0 };
+    char path[4200], outbox[4000], *buf, *gz;
+    struct lg_report old = { 0 };
+    struct rbuf file = { 0 };
+    size_t n, gz_len;
     bool ok;
 
     lg_path(lg, outbox, sizeof(outbox), "outbox", "");
-    snprintf(path, sizeof(path), "%s/%s.meta", outbox, r->name);
-    if (r->n_dest == 0) {
-        /* the meta first: an .xml without it is never sent again */
-        ok = unlink(path) == 0;
-        snprintf(path, sizeof(path), "%s/%s.xml", outbox, r->name);
-        unlink(path);
-        return lg_sync_dir(outbox) && ok;
+    snprintf(path, sizeof(path), "%s/%s.report", outbox, r->name);
+    if (r->n_dest == 0)
+        return unlink(path) == 0 && lg_sync_dir(outbox);
+    /* the same report, with the destinations left */
+    if ((buf = lg_slurp(path, &n)) == NULL)
+        return false;
+    ok = lg_parse(buf, n, &old, &gz, &gz_len);
+    if (ok) {
+        lg_head(r, gz_len, &file);
+        rb_add(&file, gz, gz_len);
+        ok = !file.oom && lg_write_atomic(path, outbox, file.p, file.len);
     }
-    lg_meta(r, &meta);
-    ok = !meta.oom && lg_write_atomic(path, outbox, meta.p, meta.len);
-    rb_free(&meta);
+    lg_report_free(&old);
+    rb_free(&file);
+    free(buf);
     return ok;
 }
 

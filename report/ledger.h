@@ -60,7 +60,8 @@ void lg_close(struct ledger *lg);
 /* The entry of the file st describes (a new one when unknown). */
 struct lg_file *lg_file(struct ledger *lg, const struct stat *st);
 
-/* Put a built report into outbox/ under the next generation. */
+/* Put a built report into outbox/ under the next generation, gzip'ed
+   (a day's reports of a large site are hundreds of megabytes of XML). */
 bool lg_stage(struct ledger *lg, struct lg_report *r, const char *xml,
               size_t len, char *err, size_t errsz);
 
@@ -70,9 +71,9 @@ bool lg_commit(struct ledger *lg, char *err, size_t errsz);
 /* The outbox's reports, oldest first: names to lg_load one by one. */
 size_t lg_outbox(struct ledger *lg, char ***names);
 
-/* Read one outbox report (and its XML, malloc'ed, into *xml). */
+/* Read one outbox report (and its gzip'ed XML, malloc'ed, into *gz). */
 bool lg_load(struct ledger *lg, const char *name, struct lg_report *r,
-             char **xml, size_t *len);
+             char **gz, size_t *len);
 
 /* Write back r's remaining destinations; none left: remove the report. */
 bool lg_update(struct ledger *lg, const struct lg_report *r);

@@ -103,13 +103,8 @@ mail_headers(const struct mail_report *m, const char *boundary,
 bool
 mail_build(const struct mail_report *m, struct rbuf *out)
 {
-    struct rbuf gz = { 0 };
     char name[1024], boundary[96];
 
-    if (!mail_gzip(m->xml, m->xml_len, &gz)) {
-        rb_free(&gz);
-        return false;
-    }
     mail_filename(m, name, sizeof(name));
     snprintf(boundary, sizeof(boundary), "=_dmarc_report_%s",
              m->report_id);
@@ -123,9 +118,8 @@ mail_build(const struct mail_report *m, struct rbuf *out)
               "Content-Transfer-Encoding: base64\r\n"
               "Content-Disposition: attachment; filename=\"%s\"\r\n\r\n",
               boundary, name, name);
-    mail_base64(out, (const unsigned char *)gz.p, gz.len);
+    mail_base64(out, (const unsigned char *)m->gz, m->gz_len);
     rb_printf(out, "\r\n--%s--\r\n", boundary);
-    rb_free(&gz);
     return !out->oom;
 }
 

@@ -18,8 +18,9 @@ struct mail_report {
     long long begin, end;       /* as in date_range */
     const char *from;           /* From: address */
     const char *to;             /* the destination address */
-    const char *xml;            /* the report */
-    size_t xml_len;
+    const char *gz;             /* the report's XML, gzip'ed (mail_gzip),
+                                   as the outbox keeps it */
+    size_t gz_len;
     long long now;              /* Date: */
 };
 
@@ -29,7 +30,8 @@ void mail_filename(const struct mail_report *m, char *out, size_t outsz);
 /* gzip the len bytes at data into out (zlib); false on failure. */
 bool mail_gzip(const void *data, size_t len, struct rbuf *out);
 
-/* The whole message into out; false when memory is short. */
+/* The whole message into out, the report attached as it is (base64);
+   false when memory is short. */
 bool mail_build(const struct mail_report *m, struct rbuf *out);
 
 /*

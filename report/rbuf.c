@@ -52,17 +52,37 @@ rb_printf(struct rbuf *b, const char *fmt, ...)
     va_list ap;
     int n;
 
+    /* format into the room there is; only a longer text formats twice */
+    if (!rb_room(b, 128))
+        return;
     va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
+    n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
     va_end(ap);
-    if (n < 0 || !rb_room(b, (size_t)n)) {
+    if (n < 0) {
         b->oom = true;
         return;
     }
-    va_start(ap, fmt);
-    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
+    if ((size_t)n >= b->cap - b->len) {
+        if (!rb_room(b, (size_t)n))
+            return;
+        va_start(ap, fmt);
+        vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
     b->len += (size_t)n;
+}
+
+void
+rb_u64(struct rbuf *b, unsigned long long v)
+{
+    char d[24];
+    size_t i = sizeof(d);
+
+    do {
+        d[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    rb_add(b, d + i, sizeof(d) - i);
 }
 
 /* Length of the valid UTF-8 sequence at s (1..4), 0 when invalid. */
@@ -81,13 +101,29 @@ rb_utf8(const unsigned char *s)
     return n;
 }
 
+/* Bytes written as they are: printable ASCII but the five entities. */
+static bool
+rb_plain(unsigned char c)
+{
+    return c >= 0x20 && c < 0x7f && c != '&' && c != '<' && c != '>' &&
+           c != '"' && c != '\'';
+}
+
 void
 rb_xml(struct rbuf *b, const char *s)
 {
     const unsigned char *u = (const unsigned char *)s;
 
     while (*u != '\0') {
-        size_t n = rb_utf8(u);
+        size_t n = 0;
+        while (rb_plain(u[n]))
+            n++;
+        if (n > 0) {                /* the common case: a run at once */
+            rb_add(b, u, n);
+            u += n;
+            continue;
+        }
+        n = rb_utf8(u);
         switch (*u) {
         case '&': rb_str(b, "&amp;"); break;
         case '<': rb_str(b, "&lt;"); break;

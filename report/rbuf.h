@@ -19,6 +19,7 @@ void rb_add(struct rbuf *b, const void *data, size_t len);
 void rb_str(struct rbuf *b, const char *s);
 void rb_printf(struct rbuf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+void rb_u64(struct rbuf *b, unsigned long long v);
 /* s with & < > " ' as XML entities and every byte that XML 1.0 forbids
    (controls, invalid UTF-8) as U+FFFD. */
 void rb_xml(struct rbuf *b, const char *s);

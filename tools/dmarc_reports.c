@@ -344,20 +344,17 @@ static bool
 rm_write_outdir(struct rm_run *m, const struct mail_report *mr)
 {
     char name[1024], path[4200], tmp[4300];
-    struct rbuf gz = { 0 };
     FILE *fp;
     bool ok;
 
     mail_filename(mr, name, sizeof(name));
     snprintf(path, sizeof(path), "%s/%s", m->o.outdir, name);
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    ok = mail_gzip(mr->xml, mr->xml_len, &gz) &&
-         (fp = fopen(tmp, "w")) != NULL;
+    ok = (fp = fopen(tmp, "w")) != NULL;
     if (ok) {
-        ok = fwrite(gz.p, 1, gz.len, fp) == gz.len;
+        ok = fwrite(mr->gz, 1, mr->gz_len, fp) == mr->gz_len;
         ok = fclose(fp) == 0 && ok && rename(tmp, path) == 0;
     }
-    rb_free(&gz);
     if (!ok)
         dm_log(LOG_ERR, "cannot write %s: %s", path, strerror(errno));
     else
@@ -435,17 +432,17 @@ rm_deliver_one(struct rm_run *m, const char *name)
 {
     struct lg_report r;
     struct mail_report mr;
-    char *xml = NULL;
+    char *gz = NULL;
     size_t len = 0;
 
-    if (!lg_load(&m->lg, name, &r, &xml, &len)) {
+    if (!lg_load(&m->lg, name, &r, &gz, &len)) {
         dm_log(LOG_ERR, "outbox %s: unreadable; left as is", name);
         lg_report_free(&r);
-        free(xml);
+        free(gz);
         return;
     }
     mr = (struct mail_report){ r.domain, m->submitter, r.id, r.begin, r.end,
-                               m->s->contact, NULL, xml, len, m->now };
+                               m->s->contact, NULL, gz, len, m->now };
     if (m->o.dry_run) {
         printf("pending report %s for %s: %zu destination(s) left\n", r.id,
                r.domain, r.n_dest);
@@ -471,7 +468,7 @@ rm_deliver_one(struct rm_run *m, const char *name)
         }
     }
     lg_report_free(&r);
-    free(xml);
+    free(gz);
 }
 
 static void
