@@ -59,18 +59,29 @@ hr_clear(struct hist_record *r)
     r->action = HIST_ACTION_NONE;
 }
 
-/* A decimal in [lo, hi]. */
+/* A decimal in [lo, hi]. The usual value, a few digits, is read here;
+   anything else (a sign, spaces, many digits) as strtoll reads it. */
 static bool
 hr_num(const char *s, long long lo, long long hi, long long *out)
 {
+    const char *d = s + (*s == '-');
     char *end;
-    long long v;
+    long long v = 0;
+    size_t n = 0;
 
-    if (*s == '\0')
-        return false;
-    errno = 0;
-    v = strtoll(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v < lo || v > hi)
+    while (d[n] >= '0' && d[n] <= '9' && n < 18)
+        v = v * 10 + (d[n++] - '0');
+    if (n > 0 && d[n] == '\0') {
+        v = *s == '-' ? -v : v;
+    } else {
+        if (*s == '\0')
+            return false;
+        errno = 0;
+        v = strtoll(s, &end, 10);
+        if (errno != 0 || *end != '\0')
+            return false;
+    }
+    if (v < lo || v > hi)
         return false;
     *out = v;
     return true;
@@ -98,14 +109,31 @@ hr_domain(const char *s, char *out, bool dash_ok)
     return true;
 }
 
+/* An IPv4 address in dotted decimal: what inet_ntop writes, without
+   the sprintf it costs for each of a million records. */
+static void
+hr_ip4_text(const unsigned char a[4], char *out)
+{
+    for (int i = 0; i < 4; i++) {
+        if (a[i] >= 100)
+            *out++ = (char)('0' + a[i] / 100);
+        if (a[i] >= 10)
+            *out++ = (char)('0' + a[i] / 10 % 10);
+        *out++ = (char)('0' + a[i] % 10);
+        *out++ = i < 3 ? '.' : '\0';
+    }
+}
+
 /* An address, rewritten in its canonical text form. */
 static bool
 hr_ip(const char *s, char *out)
 {
     unsigned char a[16];
 
-    if (inet_pton(AF_INET, s, a) == 1)
-        return inet_ntop(AF_INET, a, out, HIST_IP_MAX) != NULL;
+    if (inet_pton(AF_INET, s, a) == 1) {
+        hr_ip4_text(a, out);
+        return true;
+    }
     if (inet_pton(AF_INET6, s, a) == 1)
         return inet_ntop(AF_INET6, a, out, HIST_IP_MAX) != NULL;
     return false;
@@ -205,8 +233,47 @@ hr_enum(const char *v, const int *ok, size_t n, int *out)
     return false;
 }
 
-/* Most keys differ in their first byte: test it before the strcmp. */
-#define HR_IS(k, name) ((k)[0] == (name)[0] && strcmp((k), (name)) == 0)
+enum hr_key {
+    HK_UNKNOWN, HK_REPORTER, HK_RECEIVED, HK_IPADDR, HK_FROM, HK_MFROM,
+    HK_PDOMAIN, HK_SPF_DOMAIN, HK_DKIM, HK_SPF, HK_SPF_SCOPE, HK_RUA,
+    HK_REASON, HK_DISCOVERY, HK_ARC, HK_ARC_POLICY, HK_POLICY, HK_PCT,
+    HK_ADKIM, HK_ASPF, HK_P, HK_SP, HK_NP, HK_T, HK_FO, HK_ALIGN_DKIM,
+    HK_ALIGN_SPF, HK_ACTION
+};
+
+/* The keys by their length: a line's key is compared with a few names,
+   not with all of them (a million records are 25 million lines). */
+static const struct hr_name {
+    const char *name;
+    enum hr_key key;
+} hr_names[17][4] = {
+    [1] = { { "p", HK_P }, { "t", HK_T } },
+    [2] = { { "sp", HK_SP }, { "np", HK_NP }, { "fo", HK_FO } },
+    [3] = { { "spf", HK_SPF }, { "rua", HK_RUA }, { "arc", HK_ARC },
+            { "pct", HK_PCT } },
+    [4] = { { "from", HK_FROM }, { "dkim", HK_DKIM }, { "aspf", HK_ASPF } },
+    [5] = { { "mfrom", HK_MFROM }, { "adkim", HK_ADKIM } },
+    [6] = { { "ipaddr", HK_IPADDR }, { "reason", HK_REASON },
+            { "policy", HK_POLICY }, { "action", HK_ACTION } },
+    [7] = { { "pdomain", HK_PDOMAIN } },
+    [8] = { { "reporter", HK_REPORTER }, { "received", HK_RECEIVED } },
+    [9] = { { "spf_scope", HK_SPF_SCOPE }, { "align_spf", HK_ALIGN_SPF } },
+    [10] = { { "spf_domain", HK_SPF_DOMAIN }, { "arc_policy", HK_ARC_POLICY },
+             { "align_dkim", HK_ALIGN_DKIM } },
+    [16] = { { "discovery_method", HK_DISCOVERY } },
+};
+
+static enum hr_key
+hr_key(const char *k, size_t len)
+{
+    if (len >= sizeof(hr_names) / sizeof(hr_names[0]))
+        return HK_UNKNOWN;
+    for (size_t i = 0; i < 4 && hr_names[len][i].name != NULL; i++)
+        if (hr_names[len][i].name[0] == k[0] &&
+            memcmp(hr_names[len][i].name, k, len) == 0)
+            return hr_names[len][i].key;
+    return HK_UNKNOWN;
+}
 
 static const int hr_policies[] = { 14, 15, 16, 17, 18 };
 static const int hr_actions[] = { 0, 1, 2, 3, 4 };
@@ -214,119 +281,114 @@ static const int hr_aligns[] = { 0, 4, 5 };
 
 /* The keys that carry policy, alignment and the action. */
 static int
-hr_apply_policy(struct hist_record *r, const char *k, const char *v)
+hr_apply_policy(struct hist_record *r, enum hr_key k, const char *v)
 {
     long long n;
     int e;
 
-    if (HR_IS(k, "policy")) {
+    switch (k) {
+    case HK_POLICY:
         if (!hr_enum(v, hr_policies, 5, &e))
             return 0;
         r->policy = (enum hist_policy)e;
-    } else if (HR_IS(k, "pct")) {
+        return 1;
+    case HK_PCT:
         if (!hr_num(v, 0, 100, &n))
             return 0;
         r->pct = (int)n;
-    } else if (HR_IS(k, "adkim") || HR_IS(k, "aspf")) {
-        return hr_letter(v, "rs", k[1] == 'd' ? &r->adkim : &r->aspf);
-    } else if (HR_IS(k, "p") || HR_IS(k, "sp") ||
-               HR_IS(k, "np")) {
-        return hr_letter(v, "nqr", k[0] == 'p' ? &r->p :
-                         k[0] == 's' ? &r->sp : &r->np);
-    } else if (HR_IS(k, "t")) {
-        return hr_letter(v, "yn", &r->t);
-    } else if (HR_IS(k, "fo")) {
+        return 1;
+    case HK_ADKIM: return hr_letter(v, "rs", &r->adkim);
+    case HK_ASPF: return hr_letter(v, "rs", &r->aspf);
+    case HK_P: return hr_letter(v, "nqr", &r->p);
+    case HK_SP: return hr_letter(v, "nqr", &r->sp);
+    case HK_NP: return hr_letter(v, "nqr", &r->np);
+    case HK_T: return hr_letter(v, "yn", &r->t);
+    case HK_FO:
         if (!hr_num(v, 0, 15, &n))
             return 0;
         r->fo = (unsigned)n;
-    } else if (HR_IS(k, "align_dkim") || HR_IS(k, "align_spf")) {
+        return 1;
+    case HK_ALIGN_DKIM:
+    case HK_ALIGN_SPF:
         if (!hr_enum(v, hr_aligns, 3, &e))
             return 0;
-        *(k[6] == 'd' ? &r->align_dkim : &r->align_spf) = (enum hist_align)e;
-    } else if (HR_IS(k, "action")) {
+        *(k == HK_ALIGN_DKIM ? &r->align_dkim : &r->align_spf) =
+            (enum hist_align)e;
+        return 1;
+    case HK_ACTION:
         if (!hr_enum(v, hr_actions, 5, &e))
             return 0;
         r->action = (enum hist_action)e;
-    } else {
+        return 1;
+    default:
         return -1;
     }
-    return 1;
 }
 
 /* The other keys. 1 applied, 0 bad value, -1 unknown key. */
 static int
-hr_apply_other(struct hist_record *r, const char *k, char *v)
+hr_apply_other(struct hist_record *r, enum hr_key k, char *v)
 {
     long long n;
 
-    if (HR_IS(k, "reporter"))
-        hr_copy(r->reporter, sizeof(r->reporter), v);
-    else if (HR_IS(k, "received")) {
+    switch (k) {
+    case HK_REPORTER: hr_copy(r->reporter, sizeof(r->reporter), v); break;
+    case HK_RECEIVED:
         if (!hr_num(v, 0, 1LL << 40, &n))
             return 0;
         r->received = n;
-    } else if (HR_IS(k, "ipaddr"))
-        return hr_ip(v, r->ipaddr);
-    else if (HR_IS(k, "from"))
-        return hr_domain(v, r->from, false);
-    else if (HR_IS(k, "mfrom"))
+        break;
+    case HK_IPADDR: return hr_ip(v, r->ipaddr);
+    case HK_FROM: return hr_domain(v, r->from, false);
+    case HK_MFROM:
         return *v == '\0' ? (r->mfrom[0] = '\0', 1)
                           : hr_domain(v, r->mfrom, true);
-    else if (HR_IS(k, "pdomain"))
-        return hr_domain(v, r->pdomain, true);
-    else if (HR_IS(k, "spf_domain"))
-        return hr_domain(v, r->spf_domain, true);
-    else if (HR_IS(k, "dkim"))
-        return hr_dkim(r, v);
-    else if (HR_IS(k, "spf"))
-        return hr_spf(r, v);
-    else if (HR_IS(k, "spf_scope")) {
+    case HK_PDOMAIN: return hr_domain(v, r->pdomain, true);
+    case HK_SPF_DOMAIN: return hr_domain(v, r->spf_domain, true);
+    case HK_DKIM: return hr_dkim(r, v);
+    case HK_SPF: return hr_spf(r, v);
+    case HK_SPF_SCOPE:
         if (!hr_num(v, -1, 2, &n))
             return 0;
         r->spf_scope = n == 1 ? HIST_SCOPE_MFROM : n == 2 ? HIST_SCOPE_HELO
                                                           : HIST_SCOPE_UNKNOWN;
-    } else if (HR_IS(k, "rua"))
-        return hr_rua(r, v);
-    else if (HR_IS(k, "reason"))
-        return hr_reason(r, v);
-    else if (HR_IS(k, "discovery_method"))
+        break;
+    case HK_RUA: return hr_rua(r, v);
+    case HK_REASON: return hr_reason(r, v);
+    case HK_DISCOVERY:
         r->discovery = strcmp(v, "psl") == 0 ? HIST_DISCOVERY_PSL :
             strcmp(v, "treewalk") == 0 ? HIST_DISCOVERY_TREEWALK
                                        : HIST_DISCOVERY_UNKNOWN;
-    else if (HR_IS(k, "arc"))
-        r->arc_pass = strcmp(v, "0") == 0;
-    else if (!HR_IS(k, "arc_policy"))
-        return hr_apply_policy(r, k, v);
+        break;
+    case HK_ARC: r->arc_pass = strcmp(v, "0") == 0; break;
+    case HK_ARC_POLICY: break;
+    default: return hr_apply_policy(r, k, v);
+    }
     return 1;
 }
 
 /* One "key value" line of the open record. */
 static void
-hr_apply(struct hist_reader *h, char *line)
+hr_apply(struct hist_reader *h, char *line, size_t len)
 {
     struct hist_record *r = &h->rec[h->cur];
-    char *v = strchr(line, ' ');
+    char *v = memchr(line, ' ', len);
+    enum hr_key k = hr_key(line, v != NULL ? (size_t)(v - line) : len);
     int st;
 
     if (v != NULL)
         *v++ = '\0';
     else
-        v = line + strlen(line);
-    st = hr_apply_other(r, line, v);
+        v = line + len;
+    st = hr_apply_other(r, k, v);
     if (st < 0) {
         h->st.unknown++;
         return;
     }
     if (st == 0)
         h->bad = true;
-    if (HR_IS(line, "received"))
-        h->have |= H_RECEIVED;
-    else if (HR_IS(line, "ipaddr"))
-        h->have |= H_IP;
-    else if (HR_IS(line, "from"))
-        h->have |= H_FROM;
-    else if (HR_IS(line, "action"))
-        h->have |= H_ACTION;
+    h->have |= k == HK_RECEIVED ? H_RECEIVED : k == HK_IPADDR ? H_IP :
+               k == HK_FROM ? H_FROM : k == HK_ACTION ? H_ACTION : 0;
 }
 
 /* Start a record at the "job" line at offset at. */
@@ -434,7 +496,7 @@ hist_next(struct hist_reader *h, const struct hist_record **r, off_t *at)
                 h->done = h->start + (off_t)h->lr.total;
             continue;
         }
-        if (strncmp(h->lr.line, "job ", 4) == 0) {
+        if (h->lr.len >= 4 && memcmp(h->lr.line, "job ", 4) == 0) {
             bool got = h->open && hr_finish(h, r, at);
             hr_begin(h, h->lr.line + 4, line_at);
             h->done = line_at;
@@ -444,7 +506,7 @@ hist_next(struct hist_reader *h, const struct hist_record **r, off_t *at)
             h->st.bad_lines++;      /* outside any record */
             h->done = h->start + (off_t)h->lr.total;
         } else {
-            hr_apply(h, h->lr.line);
+            hr_apply(h, h->lr.line, h->lr.len);
         }
     }
     return 0;

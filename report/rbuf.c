@@ -31,7 +31,7 @@ rb_room(struct rbuf *b, size_t more)
 }
 
 void
-rb_add(struct rbuf *b, const void *data, size_t len)
+rb_add_grow(struct rbuf *b, const void *data, size_t len)
 {
     if (!rb_room(b, len))
         return;

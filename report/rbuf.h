@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 struct rbuf {
     char *p;                    /* NUL-terminated when len > 0 */
@@ -15,7 +16,26 @@ struct rbuf {
     bool oom;
 };
 
-void rb_add(struct rbuf *b, const void *data, size_t len);
+void rb_add_grow(struct rbuf *b, const void *data, size_t len);
+
+/* Append len bytes; inline, since the XML of a large day is a hundred
+   million small pieces. After a failed allocation it may still append
+   where there is room: the writer checks oom once at the end anyway. */
+static inline void
+rb_add(struct rbuf *b, const void *data, size_t len)
+{
+    if (b->len + len < b->cap) {        /* and the NUL */
+        memcpy(b->p + b->len, data, len);
+        b->len += len;
+        b->p[b->len] = '\0';
+    } else {
+        rb_add_grow(b, data, len);
+    }
+}
+
+/* A string literal, its length known when compiled. */
+#define RB_LIT(b, lit) rb_add((b), (lit), sizeof(lit) - 1)
+
 void rb_str(struct rbuf *b, const char *s);
 void rb_printf(struct rbuf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

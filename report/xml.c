@@ -12,32 +12,29 @@
 static const char *const xml_disp[] = { "none", "pass", "quarantine",
                                         "reject" };
 
-/* <name> and </name>\n, in pieces: a million rows make printf's cost
-   count */
-static void
-xml_open(struct rbuf *b, const char *indent, const char *name)
-{
-    rb_str(b, indent);
-    rb_add(b, "<", 1);
-    rb_str(b, name);
-    rb_add(b, ">", 1);
-}
+/* <name>escaped text</name> and a newline, after indent; the tags are
+   literals joined when compiled (a million rows: no printf, no strlen) */
+#define XML_EL(b, indent, name, v) do {                                \
+    RB_LIT((b), indent "<" name ">");                                  \
+    rb_xml((b), (v));                                                  \
+    RB_LIT((b), "</" name ">\n");                                      \
+} while (0)
 
-static void
-xml_close(struct rbuf *b, const char *name)
-{
-    rb_add(b, "</", 2);
-    rb_str(b, name);
-    rb_add(b, ">\n", 2);
-}
+/* The same for a value that needs no escaping: a word of ours. */
+#define XML_WORD(b, indent, name, v) do {                              \
+    RB_LIT((b), indent "<" name ">");                                  \
+    rb_str((b), (v));                                                  \
+    RB_LIT((b), "</" name ">\n");                                      \
+} while (0)
 
-/* <name>escaped text</name> */
+/* A bounded copy of an interned list, to split in place. */
 static void
-xml_el(struct rbuf *b, const char *indent, const char *name, const char *v)
+xml_copy(char *out, size_t outsz, const char *s)
 {
-    xml_open(b, indent, name);
-    rb_xml(b, v);
-    xml_close(b, name);
+    size_t n = strnlen(s, outsz - 1);
+
+    memcpy(out, s, n);
+    out[n] = '\0';
 }
 
 static const char *
@@ -70,18 +67,18 @@ static void
 xml_metadata(struct rbuf *b, const struct ag_report *r,
              const struct xml_meta *m)
 {
-    rb_str(b, "  <report_metadata>\n");
-    xml_el(b, "    ", "org_name", m->org_name);
-    xml_el(b, "    ", "email", m->email);
+    RB_LIT(b, "  <report_metadata>\n");
+    XML_EL(b, "    ", "org_name", m->org_name);
+    XML_EL(b, "    ", "email", m->email);
     if (m->extra_contact != NULL && m->extra_contact[0] != '\0')
-        xml_el(b, "    ", "extra_contact_info", m->extra_contact);
-    xml_el(b, "    ", "report_id", m->report_id);
+        XML_EL(b, "    ", "extra_contact_info", m->extra_contact);
+    XML_EL(b, "    ", "report_id", m->report_id);
     rb_printf(b, "    <date_range>\n      <begin>%lld</begin>\n"
               "      <end>%lld</end>\n    </date_range>\n", r->begin,
               r->end - 1);
     if (!m->rfc7489 && m->generator != NULL)
-        xml_el(b, "    ", "generator", m->generator);
-    rb_str(b, "  </report_metadata>\n");
+        XML_EL(b, "    ", "generator", m->generator);
+    RB_LIT(b, "  </report_metadata>\n");
 }
 
 /* Unspecified tags are written with their defaults (RFC 9990 2.1.1). */
@@ -93,28 +90,28 @@ xml_policy_published(struct rbuf *b, const struct ag_set *s,
     char sp = r->sp ? r->sp : r->p, np = r->np ? r->np : sp;
 
     xml_fo(r->fo, fo);
-    rb_str(b, "  <policy_published>\n");
-    xml_el(b, "    ", "domain", ag_str(s, r->domain));
+    RB_LIT(b, "  <policy_published>\n");
+    XML_EL(b, "    ", "domain", ag_str(s, r->domain));
     if (!rfc7489 && r->discovery != HIST_DISCOVERY_UNKNOWN)
-        xml_el(b, "    ", "discovery_method",
+        XML_EL(b, "    ", "discovery_method",
                r->discovery == HIST_DISCOVERY_PSL ? "psl" : "treewalk");
     if (rfc7489) {
         rb_printf(b, "    <adkim>%c</adkim>\n    <aspf>%c</aspf>\n",
                   r->adkim == 's' ? 's' : 'r', r->aspf == 's' ? 's' : 'r');
-        xml_el(b, "    ", "p", xml_policy(r->p));
-        xml_el(b, "    ", "sp", xml_policy(sp));
+        XML_EL(b, "    ", "p", xml_policy(r->p));
+        XML_EL(b, "    ", "sp", xml_policy(sp));
         rb_printf(b, "    <pct>%d</pct>\n", r->pct);
-        xml_el(b, "    ", "fo", fo);
+        XML_EL(b, "    ", "fo", fo);
     } else {
-        xml_el(b, "    ", "p", xml_policy(r->p));
-        xml_el(b, "    ", "sp", xml_policy(sp));
-        xml_el(b, "    ", "np", xml_policy(np));
-        xml_el(b, "    ", "fo", fo);
+        XML_EL(b, "    ", "p", xml_policy(r->p));
+        XML_EL(b, "    ", "sp", xml_policy(sp));
+        XML_EL(b, "    ", "np", xml_policy(np));
+        XML_EL(b, "    ", "fo", fo);
         rb_printf(b, "    <adkim>%c</adkim>\n    <aspf>%c</aspf>\n",
                   r->adkim == 's' ? 's' : 'r', r->aspf == 's' ? 's' : 'r');
         rb_printf(b, "    <testing>%c</testing>\n", r->t == 'y' ? 'y' : 'n');
     }
-    rb_str(b, "  </policy_published>\n");
+    RB_LIT(b, "  </policy_published>\n");
 }
 
 /* Each "a TAB b[ TAB c] NL" line of lines, split in place in copy. */
@@ -146,20 +143,20 @@ xml_evaluated(struct rbuf *b, const struct ag_set *s, const struct ag_key *k)
     char *f[HIST_REASON_MAX][3];
     size_t n;
 
-    rb_str(b, "      <policy_evaluated>\n");
-    xml_el(b, "        ", "disposition", xml_disp[k->disp]);
-    xml_el(b, "        ", "dkim", k->dkim_pass ? "pass" : "fail");
-    xml_el(b, "        ", "spf", k->spf_pass ? "pass" : "fail");
-    snprintf(copy, sizeof(copy), "%s", ag_str(s, k->reasons));
+    RB_LIT(b, "      <policy_evaluated>\n");
+    XML_WORD(b, "        ", "disposition", xml_disp[k->disp]);
+    XML_WORD(b, "        ", "dkim", k->dkim_pass ? "pass" : "fail");
+    XML_WORD(b, "        ", "spf", k->spf_pass ? "pass" : "fail");
+    xml_copy(copy, sizeof(copy), ag_str(s, k->reasons));
     n = xml_split(copy, f, HIST_REASON_MAX);
     for (size_t i = 0; i < n; i++) {
-        rb_str(b, "        <reason>\n");
-        xml_el(b, "          ", "type", f[i][0]);
+        RB_LIT(b, "        <reason>\n");
+        XML_EL(b, "          ", "type", f[i][0]);
         if (f[i][1] != NULL && f[i][1][0] != '\0')
-            xml_el(b, "          ", "comment", f[i][1]);
-        rb_str(b, "        </reason>\n");
+            XML_EL(b, "          ", "comment", f[i][1]);
+        RB_LIT(b, "        </reason>\n");
     }
-    rb_str(b, "      </policy_evaluated>\n");
+    RB_LIT(b, "      </policy_evaluated>\n");
 }
 
 static void
@@ -171,31 +168,31 @@ xml_auth(struct rbuf *b, const struct ag_set *s, const struct ag_key *k,
     size_t n;
     bool helo = k->spf_scope == HIST_SCOPE_HELO;
 
-    rb_str(b, "    <auth_results>\n");
-    snprintf(copy, sizeof(copy), "%s", ag_str(s, k->dkim));
+    RB_LIT(b, "    <auth_results>\n");
+    xml_copy(copy, sizeof(copy), ag_str(s, k->dkim));
     n = xml_split(copy, f, HIST_DKIM_MAX);
     for (size_t i = 0; i < n; i++) {
-        rb_str(b, "      <dkim>\n");
-        xml_el(b, "        ", "domain", f[i][0]);
-        xml_el(b, "        ", "selector", f[i][1] ? f[i][1] : "");
-        xml_el(b, "        ", "result", f[i][2] ? f[i][2] : "none");
-        rb_str(b, "      </dkim>\n");
+        RB_LIT(b, "      <dkim>\n");
+        XML_EL(b, "        ", "domain", f[i][0]);
+        XML_EL(b, "        ", "selector", f[i][1] ? f[i][1] : "");
+        XML_EL(b, "        ", "result", f[i][2] ? f[i][2] : "none");
+        RB_LIT(b, "      </dkim>\n");
     }
     /* RFC 9990: only the MAIL FROM identity; RFC 7489: always one */
     if (k->has_spf && !(helo && !rfc7489)) {
-        rb_str(b, "      <spf>\n");
-        xml_el(b, "        ", "domain", ag_str(s, k->spf_domain));
-        xml_el(b, "        ", "scope", helo ? "helo" : "mfrom");
-        xml_el(b, "        ", "result", dm_auth_name(k->spf_result));
-        rb_str(b, "      </spf>\n");
+        RB_LIT(b, "      <spf>\n");
+        XML_EL(b, "        ", "domain", ag_str(s, k->spf_domain));
+        XML_WORD(b, "        ", "scope", helo ? "helo" : "mfrom");
+        XML_WORD(b, "        ", "result", dm_auth_name(k->spf_result));
+        RB_LIT(b, "      </spf>\n");
     } else if (rfc7489) {
-        rb_str(b, "      <spf>\n");
-        xml_el(b, "        ", "domain", ag_str(s, k->null_sender ?
+        RB_LIT(b, "      <spf>\n");
+        XML_EL(b, "        ", "domain", ag_str(s, k->null_sender ?
                                              k->header_from : k->envelope_from));
-        rb_str(b, "        <scope>mfrom</scope>\n"
+        RB_LIT(b, "        <scope>mfrom</scope>\n"
                "        <result>none</result>\n      </spf>\n");
     }
-    rb_str(b, "    </auth_results>\n");
+    RB_LIT(b, "    </auth_results>\n");
 }
 
 static void
@@ -204,20 +201,20 @@ xml_record(struct rbuf *b, const struct ag_set *s, const struct ag_row *row,
 {
     const struct ag_key *k = &row->key;
 
-    rb_str(b, "  <record>\n    <row>\n");
-    xml_el(b, "      ", "source_ip", ag_str(s, k->ip));
-    xml_open(b, "      ", "count");
+    RB_LIT(b, "  <record>\n    <row>\n");
+    XML_EL(b, "      ", "source_ip", ag_str(s, k->ip));
+    RB_LIT(b, "      <count>");
     rb_u64(b, row->count);
-    xml_close(b, "count");
+    RB_LIT(b, "</count>\n");
     xml_evaluated(b, s, k);
-    rb_str(b, "    </row>\n    <identifiers>\n");
-    xml_el(b, "      ", "header_from", ag_str(s, k->header_from));
+    RB_LIT(b, "    </row>\n    <identifiers>\n");
+    XML_EL(b, "      ", "header_from", ag_str(s, k->header_from));
     /* present but empty for the null sender (RFC 9990 2.1) */
     if (!rfc7489)
-        xml_el(b, "      ", "envelope_from", ag_str(s, k->envelope_from));
-    rb_str(b, "    </identifiers>\n");
+        XML_EL(b, "      ", "envelope_from", ag_str(s, k->envelope_from));
+    RB_LIT(b, "    </identifiers>\n");
     xml_auth(b, s, k, rfc7489);
-    rb_str(b, "  </record>\n");
+    RB_LIT(b, "  </record>\n");
 }
 
 bool
@@ -227,17 +224,17 @@ xml_report(const struct ag_set *s, size_t i, const struct xml_meta *m,
     const struct ag_report *r = ag_report(s, i);
     const struct ag_row *rows = ag_rows(s);
 
-    rb_str(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    RB_LIT(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     if (m->rfc7489) {
-        rb_str(out, "<feedback>\n");
+        RB_LIT(out, "<feedback>\n");
     } else {
-        rb_str(out, "<feedback xmlns=\"urn:ietf:params:xml:ns:dmarc-2.0\">\n"
+        RB_LIT(out, "<feedback xmlns=\"urn:ietf:params:xml:ns:dmarc-2.0\">\n"
                "  <version>1.0</version>\n");
     }
     xml_metadata(out, r, m);
     xml_policy_published(out, s, r, m->rfc7489);
     for (size_t j = 0; j < r->n_rows; j++)
         xml_record(out, s, &rows[r->first_row + j], m->rfc7489);
-    rb_str(out, "</feedback>\n");
+    RB_LIT(out, "</feedback>\n");
     return !out->oom;
 }

@@ -42,6 +42,8 @@ lr_avail(struct lr_reader *r)
         if (n == 0)
             return ferror(r->fp) ? -1 : 0;
         r->end = n;
+        /* one look per block: most lines then need none of their own */
+        r->block_nul = memchr(r->block, '\0', n) != NULL;
     }
     n = r->end - r->pos;
     if (r->limit != 0) {
@@ -81,12 +83,13 @@ enum lr_status
 lr_next(struct lr_reader *r)
 {
     size_t n = 0;
-    bool any = false, toolong = false;
+    bool any = false, toolong = false, nul = false;
     long avail;
 
     r->newline = false;
     while ((avail = lr_avail(r)) > 0) {
         any = true;
+        nul = nul || r->block_nul;
         if (lr_take(r, (size_t)avail, &n, &toolong)) {
             r->newline = true;
             break;
@@ -105,7 +108,7 @@ lr_next(struct lr_reader *r)
         return LR_LONG;
     r->line[n] = '\0';
     r->len = n;
-    return memchr(r->line, '\0', n) != NULL ? LR_NUL : LR_LINE;
+    return nul && memchr(r->line, '\0', n) != NULL ? LR_NUL : LR_LINE;
 }
 
 void

@@ -33,6 +33,7 @@ struct lr_reader {
     bool newline;              /* it ended with "\n", not at end of file */
     char *block;               /* bytes read from fp, not yet taken */
     size_t pos, end;
+    bool block_nul;            /* the block holds a NUL byte somewhere */
 };
 
 enum lr_status {

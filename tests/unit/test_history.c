@@ -179,6 +179,7 @@ test_opendmarc_142(void)
     is_int(read_all(text, sizeof(text) - 1, 0, sizeof(text) - 1, back, 2,
                     &st, &done), 1, "an OpenDMARC 1.4.2 record reads");
     is_str(back[0].mfrom, "", "its null sender");
+    is_str(back[0].ipaddr, "198.51.100.7", "its IPv4 address");
     ok(back[0].policy == HIST_POLICY_REJECT &&
        back[0].action == HIST_ACTION_REJECT && back[0].spf == DM_AUTH_FAIL &&
        back[0].spf_scope == HIST_SCOPE_UNKNOWN, "its codes");
