@@ -131,7 +131,8 @@ if grep -q -- '-fsanitize' "$top_builddir/Makefile" 2>/dev/null; then
 	tap_skip_all "a sanitizer build: the plain build's run makes the package"
 fi
 for p in "${PKGS[@]}"; do
-	if dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'installed\|config-files'; then
+	st=$(dpkg-query -W -f '${db:Status-Status}' "$p" 2>/dev/null)
+	if [ -n "$st" ] && [ "$st" != not-installed ]; then
 		tap_skip_all "package $p is on this machine already"
 	fi
 done
