@@ -2,11 +2,12 @@
  * gen_history.c: write N history records with our writer (hist_format),
  * a reproducible mix for the benchmark and the report tests.
  *
- *   gen_history N START SPAN DOMAINS IPS [RUA-DOMAIN]
+ *   gen_history N START SPAN DOMAINS IPS [RUA-DOMAIN [PARENT]]
  *
  * Records are spread over [START, START+SPAN) in time order; From
- * domains d0.test .. d(DOMAINS-1).test, client addresses among IPS. Each
- * domain publishes rua=mailto:dmarc@RUA-DOMAIN (default: its own name).
+ * domains d0.PARENT .. d(DOMAINS-1).PARENT (PARENT "test" by default),
+ * client addresses among IPS. Each domain publishes
+ * rua=mailto:dmarc@RUA-DOMAIN (default, or "-": its own name).
  * A quarter of the records are spoofs (SPF fails, no DKIM: rejected).
  */
 #include <config.h>
@@ -55,7 +56,7 @@ gh_vary(struct hist_record *r, unsigned long long i)
 
 static void
 gh_fill(struct hist_record *r, unsigned long long i, long long t,
-        unsigned domains, unsigned ips, const char *rua)
+        unsigned domains, unsigned ips, const char *rua, const char *parent)
 {
     unsigned d = gh_rand() % domains, ip = gh_rand() % ips, kind = gh_rand() % 4;
 
@@ -65,11 +66,14 @@ gh_fill(struct hist_record *r, unsigned long long i, long long t,
     r->received = t;
     snprintf(r->ipaddr, sizeof(r->ipaddr), "192.0.%u.%u", 2 + ip / 250,
              1 + ip % 250);
-    snprintf(r->from, sizeof(r->from), "d%u.test", d);
-    snprintf(r->pdomain, sizeof(r->pdomain), "d%u.test", d);
-    snprintf(r->mfrom, sizeof(r->mfrom), kind == 3 ? "spoof.test" : "d%u.test", d);
+    snprintf(r->from, sizeof(r->from), "d%u.%.200s", d, parent);
+    snprintf(r->pdomain, sizeof(r->pdomain), "%s", r->from);
+    if (kind == 3)
+        snprintf(r->mfrom, sizeof(r->mfrom), "spoof.test");
+    else
+        snprintf(r->mfrom, sizeof(r->mfrom), "%s", r->from);
     r->n_dkim = kind < 2;
-    snprintf(r->dkim[0].domain, sizeof(r->dkim[0].domain), "d%u.test", d);
+    snprintf(r->dkim[0].domain, sizeof(r->dkim[0].domain), "%s", r->from);
     snprintf(r->dkim[0].selector, sizeof(r->dkim[0].selector), "s1");
     r->dkim[0].result = kind == 0 ? DM_AUTH_PASS : DM_AUTH_FAIL;
     r->spf_evaluated = true;
@@ -98,12 +102,15 @@ main(int argc, char **argv)
     unsigned long long n;
     long long start, span;
     unsigned domains, ips;
+    const char *rua, *parent;
 
     if (argc < 6) {
         fprintf(stderr, "usage: gen_history N START SPAN DOMAINS IPS "
-                "[RUA-DOMAIN]\n");
+                "[RUA-DOMAIN [PARENT]]\n");
         return 2;
     }
+    rua = argc > 6 && strcmp(argv[6], "-") != 0 ? argv[6] : NULL;
+    parent = argc > 7 ? argv[7] : "test";
     n = strtoull(argv[1], NULL, 10);
     start = strtoll(argv[2], NULL, 10);
     span = strtoll(argv[3], NULL, 10);
@@ -114,7 +121,7 @@ main(int argc, char **argv)
     for (unsigned long long i = 0; i < n; i++) {
         int len;
         gh_fill(&r, i, start + (long long)(i * (unsigned long long)span / n),
-                domains, ips, argc > 6 ? argv[6] : NULL);
+                domains, ips, rua, parent);
         if ((len = hist_format(&r, buf, sizeof(buf))) < 0 ||
             fwrite(buf, 1, (size_t)len, stdout) != (size_t)len)
             return 1;
