@@ -307,9 +307,29 @@ demo_numbers() {
 			-m DMARC-MILTER-MIB -Cb -Ci "$LAB_SNMP_AGENT" \
 			DMARC-MILTER-MIB::dmarcDomainTable 2>&1 | indent
 	else
-		say "  (npm could not fetch the SMIv2 base MIBs; snmpwalk by number:"
-		say "   name, policy, pass, fail, none, temperror, permerror, quarantine, reject)"
-		snmpwalk -v2c -c public -On "$LAB_SNMP_AGENT" "$DEMO_ENTRY" 2>&1 | indent
+		say "  (npm could not fetch the SMIv2 base MIBs snmptable needs: the same"
+		say "   table from snmpwalk -On $LAB_SNMP_AGENT $DEMO_ENTRY, by column number)"
+		snmpwalk -v2c -c public -On "$LAB_SNMP_AGENT" "$DEMO_ENTRY" 2>&1 |
+			awk -v p="$DEMO_ENTRY." '
+			index($1, p) == 1 {
+				split(substr($1, length(p) + 1), a, ".")
+				v = $0
+				sub(/^[^=]*= [^:]*: /, "", v)
+				gsub(/"/, "", v)
+				if (a[1] == 3) v = v == 1 ? "none" : v == 2 ? "quarantine" : \
+				    v == 3 ? "reject" : v == 4 ? "absent" : v
+				val[a[2], a[1]] = v
+				if (a[2] > n) n = a[2]
+			}
+			END {
+				printf "%5s %12s %10s %4s %4s %4s %9s %9s %10s %6s\n", "index",
+				    "Name", "Policy", "Pass", "Fail", "None", "TempError",
+				    "PermError", "Quarantine", "Reject"
+				for (i = 1; i <= n; i++)
+					printf "%5s %12s %10s %4s %4s %4s %9s %9s %10s %6s\n", i,
+					    val[i, 2], val[i, 3], val[i, 4], val[i, 5], val[i, 6],
+					    val[i, 7], val[i, 8], val[i, 9], val[i, 10]
+			}' | indent
 	fi
 
 	title "3.3 The aggregate report dmarc-reports would send"
