@@ -80,3 +80,4 @@ if ! dpkg-query -W -f '${Status}' cacti 2>/dev/null | grep -q 'ok installed'; th
     fi
     [ "$cacti_status" -eq 0 ] || exit "$cacti_status"
 fi
+apt-get install -y --no-install-recommends cacti-spine   # spine, for tests/bench/bench-spine.sh
