@@ -43,8 +43,6 @@ apt-get install -y --no-install-recommends m4 liblockfile1 libwrap0 libdb5.3 lib
 apt-get install -y --no-install-recommends libxml2-utils mandoc libdbd-mysql-perl libswitch-perl libjson-perl
 # The Debian package (tests/pkg/t-package.sh): dpkg-buildpackage with dh, lintian.
 apt-get install -y --no-install-recommends dpkg-dev debhelper dh-autoreconf fakeroot lintian
-# The Debian package (tests/pkg/t-package.sh): dpkg-buildpackage with dh, lintian.
-apt-get install -y --no-install-recommends dpkg-dev debhelper dh-autoreconf fakeroot lintian
 # Machines that already carry Node.js (its own npm) conflict with Debian's
 # npm package: install it only where there is none.
 if ! command -v npm >/dev/null 2>&1; then
