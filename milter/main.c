@@ -116,6 +116,26 @@ dm_report(void *arg, bool is_error, const char *msg)
                 is_error ? "error" : "warning", msg);
 }
 
+/*
+ * HistoryFile loads (the reporting keys are dmarc-reports' too), but this
+ * version of the daemon does not write it yet: an operator coming from
+ * OpenDMARC must not stop sending aggregate reports without being told.
+ */
+static void
+dm_warn_history(const struct dm_config *cf, bool *to_log)
+{
+    const struct rp_settings *rp = rp_settings(cf);
+    char msg[512];
+
+    if (rp == NULL || rp->history_file == NULL)
+        return;
+    snprintf(msg, sizeof(msg), "%s: HistoryFile %s is not written by this "
+             "version of dmarc-milter, so no aggregate report covers its "
+             "mail; keep OpenDMARC's history for reporting meanwhile",
+             cf->path != NULL ? cf->path : "(defaults)", rp->history_file);
+    dm_report(to_log, false, msg);
+}
+
 static struct dm_runtime *
 dm_load(const char *path, bool to_log)
 {
@@ -297,6 +317,7 @@ dm_reload(const char *path)
         dm_warn_static(cur->cf, rt->cf);
         cf_reload_warn(cur->cf, rt->cf);     /* Metrics*, AgentX* */
         (void)cf_warn_spf_source(rt->cf, dm_report, &to_log);
+        dm_warn_history(rt->cf, &to_log);
         rt_install(rt);
         dm_log(LOG_INFO, "configuration reloaded from %s", path);
     }
@@ -509,6 +530,7 @@ dm_check_only(struct dm_runtime *rt, const char *path)
         rc = DM_EX_CONFIG;
     } else {
         (void)cf_warn_spf_source(rt->cf, dm_report, &to_log);
+        dm_warn_history(rt->cf, &to_log);
         printf("%s: configuration OK\n", path);
         ss_print(stdout, rt->cf);
     }
@@ -530,6 +552,7 @@ dm_setup(const struct dm_config *cf, const struct dm_opts *o)
     if (o->foreground)
         dm_log_stderr(true);
     (void)cf_warn_spf_source(cf, dm_report, &to_log);
+    dm_warn_history(cf, &to_log);
     spf_init();
     if (cf->umask_set)
         umask(cf->umask);
