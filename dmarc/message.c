@@ -76,6 +76,16 @@ msg_skip(struct msg_outcome *out, enum dm_skip why, const char *detail)
     return out->stage;
 }
 
+/* RequiredFrom: every From field must give a domain. */
+static enum msg_stage
+msg_require_from(const struct msg_input *in, struct msg_outcome *out)
+{
+    snprintf(out->reason, sizeof(out->reason), "%s (RequiredFrom)",
+             in->n_from == 0 ? "no From field" : "From field unusable");
+    return msg_reject(out, "a From field with a usable domain is "
+                      "required here");
+}
+
 /*
  * No From field gives a domain. Sendmail then writes a From of MAIL FROM
  * after the milters (Postfix adds it before them), so the recipient sees
@@ -90,12 +100,8 @@ msg_standin(const struct msg_input *in, const struct msg_options *opt,
     const char *why = in->n_from == 0 ? "no From field" : fh_strerror(fst);
     bool helo = false;
 
-    if (opt->required_from) {
-        snprintf(out->reason, sizeof(out->reason), "%s (RequiredFrom)",
-                 in->n_from == 0 ? "no From field" : "From field unusable");
-        return msg_reject(out, "a From field with a usable domain is "
-                          "required here");
-    }
+    if (opt->required_from)
+        return msg_require_from(in, out);
     if (d == NULL || *d == '\0') {
         d = in->helo_domain;
         helo = true;
@@ -128,11 +134,18 @@ msg_screen(const struct msg_input *in, const struct msg_options *opt,
                      "From field unusable: %s", fh_strerror(fst));
             return msg_reject(out, out->reason);
         }
-        if (fst != FH_TOO_MANY && out->from.count == 0 &&
-            msg_standin(in, opt, fst, out) != MSG_EVALUATE)
-            return out->stage;
-        if (!out->from_standin)
+        if (fst == FH_TOO_MANY)
             return msg_skip(out, DM_SKIP_NO_FROM, fh_strerror(fst));
+        if (out->from.count == 0) {
+            if (msg_standin(in, opt, fst, out) != MSG_EVALUATE)
+                return out->stage;
+        } else if (opt->required_from) {
+            return msg_require_from(in, out);
+        }
+        /*
+         * Otherwise the fields that give a domain are judged: a broken
+         * From field beside them must not buy the message a skip.
+         */
     }
     for (size_t i = 0; i < out->from.count; i++) {
         if (opt->ignore_mailfrom != NULL &&
