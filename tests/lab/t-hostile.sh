@@ -182,6 +182,7 @@ w("utf8_domain", [b"From: <service@p\xc3\xa4ypal.com>"] + base)
 w("no_from", [b"Subject: no From"] + base)
 w("empty_from", [b"From:"] + base)
 w("group_only", [b"From: undisclosed:;"] + base)
+w("from_beside_broken", [b"From: <service@paypal.com>", b"From: <x@y.test>>"] + base)
 for dom in ("dupe", "badp", "nosep", "vlast", "mixed", "huge", "toolong",
             "silent", "tcpstall", "cut", "wrongid", "refused", "garbage", "nul"):
     w("dns_" + dom, [b"From: <someone@%s.test>" % dom.encode()] + base)
@@ -276,6 +277,8 @@ verdict utf8_domain 'dmarc=none \(p=none dis=none\) header\.from=xn--pypal-gra\.
 stands_in no_from "no From field"
 stands_in empty_from "an empty From field"
 stands_in group_only "a From field with an empty group"
+check from_beside_broken "$REJECT_PAYPAL" \
+	"a broken second From field does not hide paypal.com's in the first"
 
 # --- records from nsd ------------------------------------------------------------
 verdict dns_dupe 'dmarc=none \(p=none dis=none\) header\.from=dupe\.test' \
