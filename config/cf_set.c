@@ -428,25 +428,33 @@ cf_set_authserv(struct cf_ctx *c, void *base,
     return true;
 }
 
-bool
-cf_set_trusted(struct cf_ctx *c, void *base,
-               const struct cf_key *k, const char *val, bool replace)
+/*
+ * One item of a list as it is kept; NULL when it is bad (reported) or
+ * memory ran out (reported too, as cf_expand_id does).
+ */
+typedef char *(*cf_item_fn)(struct cf_ctx *c, const struct cf_key *k,
+                            const char *item, size_t len);
+
+/* A list key: the items add up, or replace the list given before. */
+static bool
+cf_set_list(struct cf_ctx *c, const struct cf_key *k, const char *val,
+            bool replace, char ***v, size_t *n, cf_item_fn conv)
 {
-    struct dm_config *cf = base;    /* a core key: a list and its count */
     const char *p = val, *item;
     size_t len;
     bool good = true;
 
     if (replace)
-        cf_strv_free(&cf->trusted_ids, &cf->n_trusted_ids);
+        cf_strv_free(v, n);
     while ((item = cf_next_item(&p, &len)) != NULL) {
-        char *id = cf_expand_id(c, k, item, len);
-        if (id == NULL) {
+        char *s = conv(c, k, item, len);
+
+        if (s == NULL) {
             good = false;
             continue;
         }
-        if (!cf_push(&cf->trusted_ids, &cf->n_trusted_ids, id)) {
-            free(id);
+        if (!cf_push(v, n, s)) {
+            free(s);
             return cf_nomem(c);
         }
     }
@@ -454,40 +462,49 @@ cf_set_trusted(struct cf_ctx *c, void *base,
 }
 
 bool
+cf_set_trusted(struct cf_ctx *c, void *base,
+               const struct cf_key *k, const char *val, bool replace)
+{
+    struct dm_config *cf = base;    /* a core key: a list and its count */
+
+    return cf_set_list(c, k, val, replace, &cf->trusted_ids,
+                       &cf->n_trusted_ids, cf_expand_id);
+}
+
+/* An IgnoreMailFrom item: a domain, kept normalised. */
+static char *
+cf_mailfrom_item(struct cf_ctx *c, const struct cf_key *k, const char *item,
+                 size_t len)
+{
+    char dom[DM_DOMAIN_MAX], want[96];
+    enum dn_status st = dn_normalize(item, len, dom, sizeof(dom));
+    char *d;
+
+    if (st != DN_OK) {
+        char *raw = cf_strndup(item, len);
+
+        if (raw == NULL) {
+            cf_nomem(c);
+            return NULL;
+        }
+        snprintf(want, sizeof(want), "a domain name (%s)", dn_strerror(st));
+        cf_bad(c, k, raw, want);
+        free(raw);
+        return NULL;
+    }
+    if ((d = strdup(dom)) == NULL)
+        cf_nomem(c);
+    return d;
+}
+
+bool
 cf_set_mailfrom(struct cf_ctx *c, void *base,
                 const struct cf_key *k, const char *val, bool replace)
 {
     struct dm_config *cf = base;    /* a core key: a list and its count */
-    const char *p = val, *item;
-    size_t len;
-    bool good = true;
 
-    if (replace)
-        cf_strv_free(&cf->ignore_mailfrom, &cf->n_ignore_mailfrom);
-    while ((item = cf_next_item(&p, &len)) != NULL) {
-        char dom[DM_DOMAIN_MAX], want[96];
-        enum dn_status st = dn_normalize(item, len, dom, sizeof(dom));
-        char *d;
-
-        if (st != DN_OK) {
-            char *raw = cf_strndup(item, len);
-            if (raw == NULL)
-                return cf_nomem(c);
-            snprintf(want, sizeof(want), "a domain name (%s)",
-                     dn_strerror(st));
-            cf_bad(c, k, raw, want);
-            free(raw);
-            good = false;
-            continue;
-        }
-        d = strdup(dom);
-        if (d == NULL || !cf_push(&cf->ignore_mailfrom,
-                                  &cf->n_ignore_mailfrom, d)) {
-            free(d);
-            return cf_nomem(c);
-        }
-    }
-    return good;
+    return cf_set_list(c, k, val, replace, &cf->ignore_mailfrom,
+                       &cf->n_ignore_mailfrom, cf_mailfrom_item);
 }
 
 bool
