@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 
 #include "metrics/exposition.h"
+#include "util/util.h"
 
 
 struct ex_buf {
@@ -48,34 +49,22 @@ ex_alloc(size_t cap)
     return p;
 }
 
+/* Room for more bytes and a NUL; the first buffer as ex_alloc makes it. */
 static bool
 ex_reserve(struct ex_buf *b, size_t more)
 {
-    size_t cap;
-    char *p;
+    if (b->p == NULL && !b->oom) {
+        size_t cap = 65536;
 
-    if (b->oom)
-        return false;
-    if (b->len + more < b->cap)
-        return true;
-    cap = b->cap != 0 ? b->cap : 65536;
-    while (cap <= b->len + more)
-        cap *= 2;
-    if (b->p == NULL) {
+        while (cap <= more)
+            cap *= 2;
         if ((b->p = ex_alloc(cap)) == NULL) {
             b->oom = true;
             return false;
         }
         b->cap = cap;
-        return true;
     }
-    if ((p = realloc(b->p, cap)) == NULL) {
-        b->oom = true;
-        return false;
-    }
-    b->p = p;
-    b->cap = cap;
-    return true;
+    return grow_to(&b->p, &b->cap, b->len + more + 1, 65536, &b->oom);
 }
 
 /* Unchecked appends: callers reserve first. */
@@ -101,30 +90,28 @@ ex_put_u64(struct ex_buf *b, uint64_t v)
     ex_put(b, tmp + i, sizeof(tmp) - i);
 }
 
-/* Checked append of formatted text, for the few lines outside rows. */
+/*
+ * Checked append of formatted text, for the few lines outside rows. Each
+ * is ours (metric names, help texts, numbers, checked label values), so
+ * one longer than a line buffer is a bug: the scrape fails rather than
+ * showing half a line.
+ */
 static void __attribute__((format(printf, 2, 3)))
 ex_printf(struct ex_buf *b, const char *fmt, ...)
 {
+    char line[1024];
     va_list ap;
     int n;
 
-    if (!ex_reserve(b, 1024))
-        return;
     va_start(ap, fmt);
-    n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+    n = vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
-    if (n < 0) {
+    if (n < 0 || (size_t)n >= sizeof(line)) {
         b->oom = true;
         return;
     }
-    if ((size_t)n >= b->cap - b->len) {
-        if (!ex_reserve(b, (size_t)n + 1))
-            return;
-        va_start(ap, fmt);
-        vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-        va_end(ap);
-    }
-    b->len += (size_t)n;
+    if (ex_reserve(b, (size_t)n))
+        ex_put(b, line, (size_t)n);
 }
 
 size_t

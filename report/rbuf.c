@@ -7,27 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "report/rbuf.h"
+#include "util/util.h"
 
 static bool
 rb_room(struct rbuf *b, size_t more)
 {
-    size_t cap;
-    char *p;
-
-    if (b->oom)
-        return false;
-    if (b->len + more + 1 <= b->cap)
-        return true;
-    cap = b->cap ? b->cap : 4096;
-    while (cap < b->len + more + 1)
-        cap *= 2;
-    if ((p = realloc(b->p, cap)) == NULL) {
-        b->oom = true;
-        return false;
-    }
-    b->p = p;
-    b->cap = cap;
-    return true;
+    return grow_to(&b->p, &b->cap, b->len + more + 1, 4096, &b->oom);
 }
 
 void

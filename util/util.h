@@ -6,6 +6,7 @@
 #define DM_UTIL_H
 
 #include "util/clock.h"
+#include "util/grow.h"
 #include "util/line_reader.h"
 #include "util/log.h"
 
