@@ -396,14 +396,16 @@ ag_finish(struct ag_set *s)
     /* sort the reports; then renumber the rows' report to the new order */
     for (i = 0; i < s->n_reports; i++)
         s->reports[i].first_row = i;        /* the old index, for now */
-    qsort_r(s->reports, s->n_reports, sizeof(*s->reports), ag_cmp_reports,
-            s);
+    if (s->n_reports > 1)       /* none: reports may still be NULL */
+        qsort_r(s->reports, s->n_reports, sizeof(*s->reports),
+                ag_cmp_reports, s);
     for (i = 0; i < s->n_reports; i++)
         to[s->reports[i].first_row] = (uint32_t)i;
     for (i = 0; i < s->n_rows; i++)
         s->rows[i].key.report = to[s->rows[i].key.report];
     free(to);
-    qsort_r(s->rows, s->n_rows, sizeof(*s->rows), ag_cmp_rows, s);
+    if (s->n_rows > 1)
+        qsort_r(s->rows, s->n_rows, sizeof(*s->rows), ag_cmp_rows, s);
     for (i = 0, j = 0; i < s->n_reports; i++) {
         s->reports[i].first_row = j;
         while (j < s->n_rows && s->rows[j].key.report == i)

@@ -387,7 +387,8 @@ lg_outbox(struct ledger *lg, char ***names)
             n++;
     }
     closedir(d);
-    qsort(*names, n, sizeof(**names), lg_cmp_names);
+    if (n > 1)
+        qsort(*names, n, sizeof(**names), lg_cmp_names);
     return n;
 }
 
