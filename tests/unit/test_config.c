@@ -15,6 +15,7 @@
 #include "dns/domain_name.h"
 #include "metrics/metrics.h"
 #include "dmarc/verdict.h"
+#include "tests/unit/fixtures.h"
 #include "tests/unit/tap.h"
 
 #define DEBIAN_PSL "/usr/share/publicsuffix/public_suffix_list.dat"
@@ -1031,24 +1032,6 @@ src_file(const char *rel)
     return buf;
 }
 
-static char *
-slurp(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "r");
-    char *buf = NULL;
-    long n;
-
-    if (fp == NULL)
-        return NULL;
-    if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 &&
-        fseek(fp, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) != NULL) {
-        *len = fread(buf, 1, (size_t)n, fp);
-        buf[*len] = '\0';
-    }
-    fclose(fp);
-    return buf;
-}
-
 /*
  * The sample's line of a key whose file must exist at load:
  * the test's own, to put in its place; NULL for other lines.
@@ -1081,7 +1064,7 @@ test_sample(void)
         printf("#   diag: %s\n", D.msg[i]);
     cf_free(cf);
 
-    text = slurp(path, &len);
+    text = fx_read(path, &len);
     ok(text != NULL, "sample readable");
     if (text == NULL)
         return;
@@ -1170,7 +1153,7 @@ static void
 test_manpage(void)
 {
     size_t len = 0;
-    char *text = slurp(src_file("man/dmarc-milter.conf.5"), &len);
+    char *text = fx_read(src_file("man/dmarc-milter.conf.5"), &len);
     bool impl;
 
     ok(text != NULL, "man page readable");
