@@ -647,6 +647,31 @@ dm_start_parts(struct dm_parts *p)
     return 0;
 }
 
+/*
+ * The MTA connects to a unix socket through the daemon's group (postfix
+ * is in group dmarc-milter), and connecting needs write permission: the
+ * socket is made group-writable whatever the umask, so that the unit's
+ * UMask=0027 can keep every other file 0640.
+ */
+static void
+dm_socket_for_group(const char *conn)
+{
+    const char *path = NULL;
+    struct stat st;
+
+    if (strncmp(conn, "unix:", 5) == 0)
+        path = conn + 5;
+    else if (strncmp(conn, "local:", 6) == 0)
+        path = conn + 6;
+    else if (conn[0] == '/')
+        path = conn;
+    if (path == NULL || stat(path, &st) != 0 || !S_ISSOCK(st.st_mode))
+        return;
+    if (chmod(path, (st.st_mode & 07777) | S_IRGRP | S_IWGRP) != 0)
+        dm_log(LOG_WARNING, "socket %s: cannot make it group-writable: %s",
+               path, strerror(errno));
+}
+
 /* The filter registered and its socket open: one in use fails here. */
 static int
 dm_open_milter(const struct dm_config *cf)
@@ -670,6 +695,7 @@ dm_open_milter(const struct dm_config *cf)
                "running, or is its directory missing?)", cf->socket);
         return DM_EX_OSERR;
     }
+    dm_socket_for_group(cf->socket);
     return 0;
 }
 
