@@ -143,7 +143,7 @@ old_finish(const struct dm_eval_input *in, const struct od_list *psl,
 static void
 eval_old(const struct dm_eval_input *in, const struct dns_txt_resolver *dns,
          const struct od_list *psl, struct dns_txt_answer *ans,
-         struct dm_verdict *v)
+         struct dm_verdict *v, struct dmarc_record *rec_out)
 {
     struct dmarc_record rec;
     char org[DM_DOMAIN_MAX];
@@ -159,6 +159,8 @@ eval_old(const struct dm_eval_input *in, const struct dns_txt_resolver *dns,
     switch (found) {
     case DW_FOUND:
         old_finish(in, psl, &rec, v);
+        if (rec_out != NULL)
+            *rec_out = rec;
         return;
     case DW_NONE:
     case DW_MULTIPLE:
@@ -315,7 +317,8 @@ bis_discover(struct eval_bis *b, struct dmarc_record *rec,
 
 static void
 eval_bis(const struct dm_eval_input *in, const struct dns_txt_resolver *dns,
-         struct dns_txt_answer *ans, struct dm_verdict *v)
+         struct dns_txt_answer *ans, struct dm_verdict *v,
+         struct dmarc_record *rec_out)
 {
     struct eval_bis *b = calloc(1, sizeof(*b));
     struct dmarc_record rec;
@@ -334,6 +337,8 @@ eval_bis(const struct dm_eval_input *in, const struct dns_txt_resolver *dns,
             v->testing = true;
             ev_weaken(v);
         }
+        if (rec_out != NULL)
+            *rec_out = rec;
     }
     free(b);
 }
@@ -341,6 +346,15 @@ eval_bis(const struct dm_eval_input *in, const struct dns_txt_resolver *dns,
 void
 dmarc_eval(const struct dm_eval_input *in, const struct dns_txt_resolver *dns,
            const struct od_list *psl, struct dm_verdict *v)
+{
+    dmarc_eval_record(in, dns, psl, v, NULL);
+}
+
+void
+dmarc_eval_record(const struct dm_eval_input *in,
+                  const struct dns_txt_resolver *dns,
+                  const struct od_list *psl, struct dm_verdict *v,
+                  struct dmarc_record *rec)
 {
     struct dns_txt_answer *ans;
     enum dm_skip skip = v->skip;
@@ -364,9 +378,9 @@ dmarc_eval(const struct dm_eval_input *in, const struct dns_txt_resolver *dns,
         return;
     }
     if (in->spec == DM_SPEC_RFC9989)
-        eval_bis(in, dns, ans, v);
+        eval_bis(in, dns, ans, v, rec);
     else
-        eval_old(in, dns, psl, ans, v);
+        eval_old(in, dns, psl, ans, v, rec);
     free(ans);
 }
 

@@ -9,6 +9,7 @@
 #include "dmarc/verdict.h"
 #include "dns/dns.h"
 #include "dmarc/org_domain.h"
+#include "dmarc/dmarc_record.h"
 
 #define DM_SELECTOR_MAX 128
 
@@ -44,6 +45,16 @@ void dmarc_eval(const struct dm_eval_input *in,
                 const struct dns_txt_resolver *dns,
                 const struct od_list *psl,
                 struct dm_verdict *v);
+
+/*
+ * The same, and the record that applied into *rec (may be NULL): it is
+ * written when one applied (v->policy is then not DM_POLICY_ABSENT), for
+ * the reports, which tell what was published.
+ */
+void dmarc_eval_record(const struct dm_eval_input *in,
+                       const struct dns_txt_resolver *dns,
+                       const struct od_list *psl, struct dm_verdict *v,
+                       struct dmarc_record *rec);
 
 /*
  * Of two verdicts for the several From domains of one message, true when

@@ -11,8 +11,10 @@
  *  - a repeated tag keeps its first occurrence, valid or not, so a record
  *    cannot be made stricter or weaker by appending to it;
  *  - a segment without '=' or with an empty tag name is skipped;
- *  - ruf, fo, rf and ri steer failure and aggregate reports, which this
- *    milter does not send; they are recognised and ignored.
+ *  - rua and ruf keep only their valid URIs, whole, up to the room of
+ *    the record (a URI cut short would send a report elsewhere); fo
+ *    keeps its known options; rf and ri are ignored (RFC 9989 drops
+ *    them, and we send AFRF at day intervals).
  */
 #include <config.h>
 
@@ -33,11 +35,11 @@ struct dr_tag {
 
 enum dr_tag_id {
     DR_TAG_P, DR_TAG_SP, DR_TAG_NP, DR_TAG_ADKIM, DR_TAG_ASPF, DR_TAG_PCT,
-    DR_TAG_RUA, DR_TAG_T, DR_TAG_PSD, DR_TAG__COUNT
+    DR_TAG_RUA, DR_TAG_T, DR_TAG_PSD, DR_TAG_RUF, DR_TAG_FO, DR_TAG__COUNT
 };
 
 static const char *const dr_tag_names[DR_TAG__COUNT] = {
-    "p", "sp", "np", "adkim", "aspf", "pct", "rua", "t", "psd"
+    "p", "sp", "np", "adkim", "aspf", "pct", "rua", "t", "psd", "ruf", "fo"
 };
 
 static bool
@@ -274,22 +276,59 @@ dr_uri_ok(struct dr_span u)
     return true;
 }
 
-/* True when the comma-separated list holds at least one valid URI. */
+/*
+ * The valid URIs of the list into buf, comma-separated, each whole:
+ * one that does not fit is left out with all after it. True when at
+ * least one URI is valid, whether or not it fitted.
+ */
 static bool
-dr_uri_list_ok(struct dr_span v)
+dr_uri_list_copy(struct dr_span v, char *buf, size_t size)
 {
-    bool any = false;
-    size_t pos = 0;
+    bool any = false, full = false;
+    size_t pos = 0, len = 0;
 
+    buf[0] = '\0';
     while (pos <= v.n) {
         const char *comma = memchr(v.p + pos, ',', v.n - pos);
         size_t n = comma ? (size_t)(comma - (v.p + pos)) : v.n - pos;
+        struct dr_span u = dr_trim(v.p + pos, n);
 
-        if (dr_uri_ok(dr_trim(v.p + pos, n)))
+        if (dr_uri_ok(u)) {
             any = true;
+            full = full || len + (len > 0) + u.n + 1 > size;
+            if (!full) {
+                if (len > 0)
+                    buf[len++] = ',';
+                memcpy(buf + len, u.p, u.n);
+                len += u.n;
+                buf[len] = '\0';
+            }
+        }
         pos += n + 1;
     }
     return any;
+}
+
+/* fo: colon-separated options; unknown ones are ignored (RFC 7489 6.3). */
+static unsigned
+dr_fo(struct dr_span v)
+{
+    static const char opts[] = "01ds";
+    unsigned fo = 0;
+    size_t pos = 0;
+
+    while (pos <= v.n) {
+        const char *colon = memchr(v.p + pos, ':', v.n - pos);
+        size_t n = colon ? (size_t)(colon - (v.p + pos)) : v.n - pos;
+        struct dr_span o = dr_trim(v.p + pos, n);
+
+        for (unsigned i = 0; o.n == 1 && i < 4; i++) {
+            if (dr_lower(o.p[0]) == opts[i])
+                fo |= 1u << i;
+        }
+        pos += n + 1;
+    }
+    return fo != 0 ? fo : DMARC_FO_0;
 }
 
 static int
@@ -310,6 +349,7 @@ dr_defaults(struct dmarc_record *rec)
     rec->adkim = rec->aspf = DMARC_ALIGN_RELAXED;
     rec->pct = 100;
     rec->psd = 'u';
+    rec->fo = DMARC_FO_0;
 }
 
 enum dmarc_record_status
@@ -360,7 +400,13 @@ dr_tag_apply(const struct dr_tag *t, struct dmarc_record *rec,
         (void)dr_pct(t->val, &rec->pct);
         break;
     case DR_TAG_RUA:
-        rec->has_rua = dr_uri_list_ok(t->val);
+        rec->has_rua = dr_uri_list_copy(t->val, rec->rua, sizeof(rec->rua));
+        break;
+    case DR_TAG_RUF:
+        (void)dr_uri_list_copy(t->val, rec->ruf, sizeof(rec->ruf));
+        break;
+    case DR_TAG_FO:
+        rec->fo = dr_fo(t->val);
         break;
     case DR_TAG_T:
         if (dr_is(t->val, "y") || dr_is(t->val, "n")) {

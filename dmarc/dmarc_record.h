@@ -11,6 +11,15 @@
 
 enum dmarc_align_mode { DMARC_ALIGN_RELAXED = 0, DMARC_ALIGN_STRICT };
 
+/* fo= options, as bits: "0", "1", "d", "s" (RFC 7489 6.3). */
+#define DMARC_FO_0 1u
+#define DMARC_FO_1 2u
+#define DMARC_FO_D 4u
+#define DMARC_FO_S 8u
+
+/* Room for the valid URIs of rua= or ruf=, comma-separated. */
+#define DMARC_URI_LIST_MAX 512
+
 enum dmarc_record_status {
     DMARC_RECORD_OK = 0,        /* usable policy in *rec */
     DMARC_RECORD_NOT_DMARC,     /* first tag is not v=DMARC1: discard it */
@@ -33,6 +42,9 @@ struct dmarc_record {
     bool testing;
     int psd;                    /* DMARCbis psd=: 'y', 'n', 'u' (default) */
     bool has_rua;               /* at least one syntactically valid rua URI */
+    unsigned fo;                /* DMARC_FO_* bits; default DMARC_FO_0 */
+    char rua[DMARC_URI_LIST_MAX]; /* the valid rua URIs, "" when none */
+    char ruf[DMARC_URI_LIST_MAX]; /* the valid ruf URIs, "" when none */
 };
 
 /*

@@ -261,6 +261,7 @@ msg_evaluate(const struct msg_input *in, const struct msg_options *opt,
 {
     struct dm_eval_input ev;
     struct dm_verdict v;
+    struct dmarc_record rec;
 
     memset(&ev, 0, sizeof(ev));
     msg_choose_spf(in, opt, out);
@@ -272,15 +273,20 @@ msg_evaluate(const struct msg_input *in, const struct msg_options *opt,
         ev.dkim = in->claims->dkim;
         ev.n_dkim = in->claims->n_dkim;
     }
+    out->dkim = ev.dkim;
+    out->n_dkim = ev.n_dkim;
     ev.sample = in->sample;
     ev.spec = opt->spec;
     for (size_t i = 0; i < out->from.count; i++) {
         ev.from_domain = out->from.domain[i];
         memset(&v, 0, sizeof(v));
         v.skip = DM_SKIP_NONE;
-        dmarc_eval(&ev, in->dns, in->psl, &v);
-        if (i == 0 || dmarc_verdict_stricter(&v, &out->verdict))
+        dmarc_eval_record(&ev, in->dns, in->psl, &v, &rec);
+        if (i == 0 || dmarc_verdict_stricter(&v, &out->verdict)) {
             out->verdict = v;
+            if (v.policy != DM_POLICY_ABSENT)
+                out->record = rec;
+        }
     }
     out->verdict.from_standin = out->from_standin;
     out->verdict.standin_helo = out->standin_helo;

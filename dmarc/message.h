@@ -138,6 +138,12 @@ struct msg_outcome {
     bool spf_helo;                 /* our check was of the HELO identity */
     bool spf_received;             /* it is the Received-SPF field's */
     struct dm_auth_id spf;
+    const struct dm_auth_id *dkim; /* MSG_DONE: the DKIM results that
+                                      counted (the input's, or the
+                                      claims'): valid while they are */
+    size_t n_dkim;
+    struct dmarc_record record;    /* MSG_DONE: the record that applied,
+                                      when verdict.policy is not absent */
     enum msg_rspf rspf;            /* the topmost Received-SPF field ... */
     enum rs_status rspf_status;    /* ... MSG_RSPF_REFUSED: why */
     enum rs_match rspf_match;      /* ... MSG_RSPF_MISMATCH: why */

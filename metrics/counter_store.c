@@ -80,6 +80,7 @@ struct cs_store {
     _Atomic uint64_t skipped[DM_SKIP__COUNT];
     _Atomic uint64_t overrides[DM_OVERRIDE__COUNT];
     _Atomic uint64_t standins[CS_STANDIN_COUNT];
+    _Atomic uint64_t events[CS_EV__COUNT];
     _Atomic uint64_t eval_bucket[CS_EVAL_BUCKETS + 1];
     _Atomic uint64_t eval_sum_ns;
     _Atomic uint64_t dns[CS_DNS_TYPE_COUNT][CS_DNS_STATUS_COUNT];
@@ -640,6 +641,13 @@ cs_verdict_hook(const struct dm_verdict *v, void *arg)
                                   memory_order_relaxed);
 }
 
+void
+cs_count_event(struct cs_store *cs, enum cs_event ev)
+{
+    if ((unsigned)ev < CS_EV__COUNT)
+        atomic_fetch_add_explicit(&cs->events[ev], 1, memory_order_relaxed);
+}
+
 /* ---- reading ---- */
 
 bool
@@ -701,6 +709,9 @@ cs_totals(const struct cs_store *cs, struct cs_totals *t)
     for (int i = 0; i < CS_STANDIN_COUNT; i++)
         t->standins[i] = atomic_load_explicit(&cs->standins[i],
                                               memory_order_relaxed);
+    for (int i = 0; i < CS_EV__COUNT; i++)
+        t->events[i] = atomic_load_explicit(&cs->events[i],
+                                            memory_order_relaxed);
     /* Derived, so it always agrees with the __other__ rows. */
     for (int p = 0; p < DM_POLICY__COUNT; p++) {
         uint32_t idx = atomic_load_explicit(&o->row[p], memory_order_acquire);
@@ -828,6 +839,8 @@ cs_clear(struct cs_store *cs)
         atomic_store(&cs->overrides[i], 0);
     for (int i = 0; i < CS_STANDIN_COUNT; i++)
         atomic_store(&cs->standins[i], 0);
+    for (int i = 0; i < CS_EV__COUNT; i++)
+        atomic_store(&cs->events[i], 0);
     for (int i = 0; i <= CS_EVAL_BUCKETS; i++)
         atomic_store(&cs->eval_bucket[i], 0);
     atomic_store(&cs->eval_sum_ns, 0);

@@ -95,6 +95,20 @@ void cs_observe_eval(struct cs_store *cs, double seconds);
 void cs_count_dns(struct cs_store *cs, int qtype, enum dns_status st,
                   bool cached);
 
+/* What the reporting side did, counted beside the verdicts. */
+enum cs_event {
+    CS_EV_HISTORY_WRITTEN = 0,  /* HistoryFile records appended */
+    CS_EV_HISTORY_FAILED,       /* records that could not be written */
+    CS_EV_FAILURE_SENT,         /* failure reports handed to ReportCommand */
+    CS_EV_FAILURE_FAILED,       /* ReportCommand failed */
+    CS_EV_FAILURE_DROPPED,      /* the sender's queue was full */
+    CS_EV_FAILURE_LIMITED,      /* held back by the per-destination limit */
+    CS_EV__COUNT
+};
+
+/* One event of enum cs_event; out of range counts nothing. */
+void cs_count_event(struct cs_store *cs, enum cs_event ev);
+
 /*
  * The verdict hook (an mc_verdict_fn; arg is the store): a skipped message
  * counts by reason, an evaluated one in its row and in the histogram, and
@@ -135,6 +149,7 @@ struct cs_totals {
     uint64_t overrides[DM_OVERRIDE__COUNT];
     /* Evaluated messages with no From domain, by stand-in (idem). */
     uint64_t standins[CS_STANDIN_COUNT];
+    uint64_t events[CS_EV__COUNT];           /* idem */
     uint64_t overflow;       /* messages counted under CS_OTHER_DOMAIN */
     size_t tracked_domains;  /* domains with rows of their own */
     size_t rows;             /* rows, __other__'s included */

@@ -572,6 +572,28 @@ ex_totals(struct ex_buf *b, enum ex_format f, const struct cs_totals *t)
               t->overflow);
 }
 
+/* The history and the failure reports: what reporting did. */
+static void
+ex_reporting(struct ex_buf *b, enum ex_format f, const struct cs_totals *t)
+{
+    static const char *const fr[] = { "sent", "failed", "dropped",
+                                      "rate_limited" };
+
+    ex_family(b, f, "dmarc_milter_history_records_total", "counter",
+              "HistoryFile records, by outcome: written, or failed (the "
+              "file could not be opened or written; mail kept flowing).");
+    ex_printf(b, "dmarc_milter_history_records_total{outcome=\"written\"} %"
+              PRIu64 "\n", t->events[CS_EV_HISTORY_WRITTEN]);
+    ex_printf(b, "dmarc_milter_history_records_total{outcome=\"failed\"} %"
+              PRIu64 "\n", t->events[CS_EV_HISTORY_FAILED]);
+    ex_family(b, f, "dmarc_milter_failure_reports_total", "counter",
+              "Failure reports (FailureReports), by outcome: sent, failed "
+              "(ReportCommand failed), dropped (queue full), rate_limited.");
+    for (int i = 0; i < 4; i++)
+        ex_printf(b, "dmarc_milter_failure_reports_total{outcome=\"%s\"} %"
+                  PRIu64 "\n", fr[i], t->events[CS_EV_FAILURE_SENT + i]);
+}
+
 /* The resolver's lookups and cache hits, by record type. */
 static void
 ex_dns(struct ex_buf *b, enum ex_format f, const struct cs_totals *t)
@@ -632,6 +654,7 @@ ex_render(const struct cs_store *cs, enum ex_format f,
     ex_totals(&b, f, &t);
     ex_histogram(&b, f, &t);
     ex_dns(&b, f, &t);
+    ex_reporting(&b, f, &t);
     ex_build_info(&b, f);
     if (ps != NULL)
         ex_process(&b, f, ps);

@@ -40,6 +40,7 @@
 #include "util/util.h"
 #include "metrics/metrics.h"
 #include "report/report.h"
+#include "milter/history.h"
 #include "milter/milter_cb.h"
 #include "milter/runtime.h"
 #include "milter/show_settings.h"
@@ -64,7 +65,11 @@ struct dm_opts {
 struct dm_parts {
     struct mx_metrics *mx;
     struct ax_agent *ax;
+    struct mh_history *hist;
 };
+
+/* The history, for SIGHUP's reopen in the main thread. */
+static struct mh_history *dm_hist;
 
 static atomic_bool dm_milter_done;
 
@@ -114,26 +119,6 @@ dm_report(void *arg, bool is_error, const char *msg)
     else
         fprintf(stderr, "dmarc-milter: %s: %s\n",
                 is_error ? "error" : "warning", msg);
-}
-
-/*
- * HistoryFile loads (the reporting keys are dmarc-reports' too), but this
- * version of the daemon does not write it yet: an operator coming from
- * OpenDMARC must not stop sending aggregate reports without being told.
- */
-static void
-dm_warn_history(const struct dm_config *cf, bool *to_log)
-{
-    const struct rp_settings *rp = rp_settings(cf);
-    char msg[512];
-
-    if (rp == NULL || rp->history_file == NULL)
-        return;
-    snprintf(msg, sizeof(msg), "%s: HistoryFile %s is not written by this "
-             "version of dmarc-milter, so no aggregate report covers its "
-             "mail; keep OpenDMARC's history for reporting meanwhile",
-             cf->path != NULL ? cf->path : "(defaults)", rp->history_file);
-    dm_report(to_log, false, msg);
 }
 
 static struct dm_runtime *
@@ -273,6 +258,13 @@ dm_milter_thread(void *arg)
     return NULL;
 }
 
+/* Two optional strings differ. */
+static bool
+dm_str_changed(const char *a, const char *b)
+{
+    return (a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0);
+}
+
 /* The keys a running daemon cannot take over without a restart. */
 static void
 dm_warn_static(const struct dm_config *old, const struct dm_config *new)
@@ -289,7 +281,7 @@ dm_warn_static(const struct dm_config *old, const struct dm_config *new)
         const char *a = *(char *const *)((const char *)old + keys[i].off);
         const char *b = *(char *const *)((const char *)new + keys[i].off);
 
-        if ((a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0))
+        if (dm_str_changed(a, b))
             dm_log(LOG_WARNING, "reload: %s changed; it takes effect at the "
                    "next restart", keys[i].key);
     }
@@ -298,6 +290,10 @@ dm_warn_static(const struct dm_config *old, const struct dm_config *new)
         old->syslog_facility != new->syslog_facility)
         dm_log(LOG_WARNING, "reload: UMask or Syslog settings changed; they "
                "take effect at the next restart");
+    if (dm_str_changed(rp_settings(old)->history_file,
+                       rp_settings(new)->history_file))
+        dm_log(LOG_WARNING, "reload: HistoryFile changed; it takes effect "
+               "at the next restart");
     if (old->enable_coredumps != new->enable_coredumps)
         dm_log(LOG_WARNING, "reload: EnableCoredumps changed; it takes "
                "effect at the next restart");
@@ -317,7 +313,6 @@ dm_reload(const char *path)
         dm_warn_static(cur->cf, rt->cf);
         cf_reload_warn(cur->cf, rt->cf);     /* Metrics*, AgentX* */
         (void)cf_warn_spf_source(rt->cf, dm_report, &to_log);
-        dm_warn_history(rt->cf, &to_log);
         rt_install(rt);
         dm_log(LOG_INFO, "configuration reloaded from %s", path);
     }
@@ -436,6 +431,7 @@ dm_serve(const char *path, const char *sock)
     while (!atomic_load(&dm_milter_done)) {
         sig = sigtimedwait(&set, NULL, &tick);
         if (sig == SIGHUP || sig == SIGUSR1) {
+            mh_reopen(dm_hist);     /* logrotate moved it */
             dm_reload(path);
         } else if (sig == SIGTERM || sig == SIGINT) {
             dm_log(LOG_INFO, "stopping: %d messages in flight",
@@ -530,7 +526,6 @@ dm_check_only(struct dm_runtime *rt, const char *path)
         rc = DM_EX_CONFIG;
     } else {
         (void)cf_warn_spf_source(rt->cf, dm_report, &to_log);
-        dm_warn_history(rt->cf, &to_log);
         printf("%s: configuration OK\n", path);
         ss_print(stdout, rt->cf);
     }
@@ -552,7 +547,6 @@ dm_setup(const struct dm_config *cf, const struct dm_opts *o)
     if (o->foreground)
         dm_log_stderr(true);
     (void)cf_warn_spf_source(cf, dm_report, &to_log);
-    dm_warn_history(cf, &to_log);
     spf_init();
     if (cf->umask_set)
         umask(cf->umask);
@@ -591,6 +585,9 @@ dm_open_parts(const struct dm_config *cf, struct dm_parts *p)
 static void
 dm_close_parts(struct dm_parts *p)
 {
+    mc_set_outcome_hook(NULL, NULL);
+    mh_close(p->hist);
+    p->hist = dm_hist = NULL;
     ax_stop(p->ax);
     p->ax = NULL;
     mx_stop(p->mx);
@@ -635,7 +632,7 @@ dm_detach(const struct dm_config *cf, const struct dm_opts *o)
 
 /* The parts' threads start after the fork and the privilege drop. */
 static int
-dm_start_parts(struct dm_parts *p)
+dm_start_parts(const struct dm_config *cf, struct dm_parts *p)
 {
     char err[512];
 
@@ -644,6 +641,9 @@ dm_start_parts(struct dm_parts *p)
         dm_log(LOG_ERR, "%s", err);
         return DM_EX_OSERR;
     }
+    /* Opened as the daemon's user, inside its root, as it is reopened. */
+    if ((p->hist = dm_hist = mh_open(cf, mx_store(p->mx))) != NULL)
+        mc_set_outcome_hook(mh_outcome, p->hist);
     return 0;
 }
 
@@ -728,7 +728,7 @@ int
 main(int argc, char **argv)
 {
     struct dm_opts o = { CF_DEFAULT_FILE, false, false, false };
-    struct dm_parts parts = { NULL, NULL };
+    struct dm_parts parts = { NULL, NULL, NULL };
     struct dm_runtime *rt;
     int rc;
 
@@ -758,7 +758,7 @@ main(int argc, char **argv)
         return rc;
     }
     if ((rc = dm_detach(rt->cf, &o)) != 0 ||
-        (rc = dm_start_parts(&parts)) != 0 ||
+        (rc = dm_start_parts(rt->cf, &parts)) != 0 ||
         (rc = dm_write_pidfile(rt->cf->pid_file)) != 0 ||
         (rc = dm_open_milter(rt->cf)) != 0)
         return rc;

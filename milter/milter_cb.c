@@ -19,6 +19,7 @@
 #include "auth/auth.h"
 #include "util/util.h"
 #include "dns/dns.h"
+#include "report/report.h"
 #include "milter/milter_cb.h"
 #include "milter/runtime.h"
 
@@ -28,6 +29,7 @@
 #define MC_MAX_AR       64      /* A-R fields kept, topmost first */
 #define MC_ID_MAX       256
 #define MC_QID_MAX      64
+#define MC_MAX_RCPT     64      /* recipients kept for IgnoreMailTo */
 
 struct mc_msg {
     bool active;
@@ -53,6 +55,9 @@ struct mc_msg {
     bool forged_lost;                  /* out of memory for the bits */
     struct dkv_msg *dkim;              /* DKIMSelfVerify: the verifier */
     bool dkim_tried;
+    char *rcpt[MC_MAX_RCPT];           /* IgnoreMailTo: the recipients */
+    size_t n_rcpt;
+    bool rcpt_over;                    /* more than were kept */
 };
 
 struct mc_conn {
@@ -68,6 +73,7 @@ struct mc_conn {
     bool can_skip;                     /* SMFIP_SKIP negotiated */
     bool addrcpt;                      /* SMFIF_ADDRCPT negotiated, for
                                           CopyFailuresTo */
+    bool want_rcpt;                    /* recipients asked for */
     unsigned long no_reply;            /* SMFIP_NR_* negotiated */
     struct mc_msg msg;
 };
@@ -76,6 +82,8 @@ struct mc_conn {
 static atomic_int mc_inflight_count;
 static mc_verdict_fn mc_hook;
 static void *mc_hook_arg;
+static mc_outcome_fn mc_outcome_hook;
+static void *mc_outcome_arg;
 
 int
 mc_inflight(void)
@@ -90,9 +98,18 @@ mc_set_verdict_hook(mc_verdict_fn fn, void *arg)
     mc_hook_arg = arg;
 }
 
+void
+mc_set_outcome_hook(mc_outcome_fn fn, void *arg)
+{
+    mc_outcome_hook = fn;
+    mc_outcome_arg = arg;
+}
+
 static void
 mc_msg_clear(struct mc_msg *m)
 {
+    for (size_t i = 0; i < m->n_rcpt; i++)
+        free(m->rcpt[i]);
     for (size_t i = 0; i < m->n_from; i++)
         free(m->from[i]);
     for (size_t i = 0; i < m->n_ar; i++)
@@ -157,6 +174,25 @@ mc_conn_new(SMFICTX *ctx)
     return c;
 }
 
+/*
+ * The recipients only when IgnoreMailTo needs them for the history, and
+ * then without a reply to each (a recipient is never refused here).
+ */
+static void
+mc_negotiate_rcpt(struct mc_conn *c, unsigned long f1, unsigned long *skip,
+                  unsigned long *want)
+{
+    const struct rp_settings *rp = rp_settings(c->rt->cf);
+
+    c->want_rcpt = rp != NULL && rp->history_file != NULL &&
+                   rp->ignore_mail_to != NULL;
+    if (!c->want_rcpt)
+        return;
+    *skip &= ~SMFIP_NORCPT;
+    c->no_reply |= f1 & SMFIP_NR_RCPT;
+    *want |= f1 & SMFIP_NR_RCPT;
+}
+
 static sfsistat
 mc_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
              unsigned long f2, unsigned long f3, unsigned long *pf0,
@@ -199,6 +235,7 @@ mc_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
         c->no_reply = f1 & (SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_HDR |
                             SMFIP_NR_EOH);
         want |= c->no_reply;
+        mc_negotiate_rcpt(c, f1, &skip, &want);
     }
     *pf0 = need;
     /* CopyFailuresTo adds a recipient: the action is asked for then only. */
@@ -307,6 +344,31 @@ mc_envfrom(SMFICTX *ctx, char **argv)
                                    sizeof(c->msg.mailfrom_domain)) != DN_OK)
         c->msg.mailfrom_domain[0] = '\0';
     return SMFIS_CONTINUE;
+}
+
+/* IgnoreMailTo: the recipient addresses, without their brackets. */
+static sfsistat
+mc_envrcpt(SMFICTX *ctx, char **argv)
+{
+    struct mc_conn *c = smfi_getpriv(ctx);
+    sfsistat done;
+    const char *s;
+    size_t len;
+
+    if (c == NULL)
+        return SMFIS_CONTINUE;
+    done = c->no_reply & SMFIP_NR_RCPT ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+    if (!c->want_rcpt || !c->msg.active)
+        return done;
+    s = argv != NULL && argv[0] != NULL ? argv[0] : "";
+    s += strspn(s, " <");
+    len = strcspn(s, ">");
+    if (c->msg.n_rcpt == MC_MAX_RCPT ||
+        (c->msg.rcpt[c->msg.n_rcpt] = strndup(s, len)) == NULL)
+        c->msg.rcpt_over = true;    /* unknown recipients: recorded */
+    else
+        c->msg.n_rcpt++;
+    return done;
 }
 
 static char *
@@ -868,6 +930,31 @@ mc_apply(SMFICTX *ctx, const struct mc_conn *c,
     return d->unenforced ? SMFIS_CONTINUE : SMFIS_ACCEPT;
 }
 
+/* The history's view of the message, for the outcome hook. */
+static void
+mc_publish_outcome(SMFICTX *ctx, const struct mc_conn *c,
+                   const struct msg_outcome *out,
+                   const struct art_claims *claims)
+{
+    struct mc_message_view mv;
+    const char *job = smfi_getsymval(ctx, "i");
+
+    if (mc_outcome_hook == NULL)
+        return;
+    memset(&mv, 0, sizeof(mv));
+    mv.cf = c->rt->cf;
+    mv.session.job = job != NULL && *job != '\0' ? job : "(unknown-jobid)";
+    mv.session.reporter = c->mta_id[0] != '\0' ? c->mta_id : NULL;
+    mv.session.ipaddr = c->have_addr ? c->addr_text : NULL;
+    mv.session.mfrom = c->msg.mailfrom_domain;
+    mv.session.received = (long long)time(NULL);
+    mv.session.arc_pass = claims->have_arc && claims->arc == DM_AUTH_PASS;
+    mv.rcpt = (const char *const *)c->msg.rcpt;
+    mv.n_rcpt = c->msg.n_rcpt;
+    mv.rcpt_over = c->msg.rcpt_over || !c->want_rcpt;
+    mc_outcome_hook(out, &mv, mc_outcome_arg);
+}
+
 /* Gather, let message.c decide, log, publish, apply. */
 static sfsistat
 mc_eom(SMFICTX *ctx)
@@ -905,6 +992,7 @@ mc_eom(SMFICTX *ctx)
     mc_log_rspf(ctx, &c->msg, &out);
     mc_log_verdict(ctx, c, &out);
     mc_publish(&out.verdict);
+    mc_publish_outcome(ctx, c, &out, &claims);
     ret = mc_apply(ctx, c, &out, mc_written_id(ctx, c, own_id, wid,
                                                sizeof(wid)));
     mc_msg_clear(&c->msg);
@@ -942,6 +1030,7 @@ struct smfiDesc mc_desc = {
     .xxfi_connect = mc_connect,
     .xxfi_helo = mc_helo,
     .xxfi_envfrom = mc_envfrom,
+    .xxfi_envrcpt = mc_envrcpt,
     .xxfi_header = mc_header,
     .xxfi_eoh = mc_eoh,
     .xxfi_body = mc_body,

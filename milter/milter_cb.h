@@ -8,6 +8,8 @@
 #include <libmilter/mfapi.h>
 
 #include "dmarc/dmarc.h"
+#include "config/config.h"
+#include "report/report.h"
 
 /* The filter description handed to smfi_register(). */
 extern struct smfiDesc mc_desc;
@@ -22,5 +24,24 @@ int mc_inflight(void);
  */
 typedef void (*mc_verdict_fn)(const struct dm_verdict *v, void *arg);
 void mc_set_verdict_hook(mc_verdict_fn fn, void *arg);
+
+/* What the history needs of an evaluated message beyond its outcome. */
+struct mc_message_view {
+    const struct dm_config *cf;        /* the connection's configuration */
+    struct hist_session session;
+    const char *const *rcpt;           /* the recipients, when IgnoreMailTo
+                                          asked for them */
+    size_t n_rcpt;
+    bool rcpt_over;                    /* some recipients are not in rcpt */
+};
+
+/*
+ * Called with the outcome of every evaluated message (msg_evaluate's,
+ * after the verdict hook): the HistoryFile hooks in here. Set before
+ * smfi_main(); fn must be thread-safe.
+ */
+typedef void (*mc_outcome_fn)(const struct msg_outcome *out,
+                              const struct mc_message_view *mv, void *arg);
+void mc_set_outcome_hook(mc_outcome_fn fn, void *arg);
 
 #endif

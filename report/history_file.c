@@ -86,23 +86,23 @@ hf_open(const char *path, hf_error_fn on_error, void *arg)
     }
     pthread_mutex_init(&f->lock, NULL);
     f->fd = -1;
+    /* An early error line, not a refusal, and no record lost yet. */
+    (void)hf_ensure_open(f);
+    f->lost = 0;
     f->on_error = on_error;
     f->arg = arg;
-    pthread_mutex_lock(&f->lock);
-    (void)hf_ensure_open(f);    /* an early error line, not a refusal */
-    pthread_mutex_unlock(&f->lock);
     return f;
 }
 
-void
+bool
 hf_append(struct hf_file *f, const struct hist_record *r)
 {
     char buf[HIST_RECORD_MAX];
     int len = hist_format(r, buf, sizeof(buf));
-    ssize_t n;
+    ssize_t n = -1;
 
     if (len < 0)
-        return;                 /* cannot happen: the buffer always fits */
+        return false;           /* cannot happen: the buffer always fits */
     pthread_mutex_lock(&f->lock);
     if (hf_ensure_open(f)) {
         do {
@@ -118,6 +118,7 @@ hf_append(struct hf_file *f, const struct hist_record *r)
         }
     }
     pthread_mutex_unlock(&f->lock);
+    return n == len;
 }
 
 void

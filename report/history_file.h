@@ -20,8 +20,9 @@ struct hf_file;
  */
 struct hf_file *hf_open(const char *path, hf_error_fn on_error, void *arg);
 
-/* Format r and append it with one write(2); thread-safe; no fsync. */
-void hf_append(struct hf_file *f, const struct hist_record *r);
+/* Format r and append it with one write(2); thread-safe; no fsync.
+   False when it was not written (on_error was called). */
+bool hf_append(struct hf_file *f, const struct hist_record *r);
 
 /* The next append reopens the file (logrotate renamed it); async-signal-
    safe, so a SIGHUP handler may call it. */

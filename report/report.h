@@ -9,6 +9,7 @@
 
 #include "report/history.h"
 #include "report/history_file.h"
+#include "report/hist_build.h"
 #include "report/aggregate.h"
 #include "report/rbuf.h"
 #include "report/xml.h"

@@ -62,10 +62,9 @@ check "no SPF source: names the line to add" 0 \
     "dmarc-milter: warning: FILE: add the line \"TrustReceivedSPF true\" if postfix-policyd-spf-python runs in front of this milter, \"TrustedAuthservIDs <id>\" if an upstream writes Authentication-Results with spf=, else \"SPFSelfValidate true\"" \
     "$S" "RejectFailures true"
 check "no SPF source: still OK" 0 "FILE: configuration OK" "$S"
-# HistoryFile loads but is not written yet by the daemon: an operator
-# coming from OpenDMARC is told that reporting stops.
-check "HistoryFile: warns it is not written yet" 0 \
-    "dmarc-milter: warning: FILE: HistoryFile $dir/h.dat is not written by this version of dmarc-milter, so no aggregate report covers its mail; keep OpenDMARC's history for reporting meanwhile" \
+# HistoryFile is written by the daemon: -n shows where.
+check "HistoryFile: shown in the settings" 0 \
+    "  HistoryFile                 $dir/h.dat" \
     "$S" "HistoryFile $dir/h.dat"
 check "SPFIgnoreResults without SPFSelfValidate: warns why" 0 \
     "dmarc-milter: warning: FILE: no SPF source: SPFIgnoreResults is true and SPFSelfValidate is false, so no message has an SPF result and mail that only SPF aligns fails DMARC" \

@@ -248,7 +248,7 @@ test_appender(void)
     hf_append(f, &r);
     stat(path, &a);
     rename(path, rotated);              /* logrotate */
-    hf_append(f, &r);                   /* still the old file */
+    ok(hf_append(f, &r), "a written record says so"); /* the old file */
     hf_reopen(f);
     hf_append(f, &r);
     stat(rotated, &b);
@@ -262,8 +262,9 @@ test_appender(void)
     ok(f != NULL, "an unopenable path is not an error at start");
     hf_append(f, &r);
     hf_append(f, &r);
-    is_int(hf_errors, 3, "each lost record is counted (open at start, two "
-           "appends)");
+    ok(!hf_append(f, &r), "an append that is lost says so");
+    is_int(hf_errors, 3, "each lost record is counted, and the failed "
+           "open at start is not a record");
     hf_close(f);
     unlink(rotated);
     snprintf(path, sizeof(path), "%s/history", dir);
