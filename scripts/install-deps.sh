@@ -41,6 +41,10 @@ apt-get install -y --no-install-recommends rspamd
 apt-get install -y --no-install-recommends m4 liblockfile1 libwrap0 libdb5.3 libnsl2 libsasl2-2 libsasl2-modules
 # dmarc-reports' tests: xmllint, mandoc, opendmarc-import's Perl modules.
 apt-get install -y --no-install-recommends libxml2-utils mandoc libdbd-mysql-perl libswitch-perl libjson-perl
+# The sandbox tests: systemd-analyze rates the shipped units
+# (tests/t-unit-security.sh) and expands their SystemCallFilter; strace
+# records what the daemon does in the lab (tests/lab/t-sandbox.sh).
+apt-get install -y --no-install-recommends systemd strace
 # The Debian package (tests/pkg/t-package.sh): dpkg-buildpackage with dh, lintian.
 apt-get install -y --no-install-recommends dpkg-dev debhelper dh-autoreconf fakeroot lintian
 # Machines that already carry Node.js (its own npm) conflict with Debian's
