@@ -1,0 +1,160 @@
+#!/bin/bash
+# t-reports-milter.sh: aggregate reports from mail the milter judged. A
+# known mix goes through the lab's Postfix and dmarc-milter (SPF checked
+# here, RejectFailures on): for three p=reject domains, mail from each
+# one's authorised address (a pass) and spoofs (rejected). The milter
+# writes its HistoryFile; dmarc-reports mails the reports through Postfix
+# into the lab's Maildir; tests/report/reports_check.py, which shares no
+# code with ours, checks each mail and its XML against the schema and
+# adds up the counts per domain, disposition and result. They must equal
+# the mix sent and the milter's own /metrics counters: one verdict, one
+# count. The domain whose rua is not authorized gets nothing, a second
+# run sends nothing, and a HistoryFile that cannot be written holds no
+# mail up: it is counted on /metrics.
+set -eu
+
+. "$(dirname "$0")/../lab/lab.sh"
+[ -z "${DM_SKIP_LAB:-}" ] || tap_skip_all "DM_SKIP_LAB is set"
+for tool in python3 xmllint curl swaks; do
+	command -v "$tool" >/dev/null 2>&1 ||
+		tap_skip_all "$tool not installed (scripts/install-deps.sh)"
+done
+REPORTS=$top_builddir/dmarc-reports
+[ -x "$REPORTS" ] || tap_skip_all "no $REPORTS (make builds it)"
+CHECK="python3 $top_srcdir/tests/report/reports_check.py"
+XSD=$top_srcdir/tests/report/rfc9990.xsd
+URL=http://127.0.0.1:9489/metrics
+lab_enter "$@"
+lab_init
+lab_nsd_start
+lab_postfix_start
+postconf -e "virtual_mailbox_domains = recipient.test reports.rpt-in.test rua-ok.test rua-no.test"
+postfix reload >>"$LAB/log/postfix-start.log" 2>&1
+INBOX=$LAB/mail/inbox
+HIST=$LAB/history/mx
+mkdir -p "$LAB/history"
+
+lab_milter_start "SPFSelfValidate true" "RejectFailures true" \
+	"MetricsListen 127.0.0.1:9489" "HistoryFile $HIST"
+
+# send DOMAIN IP N NAME: N messages From DOMAIN, MAIL FROM DOMAIN, from IP
+send() {
+	local i
+	for i in $(seq 1 "$3"); do
+		lab_send "$4$i" --from "news@$1" --xclient-addr "$2" \
+			--header "From: News <news@$1>" --header "Subject: $4 $i"
+	done
+}
+send d0.rpt-in.test 192.0.2.70 3 inpass
+send d0.rpt-in.test 192.0.2.99 2 inspoof
+send d0.rpt-ext.test 192.0.2.71 2 extpass
+send d0.rpt-ext.test 192.0.2.99 3 extspoof
+send d0.rpt-bad.test 192.0.2.72 1 badpass
+send d0.rpt-bad.test 192.0.2.99 1 badspoof
+like "$(lab_reply inpass1)" '^250 ' "an authorised sender's mail is accepted"
+like "$(lab_reply inspoof1)" '^550 5\.7\.1 ' "a spoof is rejected"
+
+# metric NAME{LABELS}: one series' value at /metrics (0 when absent)
+metric() {
+	curl -sS --max-time 10 "$URL" | awk -v s="$1" '$1 == s { v = $2 } END { print v + 0 }'
+}
+is "$(metric 'dmarc_milter_history_records_total{outcome="written"}')" 12 \
+	"/metrics: twelve history records written"
+is "$(metric 'dmarc_milter_history_records_total{outcome="failed"}')" 0 \
+	"/metrics: none lost"
+is "$(grep -c '^job ' "$HIST")" 12 "the HistoryFile holds twelve records"
+like "$(grep -A40 "^job " "$HIST" | grep -m1 '^ruf\|^fo ')" '^fo 2$' \
+	"the record keeps the published fo=1"
+
+# The mix, as the history says it and as /metrics counts it: the same.
+want=$($CHECK expect "$HIST")
+is "$want" "d0.rpt-bad.test pass fail pass 1
+d0.rpt-bad.test reject fail fail 1
+d0.rpt-ext.test pass fail pass 2
+d0.rpt-ext.test reject fail fail 3
+d0.rpt-in.test pass fail pass 3
+d0.rpt-in.test reject fail fail 2" "the history holds the mix sent"
+from_metrics() {
+	local d
+	for d in d0.rpt-bad.test d0.rpt-ext.test d0.rpt-in.test; do
+		printf '%s pass %s\n' "$d" \
+			"$(metric "dmarc_milter_messages_total{domain=\"$d\",policy=\"reject\",result=\"pass\"}")"
+		printf '%s reject %s\n' "$d" \
+			"$(metric "dmarc_milter_dispositions_total{domain=\"$d\",policy=\"reject\",disposition=\"reject\"}")"
+	done
+}
+by_disposition() {
+	awk '{ n[$1 " " $2] += $5 } END { for (k in n) print k, n[k] }' | sort
+}
+metrics_view=$(from_metrics | sort)
+is "$(printf '%s\n' "$want" | by_disposition)" "$metrics_view" \
+	"per domain and disposition, the history equals /metrics"
+
+# --- the reports ---------------------------------------------------------------
+cat >"$LAB/reports.conf" <<EOF
+Socket unix:$LAB/run/unused.sock
+PublicSuffixList $LAB_PSL
+ReportContact dmarc-reports@mx.test
+ReportOrgName The lab
+ReportCommand /usr/sbin/sendmail -t
+ReportStateDirectory $LAB/state
+ReportStatsFile $LAB/reports.prom
+Syslog false
+EOF
+END=$(( ($(date +%s) / 86400 + 1) * 86400 ))
+run_reports() {
+	"$REPORTS" -v -c "$LAB/reports.conf" --history "$HIST" --end "$END" \
+		>"$LAB/out/run.out" 2>"$LAB/out/run.log"
+}
+report_mails() {
+	find "$INBOX/new" "$INBOX/cur" -type f 2>/dev/null |
+		xargs -r grep -l '^Subject: Report Domain:' 2>/dev/null | wc -l
+}
+wait_reports() {
+	local i=0
+	while [ "$(report_mails)" -lt "$1" ] || ! postqueue -p | grep -q 'Mail queue is empty'; do
+		i=$((i + 1))
+		[ "$i" -lt 300 ] || return 1
+		sleep 0.1
+	done
+	sleep 0.5
+	[ "$(report_mails)" -eq "$1" ]
+}
+st=0
+run_reports || st=$?
+is "$st" 0 "dmarc-reports exits 0"
+wait_reports 2 || diag "delivered: $(report_mails); $(cat "$LAB/out/run.log")"
+is "$(report_mails)" 2 "two reports delivered through Postfix"
+like "$(cat "$LAB/out/run.log")" 'for d0\.rpt-bad\.test: not sent to dmarc@rua-no\.test' \
+	"the unauthorized destination is named and skipped"
+# the reports alone (the lab's inbox holds the mix's accepted mail too)
+mkdir -p "$LAB/reports/new"
+for f in $(find "$INBOX/new" -type f | xargs grep -l '^Subject: Report Domain:'); do
+	cp "$f" "$LAB/reports/new/"
+done
+mails=$($CHECK mails "$LAB/reports" "$XSD" mx.test)
+unlike "$mails" '^bad ' "each report passes the checks (schema, subject, name)"
+unlike "$mails" 'rua-no\.test' "nothing for the unverified rua-no.test"
+is "$($CHECK counts "$LAB/reports" "$XSD" mx.test)" \
+	"$(printf '%s\n' "$want" | grep -v '^d0\.rpt-bad\.test ')" \
+	"the reports count the mix sent, per domain, disposition, DKIM and SPF"
+got=$($CHECK counts "$LAB/reports" "$XSD" mx.test | by_disposition)
+is "$got" "$(printf '%s\n' "$metrics_view" | grep -v '^d0\.rpt-bad\.test ')" \
+	"the reports equal /metrics, per domain and disposition"
+st=0
+run_reports || st=$?
+sleep 1
+is "$(report_mails)" 2 "a second run sends nothing"
+
+# --- a HistoryFile that cannot be written holds no mail up -------------------
+rm -rf "$LAB/history"     # logrotate's mistake: no directory to reopen in
+kill -HUP "$(cat "$LAB/run/dmarc-milter.pid")"
+sleep 1
+send d0.rpt-in.test 192.0.2.70 1 lost
+like "$(lab_reply lost1)" '^250 ' "history gone: the mail is still accepted"
+is "$(metric 'dmarc_milter_history_records_total{outcome="failed"}')" 1 \
+	"/metrics counts the lost record"
+like "$(lab_milter_log)" 'HistoryFile .*: cannot open: .*record\(s\) not written \(mail is not affected\)' \
+	"the log says so"
+
+tap_done
