@@ -17,9 +17,9 @@
 # next run sends every report once, and that one again, the same XML
 # under the same report_id.
 #
-# The history is generated, not written by the milter: its HistoryFile
-# hook is not in milter/ yet. When it is, the mix goes through Postfix
-# and the milter instead, and the counts are compared with /metrics too.
+# The history is generated here, for its size and its three MXes;
+# tests/report/t-reports-milter.sh sends a mix through Postfix and the
+# milter instead, and compares the reports with /metrics too.
 set -eu
 
 . "$(dirname "$0")/../lab/lab.sh"
