@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "report/report.h"
 #include "util/util.h"
@@ -16,6 +17,7 @@
 struct mh_history {
     struct hf_file *file;
     struct cs_store *cs;
+    char hostname[256];         /* the reporter when the MTA names none */
 };
 
 static void
@@ -43,6 +45,9 @@ mh_open(const struct dm_config *cf, struct cs_store *cs)
         return NULL;
     }
     h->cs = cs;
+    /* OpenDMARC's fallback for a missing j macro. */
+    if (gethostname(h->hostname, sizeof(h->hostname) - 1) != 0)
+        h->hostname[0] = '\0';
     return h;
 }
 
@@ -97,6 +102,7 @@ mh_outcome(const struct msg_outcome *out, const struct mc_message_view *mv,
 {
     struct mh_history *h = arg;
     const struct rp_settings *rp = rp_settings(mv->cf);
+    struct hist_session s;
     struct hist_record *r;
 
     if (h == NULL || rp == NULL || !hb_wanted(out, rp->record_all) ||
@@ -107,7 +113,10 @@ mh_outcome(const struct msg_outcome *out, const struct mc_message_view *mv,
         mh_failed(h);
         return;
     }
-    hb_build(out, &mv->session, r);
+    s = mv->session;
+    if (s.reporter == NULL && h->hostname[0] != '\0')
+        s.reporter = h->hostname;
+    hb_build(out, &s, r);
     if (hf_append(h->file, r) && h->cs != NULL)
         cs_count_event(h->cs, CS_EV_HISTORY_WRITTEN);
     free(r);
