@@ -7,5 +7,6 @@
 
 #include "auth/spf_check.h"
 #include "auth/dkim_verify.h"
+#include "auth/dkim_keys.h"
 
 #endif

@@ -19,6 +19,7 @@
 
 #include "dmarc/dmarc.h"
 #include "auth/dkim_verify.h"
+#include "auth/dkim_keys.h"
 #include "util/util.h"
 #include "dns/dns.h"
 
@@ -306,6 +307,10 @@ dkv_setup(void)
 
     if (lib == NULL)
         return;
+    /* Also what links dkim_keys.c in: libopendkim's key decoding. */
+    if (!dkk_bound())
+        dm_log(LOG_WARNING, "DKIM keys are decoded again for each message "
+               "(d2i_PUBKEY_bio is not ours)");
     if (dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_FLAGS, &flags,
                      sizeof(flags)) != DKIM_STAT_OK ||
         dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_MINKEYBITS, &minbits,

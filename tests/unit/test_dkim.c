@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "auth/dkim_verify.h"
+#include "auth/auth.h"
 #include "tests/unit/tap.h"
 #include "tests/unit/zone_table.h"
 
@@ -335,6 +335,38 @@ test_basic(void)
     is_str(res(v, 0), "fail", "Subject changed: fail");
     dkv_free(v);
     msg_free(&m);
+}
+
+/*
+ * libopendkim's key decoding is answered by dkim_keys.c: test_basic's
+ * eight verifications with one key decoded it once, and a key decoded
+ * again from the table still verifies (and still fails a forgery).
+ */
+static void
+test_key_table(void)
+{
+    struct dkk_stats before, after;
+    struct msg m;
+    struct dkv_msg *v;
+
+    ok(dkk_bound(), "d2i_PUBKEY_bio is bound to the key table");
+    dkk_stats(&before);
+    is_int((int)before.decoded, 1, "one key decoded for test_basic's messages");
+    ok(before.reused >= 6, "... and reused for the others");
+    msg_init(&m, BODY);
+    sign(&m, "example.com", "sel", DKIM_CANON_RELAXED, DKIM_CANON_RELAXED, -1);
+    v = verify(&m);
+    is_str(res(v, 0), "pass", "a key from the table: pass");
+    dkv_free(v);
+    free(m.value[3]);
+    m.value[3] = strdup("forged subject");
+    v = verify(&m);
+    is_str(res(v, 0), "fail", "a key from the table: a forgery fails");
+    dkv_free(v);
+    msg_free(&m);
+    dkk_stats(&after);
+    is_int((int)after.decoded, 1, "no key decoded again");
+    is_int((int)(after.reused - before.reused), 2, "two more lookups answered");
 }
 
 static void
@@ -725,6 +757,7 @@ main(void)
         return 1;
     }
     test_basic();
+    test_key_table();
     test_length();
     test_keys();
     test_dead_keys();
