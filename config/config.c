@@ -99,16 +99,7 @@ static const struct cf_key cf_keys[] = {
     K_UNIMPL_HINT("AutoRestartRate", CF_HINT_RESTART),
     K_UNIMPL_HINT("DomainWhitelistSize", "the DomainWhitelist has no "
                   "fixed size here"),
-    K_UNIMPL("FailureReports"),
-    K_UNIMPL("FailureReportsBcc"),
-    K_UNIMPL("FailureReportsOnNone"),
-    K_UNIMPL("FailureReportsSentBy"),
     K_UNIMPL("TestDNSData"),
-    /* renamed Failure* in OpenDMARC 1.3.0 */
-    K_UNIMPL("ForensicReports"),
-    K_UNIMPL("ForensicReportsBcc"),
-    K_UNIMPL("ForensicReportsOnNone"),
-    K_UNIMPL("ForensicReportsSentBy"),
 };
 
 

@@ -2,7 +2,8 @@
  * report.h: the public header of report/ (libdmreport.a): the HistoryFile
  * (its format, the milter's appender, the reader) and what dmarc-reports
  * builds from it: aggregate reports, their XML and mail, destinations,
- * and the ledger that sends each report once.
+ * and the ledger that sends each report once; the failure reports the
+ * milter sends (failure.h, fr_sender.h).
  */
 #ifndef DM_REPORT_H
 #define DM_REPORT_H
@@ -17,5 +18,7 @@
 #include "report/destination.h"
 #include "report/ledger.h"
 #include "report/rp_keys.h"
+#include "report/failure.h"
+#include "report/fr_sender.h"
 
 #endif

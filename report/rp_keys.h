@@ -1,7 +1,8 @@
 /*
  * rp_keys.h: the reporting keys, a section of the configuration
  * (config.h): OpenDMARC's HistoryFile, RecordAllMessages, IgnoreMailTo,
- * ReportCommand and NoReportsList, and the keys of dmarc-reports.
+ * ReportCommand and NoReportsList, the keys of dmarc-reports, and the
+ * failure reports' (FailureReports*, with the old Forensic* names).
  */
 #ifndef DM_RP_KEYS_H
 #define DM_RP_KEYS_H
@@ -23,6 +24,14 @@ struct rp_settings {
     char *state_dir;            /* ReportStateDirectory */
     int retry_days;             /* ReportRetryDays */
     char *stats_file;           /* ReportStatsFile: node_exporter textfile */
+    /* failure reports (failure.h), OpenDMARC's keys and Forensic* names */
+    bool failure_reports;       /* FailureReports */
+    char *failure_bcc;          /* FailureReportsBcc: an address */
+    bool failure_on_none;       /* FailureReportsOnNone */
+    char *failure_sent_by;      /* FailureReportsSentBy; NULL: the default,
+                                   dmarc-milter <USER@HOSTNAME> */
+    int failure_rate;           /* FailureReportsRateLimit: reports per
+                                   destination per hour */
 };
 
 extern const struct cf_section rp_section;

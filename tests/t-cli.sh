@@ -40,8 +40,8 @@ check "bad boolean" 78 \
 check "missing Socket" 78 "dmarc-milter: error: FILE: Socket is not set" \
     "RejectFailures true"
 check "unimplemented OpenDMARC key warns, still OK" 0 \
-    "dmarc-milter: warning: FILE:2: OpenDMARC key 'FailureReports' is not implemented by dmarc-milter; ignored" \
-    "$S" "FailureReports false"
+    "dmarc-milter: warning: FILE:2: OpenDMARC key 'TestDNSData' is not implemented by dmarc-milter; ignored" \
+    "$S" "TestDNSData /tmp/dns.data"
 check "bad IgnoreHosts entry" 78 \
     "dmarc-milter: error: FILE:2: bad IgnoreHosts entry '192.0.2.0/33': prefix length must be 0 to 32 for IPv4" \
     "$S" "IgnoreHosts 192.0.2.0/33"

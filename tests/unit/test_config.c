@@ -741,10 +741,7 @@ static void
 test_unimplemented(void)
 {
     static const char *const keys[] = {
-        "FailureReports", "FailureReportsBcc",
-        "FailureReportsOnNone", "FailureReportsSentBy", "TestDNSData",
-        "ForensicReports", "ForensicReportsBcc", "ForensicReportsOnNone",
-        "ForensicReportsSentBy",
+        "TestDNSData",
     };
     /* these say what to do instead */
     static const char *const hinted[][2] = {
