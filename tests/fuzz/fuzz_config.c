@@ -6,7 +6,7 @@
  *   tests/fuzz/run-fuzzer.sh fuzz_config 60 /tmp/fuzz
  * Files the input names (IgnoreHosts, PublicSuffixList) are opened for
  * real; only regular files are read, so /dev/zero or a FIFO cannot hang it.
- * The Metrics* and AgentX sections are registered, as main() does.
+ * The Metrics*, AgentX and report sections are registered, as main() does.
  */
 #include <config.h>
 #include <stdbool.h>
@@ -18,6 +18,7 @@
 #include "agentx/agentx.h"
 #include "config/config.h"
 #include "metrics/metrics.h"
+#include "report/report.h"
 
 static char fz_path[] = "/tmp/fuzz_config.XXXXXX";
 static int fz_fd = -1;
@@ -52,7 +53,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct dm_config *cf;
 
     if (fz_fd < 0) {
-        if (cf_register(&mx_section) != 0 || cf_register(&ax_section) != 0)
+        if (cf_register(&mx_section) != 0 || cf_register(&ax_section) != 0 ||
+            cf_register(&rp_section) != 0)
             abort();
         fz_fd = mkstemp(fz_path);
         if (fz_fd < 0)
@@ -80,6 +82,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         (void)cf_trusted_id(cf, "fuzz.example", "FUZZ.example");
         (void)cf_ignore_mailfrom(cf, "example.com");
+        if (rp_settings(cf) == NULL)
+            abort();
     }
     cf_free(cf);
     return 0;

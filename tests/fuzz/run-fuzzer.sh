@@ -23,11 +23,17 @@ for f in "$top"/util/*.c "$top"/dns/*.c "$top"/dmarc/*.c "$top"/config/*.c \
     "$top"/auth/*.c; do
     core="$core $f"
 done
-# The state-file harness also needs the counter store.
+# What some harnesses need beyond the core.
 case $name in
-fuzz_config) core="$core $top/metrics/mx_keys.c $top/agentx/ax_keys.c" ;;
+fuzz_config)
+    core="$core $top/metrics/mx_keys.c $top/agentx/ax_keys.c"
+    core="$core $top/report/rp_keys.c $top/report/destination.c" ;;
 fuzz_state) core="$core $top/metrics/counter_store.c $top/metrics/state_file.c" ;;
 fuzz_history) core="$core $top/report/history.c $top/report/history_read.c" ;;
+fuzz_dest) core="$core $top/report/destination.c" ;;
+fuzz_ledger)
+    core="$core $top/report/ledger.c $top/report/rbuf.c $top/report/mail.c"
+    core="$core $(pkg-config --libs zlib)" ;;
 fuzz_http)
     for f in counter_store dns_counting exposition proc_stats http_endpoint; do
         core="$core $top/metrics/$f.c"
@@ -36,10 +42,12 @@ fuzz_http)
 esac
 flags="-std=c11 -g -O1 -fsanitize=fuzzer,address,undefined"
 flags="$flags -fno-sanitize-recover=undefined"
+# scripts/fuzz-deep.sh builds again for coverage with flags of its own.
+flags=${DM_FUZZ_FLAGS:-$flags}
 # shellcheck disable=SC2086
 clang $flags -I"$out" -I"$top" -DSYSCONFDIR='"/etc"' \
     -o "$out/$name" "$top/tests/fuzz/$name.c" $core \
-    $(pkg-config --cflags --libs libpsl libidn2 opendkim) -lspf2 \
+    $(pkg-config --cflags --libs libpsl libidn2 opendkim libcrypto) -lspf2 \
     -lresolv -lpthread
 [ "$seconds" -gt 0 ] || { echo "built $out/$name"; exit 0; }
 seed="$top/tests/fuzz/corpus_${name#fuzz_}"
