@@ -17,6 +17,7 @@
 #include "dns/dns.h"
 #include "auth/spf_check.h"
 #include "auth/spf_dns.h"
+#include "auth/spf_cache.h"
 
 static pthread_key_t spf_key;
 static pthread_once_t spf_key_once = PTHREAD_ONCE_INIT;
@@ -160,23 +161,39 @@ spf_identity(const char *helo_dom, const char *sender, char *identity,
     return true;
 }
 
-bool
-spf_check(const struct dns_resolver *dns, const struct sockaddr *client,
-          const char *helo, const char *sender, struct spf_outcome *out)
+/* The client as 16 bytes (IPv4 mapped), the cache's view of it. */
+static bool
+spf_addr16(const struct sockaddr *client, unsigned char addr[16])
 {
-    SPF_server_t *srv;
+    if (client == NULL)
+        return false;
+    if (client->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const void *)client;
+
+        memset(addr, 0, 10);
+        addr[10] = addr[11] = 0xff;
+        memcpy(addr + 12, &in->sin_addr, 4);
+        return true;
+    }
+    if (client->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const void *)client;
+
+        memcpy(addr, &in6->sin6_addr, 16);
+        return true;
+    }
+    return false;
+}
+
+/* libspf2's verdict on identity; false: the client cannot be given. */
+static bool
+spf_evaluate(SPF_server_t *srv, const struct sockaddr *client,
+             const char *helo_dom, const char *identity,
+             struct spf_outcome *out)
+{
     SPF_request_t *req;
     SPF_response_t *resp = NULL;
-    char helo_dom[DM_DOMAIN_MAX] = "", identity[DM_DOMAIN_MAX + 80];
-    bool have_helo;
 
-    memset(out, 0, sizeof(*out));
-    have_helo = helo != NULL &&
-        dn_normalize(helo, strlen(helo), helo_dom, sizeof(helo_dom)) == DN_OK;
-    if (!spf_identity(helo_dom, sender, identity, sizeof(identity), out))
-        return false;
-    srv = spf_server();
-    if (srv == NULL || (req = SPF_request_new(srv)) == NULL) {
+    if ((req = SPF_request_new(srv)) == NULL) {
         out->result = DM_AUTH_TEMPERROR;
         return true;
     }
@@ -184,9 +201,8 @@ spf_check(const struct dns_resolver *dns, const struct sockaddr *client,
         SPF_request_free(req);
         return false;
     }
-    if (have_helo)
+    if (*helo_dom != '\0')
         (void)SPF_request_set_helo_dom(req, helo_dom);
-    sd_use(srv->resolver, dns);
     if (SPF_request_set_env_from(req, identity) != 0) {
         out->result = DM_AUTH_PERMERROR;
         SPF_request_free(req);
@@ -209,5 +225,36 @@ spf_check(const struct dns_resolver *dns, const struct sockaddr *client,
         SPF_response_free(resp);
     }
     SPF_request_free(req);
+    return true;
+}
+
+bool
+spf_check(const struct dns_resolver *dns, const struct sockaddr *client,
+          const char *helo, const char *sender, struct spf_outcome *out)
+{
+    SPF_server_t *srv;
+    char helo_dom[DM_DOMAIN_MAX] = "", identity[DM_DOMAIN_MAX + 80];
+    unsigned char addr[16], key[SC_KEY_MAX];
+    size_t klen;
+
+    memset(out, 0, sizeof(*out));
+    if (helo == NULL ||
+        dn_normalize(helo, strlen(helo), helo_dom, sizeof(helo_dom)) != DN_OK)
+        helo_dom[0] = '\0';
+    if (!spf_identity(helo_dom, sender, identity, sizeof(identity), out) ||
+        !spf_addr16(client, addr))
+        return false;
+    klen = sc_key(key, addr, identity, helo_dom);
+    if (klen > 0 && sc_get(dns, key, klen, out))
+        return true;
+    srv = spf_server();
+    if (srv == NULL) {
+        out->result = DM_AUTH_TEMPERROR;
+        return true;
+    }
+    sd_use(srv->resolver, dns);
+    if (!spf_evaluate(srv, client, helo_dom, identity, out))
+        return false;
+    sc_put(dns, key, klen, out, sd_ttl(srv->resolver));
     return true;
 }

@@ -9,6 +9,7 @@
 #include <arpa/nameser.h>
 #include <netdb.h>
 #include <resolv.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,8 @@
 struct sd_state {
     const struct dns_resolver *dns;
     bool tempfailed;
+    bool asked;                 /* a query went out since sd_use() */
+    uint32_t min_ttl;           /* the shortest TTL of its answers */
 };
 
 static void
@@ -116,6 +119,15 @@ sd_answer(SPF_dns_server_t *layer, const char *domain, ns_type type,
     return spfrr;
 }
 
+/* The result of a check lives as long as the shortest-lived answer. */
+static void
+sd_note_ttl(struct sd_state *s, uint32_t ttl)
+{
+    if (!s->asked || ttl < s->min_ttl)
+        s->min_ttl = ttl;
+    s->asked = true;
+}
+
 static SPF_dns_rr_t *
 sd_lookup(SPF_dns_server_t *layer, const char *domain, ns_type type,
           int should_cache)
@@ -139,6 +151,7 @@ sd_lookup(SPF_dns_server_t *layer, const char *domain, ns_type type,
         st = s->dns->query(s->dns->arg, domain, (int)type, &rep);
     switch (st) {
     case DNS_OK:
+        sd_note_ttl(s, rep.ttl);
         spfrr = sd_answer(layer, domain, type, &rep);
         free(rep.pkt);
         return spfrr;
@@ -152,6 +165,7 @@ sd_lookup(SPF_dns_server_t *layer, const char *domain, ns_type type,
         break;
     }
     free(rep.pkt);
+    sd_note_ttl(s, rep.ttl);
     return SPF_dns_rr_new_init(layer, domain, type, (int)rep.ttl, herrno);
 }
 
@@ -180,6 +194,16 @@ sd_use(SPF_dns_server_t *layer, const struct dns_resolver *dns)
 
     s->dns = dns;
     s->tempfailed = false;
+    s->asked = false;
+    s->min_ttl = 0;
+}
+
+uint32_t
+sd_ttl(SPF_dns_server_t *layer)
+{
+    const struct sd_state *s = layer->hook;
+
+    return s->asked && !s->tempfailed ? s->min_ttl : 0;
 }
 
 bool

@@ -6,6 +6,7 @@
 #define DM_SPF_DNS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <spf2/spf.h>
 
 #include "dns/dns.h"
@@ -24,5 +25,11 @@ void sd_use(SPF_dns_server_t *layer, const struct dns_resolver *dns);
  * the next sd_use(): a name server that never answers costs one timeout.
  */
 bool sd_tempfailed(SPF_dns_server_t *layer);
+
+/*
+ * How long the last check's answers stay valid: the shortest TTL among
+ * them; 0 when none was asked or a lookup failed (nothing to keep).
+ */
+uint32_t sd_ttl(SPF_dns_server_t *layer);
 
 #endif
