@@ -102,6 +102,8 @@ fr_reap(pid_t pid, long long deadline, atomic_bool *abandon, int *status)
             break;
         nanosleep(&tick, NULL);
     }
+    /* its process group: what sendmail started goes too */
+    kill(-pid, SIGKILL);
     kill(pid, SIGKILL);
     while (waitpid(pid, status, 0) < 0 && errno == EINTR)
         ;
@@ -109,7 +111,8 @@ fr_reap(pid_t pid, long long deadline, atomic_bool *abandon, int *status)
 }
 
 /* Start argv with fd as its standard input, the signal mask and SIGPIPE
-   as a fresh process has them (the worker blocks every signal). */
+   as a fresh process has them (the worker blocks every signal), in a
+   process group of its own, to be killed whole. */
 static int
 fr_spawn(char **argv, int fd, pid_t *pid)
 {
@@ -133,8 +136,11 @@ fr_spawn(char **argv, int fd, pid_t *pid)
     if (rc == 0)
         rc = posix_spawnattr_setsigdefault(&at, &pipe_set);
     if (rc == 0)
+        rc = posix_spawnattr_setpgroup(&at, 0);
+    if (rc == 0)
         rc = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
-                                      POSIX_SPAWN_SETSIGDEF);
+                                      POSIX_SPAWN_SETSIGDEF |
+                                      POSIX_SPAWN_SETPGROUP);
     if (rc == 0)
         rc = posix_spawnp(pid, argv[0], &fa, &at, argv, environ);
     posix_spawnattr_destroy(&at);
@@ -171,7 +177,9 @@ fr_exec(const char *command, const char *msg, size_t len, int timeout_ms,
     wrote = fr_feed(fds[1], msg, len, deadline, abandon);
     close(fds[1]);
     in_time = fr_reap(pid, deadline, abandon, &status);
-    if (!in_time)
+    if (!in_time && abandon != NULL && atomic_load(abandon))
+        snprintf(err, errsz, "%s killed: failure reports stopping", argv[0]);
+    else if (!in_time)
         snprintf(err, errsz, "%s killed after %d ms", argv[0], timeout_ms);
     else if (WIFSIGNALED(status))
         snprintf(err, errsz, "%s killed by signal %d", argv[0],

@@ -215,8 +215,10 @@ fr_no_reports(struct fr_sender *s, const char *path)
     return s->no_reports;
 }
 
-/* Whether d may have this report: listed, unverified and over-limit
-   destinations are counted and skipped. */
+/* Whether d may have this report: listed, over-limit and unverified
+   destinations are counted and skipped. The limit comes before the DNS
+   check, so that a wave costs no more lookups (nor log lines) than it
+   could send reports. */
 static bool
 fr_admit(struct fr_sender *s, const struct fr_env *env,
          const struct dest_list *nr, const char *pdomain,
@@ -228,14 +230,14 @@ fr_admit(struct fr_sender *s, const struct fr_env *env,
         atomic_fetch_add(&s->refused, 1);
         return false;
     }
+    if (!fr_rate_take(s, d->addr, now, env->rp->failure_rate)) {
+        atomic_fetch_add(&s->rate_limited, 1);
+        return false;
+    }
     if (dest_verify(env->dns, env->psl, pdomain, d, &why) != DEST_OK) {
         dm_log(LOG_INFO, "failure report for %s not sent to %s: %s",
                pdomain, d->addr, why);
         atomic_fetch_add(&s->refused, 1);
-        return false;
-    }
-    if (!fr_rate_take(s, d->addr, now, env->rp->failure_rate)) {
-        atomic_fetch_add(&s->rate_limited, 1);
         return false;
     }
     return true;

@@ -353,6 +353,264 @@ test_hostile(void)
     rb_free(&parts[1]);
 }
 
+/* ---- the sender, with a real command ---- */
+
+static const struct zone_rr fr_zone[] = {
+    { "victim.test._report._dmarc.ext.test", DNS_OK, { "v=DMARC1" } },
+    { "victim.test._report._dmarc.bad.test", DNS_OK, { "v=spf1 -all" } },
+};
+
+/* The configuration the worker borrows: fixed for the test. */
+struct lender {
+    struct rp_settings rp;
+    struct dns_txt_resolver dns;
+    struct od_list *psl;
+    int acquired, released;
+};
+
+static bool
+lend(void *arg, struct fr_env *env)
+{
+    struct lender *l = arg;
+
+    l->acquired++;
+    env->rp = &l->rp;
+    env->dns = &l->dns;
+    env->psl = l->psl;
+    env->ref = l;
+    return true;
+}
+
+static void
+give_back(void *arg, struct fr_env *env)
+{
+    struct lender *l = arg;
+
+    l->released += env->ref == l;
+}
+
+/* Files in dir, each read into out[] (malloc'd; at most max). */
+static int
+saved_mails(const char *dir, char **out, int max)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char path[1024];
+    size_t len;
+    int n = 0;
+
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.' || n == max)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        out[n] = fx_read(path, &len);
+        n += out[n] != NULL;
+    }
+    if (d != NULL)
+        closedir(d);
+    return n;
+}
+
+/* Wait up to 10 s for the worker to have sent or failed want mails. */
+static void
+wait_for(struct fr_sender *s, unsigned long long want)
+{
+    struct fr_counts c;
+
+    for (int i = 0; i < 1000; i++) {
+        fr_stats(s, &c);
+        if (c.sent + c.failed + c.dropped >= want)
+            return;
+        usleep(10000);
+    }
+}
+
+static void
+test_sender(void)
+{
+    static struct zone_table zt = ZONE_TABLE(fr_zone);
+    struct lender l;
+    struct fr_hooks hooks = { lend, give_back, &l };
+    struct hist_record r;
+    struct fr_message m = { &r, "mailto:f@victim.test,mailto:x@ext.test,"
+                            "mailto:y@bad.test", hdrs, sizeof(hdrs) - 1,
+                            NULL, NULL, "x@spoof.test" };
+    char cmd[1024], err[256], bcc[] = "bcc@local.test", *mails[16];
+    struct fr_counts c;
+    struct fr_sender *s;
+    int n;
+
+    memset(&l, 0, sizeof(l));
+    fill_rec(&r);
+    fx_write("save.sh", "#!/bin/sh\n[ -n \"$2\" ] && sleep \"$2\"\n"
+             "cat > \"$1/mail.$$\"\n");
+    mkdir(fx_path("out"), 0700);
+    snprintf(cmd, sizeof(cmd), "/bin/sh %s %s", fx_path("save.sh"),
+             fx_path("out"));
+    l.rp.report_command = cmd;
+    l.rp.failure_reports = true;
+    l.rp.failure_bcc = bcc;
+    l.rp.failure_rate = 3;
+    l.dns.lookup = zone_table_lookup;
+    l.dns.arg = &zt;
+    l.psl = od_open(NULL, err, sizeof(err));
+    s = fr_start(&hooks, err, sizeof(err));
+    ok(s != NULL, "started");
+    for (int i = 0; i < 5; i++)
+        ok(fr_submit(s, &m), "report %d queued", i + 1);
+    wait_for(s, 3);
+    usleep(200000);
+    fr_stats(s, &c);
+    is_int(c.sent, 3, "three mails: the rate limit is 3 an hour");
+    is_int(c.rate_limited, 8, "then each of 3 destinations and the Bcc "
+           "skipped twice");
+    is_int(c.refused, 3, "bad.test, with no v=DMARC1 there, refused "
+           "within its limit");
+    is_int(c.failed + c.dropped, 0, "nothing failed or dropped");
+    is_int(zt.lookups, 6, "one lookup per outside destination and report "
+           "within the limit: a wave costs no more DNS");
+    is_str(zt.log[0], "victim.test._report._dmarc.ext.test",
+           "the outside destination is checked");
+    n = saved_mails(fx_path("out"), mails, 16);
+    is_int(n, 3, "three mails saved by the command");
+    for (int i = 0; i < n; i++) {
+        ok(strstr(mails[i], "\r\nTo: f@victim.test, x@ext.test\r\n") &&
+           strstr(mails[i], "\r\nBcc: bcc@local.test\r\n") &&
+           !strstr(mails[i], "bad.test"), "mail %d: To the two, Bcc", i);
+        free(mails[i]);
+    }
+    is_int(l.acquired, 5, "the configuration borrowed once per report");
+    is_int(l.released, 5, "and given back");
+    fr_stop(s, 1000);
+    od_close(l.psl);
+}
+
+/* A command that sleeps: the milter side never waits; a full queue
+   drops; fr_stop gives up at its deadline and kills the command. */
+static void
+test_sender_slow(void)
+{
+    static struct zone_table zt = ZONE_TABLE(fr_zone);
+    struct lender l;
+    struct fr_hooks hooks = { lend, give_back, &l };
+    struct hist_record r;
+    struct fr_message m = { &r, "mailto:f@victim.test", hdrs,
+                            sizeof(hdrs) - 1, NULL, NULL, NULL };
+    char cmd[1024], err[256];
+    struct fr_counts c;
+    struct fr_sender *s;
+    double t0, slowest = 0, t;
+    int queued = 0;
+
+    memset(&l, 0, sizeof(l));
+    fill_rec(&r);
+    snprintf(cmd, sizeof(cmd), "/bin/sh %s %s 30", fx_path("save.sh"),
+             fx_path("out"));
+    l.rp.report_command = cmd;
+    l.rp.failure_rate = 10000;
+    l.dns.lookup = zone_table_lookup;
+    l.dns.arg = &zt;
+    l.psl = od_open(NULL, err, sizeof(err));
+    s = fr_start(&hooks, err, sizeof(err));
+    for (int i = 0; i < FR_QUEUE_MAX + 20; i++) {
+        t0 = clk_seconds();
+        queued += fr_submit(s, &m);
+        t = clk_seconds() - t0;
+        slowest = t > slowest ? t : slowest;
+        if (i == 0)
+            usleep(100000);     /* the worker is in the command now */
+    }
+    ok(slowest < 0.05, "fr_submit never waits on the command (%.4f s)",
+       slowest);
+    is_int(queued, FR_QUEUE_MAX + 1, "the queue holds %d besides the one "
+           "being sent", FR_QUEUE_MAX);
+    fr_stats(s, &c);
+    is_int(c.dropped, 19, "the rest dropped and counted");
+    t0 = clk_seconds();
+    fr_stop(s, 300);
+    t = clk_seconds() - t0;
+    ok(t < 2.0, "fr_stop keeps its deadline, the command killed (%.2f s)",
+       t);
+    od_close(l.psl);
+}
+
+/* A command that fails is counted. */
+static void
+test_sender_fails(void)
+{
+    struct lender l;
+    struct fr_hooks hooks = { lend, give_back, &l };
+    struct hist_record r;
+    struct fr_message m = { &r, "mailto:f@victim.test", NULL, 0, NULL,
+                            NULL, NULL };
+    char err[256], cmd[] = "/bin/false", none[] = "/nonexistent/sendmail -t";
+    struct fr_counts c;
+    struct fr_sender *s;
+
+    memset(&l, 0, sizeof(l));
+    fill_rec(&r);
+    l.rp.report_command = cmd;
+    l.rp.failure_rate = 10;
+    l.psl = od_open(NULL, err, sizeof(err));
+    s = fr_start(&hooks, err, sizeof(err));
+    fr_submit(s, &m);
+    wait_for(s, 1);
+    l.rp.report_command = none;
+    fr_submit(s, &m);
+    wait_for(s, 2);
+    fr_stats(s, &c);
+    is_int(c.failed, 2, "a command exiting 1 and a missing one: failed");
+    is_int(c.sent, 0, "nothing sent");
+    fr_stop(s, 1000);
+    od_close(l.psl);
+    ok(fr_submit(NULL, &m) == false, "no sender: false");
+}
+
+/* NoReportsList suppresses a destination, read by the worker. */
+static void
+test_sender_noreports(void)
+{
+    static struct zone_table zt = ZONE_TABLE(fr_zone);
+    struct lender l;
+    struct fr_hooks hooks = { lend, give_back, &l };
+    struct hist_record r;
+    struct fr_message m = { &r, "mailto:f@victim.test,mailto:x@ext.test",
+                            NULL, 0, NULL, NULL, NULL };
+    char cmd[1024], err[256], list[1024], *mails[4];
+    struct fr_counts c;
+    struct fr_sender *s;
+    int n;
+
+    memset(&l, 0, sizeof(l));
+    fill_rec(&r);
+    fx_tmpdir_clear();
+    fx_write("save.sh", "#!/bin/sh\ncat > \"$1/mail.$$\"\n");
+    mkdir(fx_path("out"), 0700);
+    snprintf(cmd, sizeof(cmd), "/bin/sh %s %s", fx_path("save.sh"),
+             fx_path("out"));
+    snprintf(list, sizeof(list), "%s", fx_write("noreports",
+                                                "# who gets none\next.test\n"));
+    l.rp.report_command = cmd;
+    l.rp.failure_rate = 10;
+    l.rp.no_reports_list = list;
+    l.dns.lookup = zone_table_lookup;
+    l.dns.arg = &zt;
+    l.psl = od_open(NULL, err, sizeof(err));
+    s = fr_start(&hooks, err, sizeof(err));
+    fr_submit(s, &m);
+    wait_for(s, 1);
+    fr_stats(s, &c);
+    is_int(c.refused, 1, "NoReportsList: ext.test refused");
+    is_int(zt.lookups, 0, "and not looked up");
+    n = saved_mails(fx_path("out"), mails, 4);
+    ok(n == 1 && strstr(mails[0], "\r\nTo: f@victim.test\r\n") != NULL,
+       "the other destination has it");
+    for (int i = 0; i < n; i++)
+        free(mails[i]);
+    fr_stop(s, 1000);
+    od_close(l.psl);
+}
+
 int
 main(void)
 {
@@ -362,5 +620,9 @@ main(void)
     test_format();
     test_format_variants();
     test_hostile();
+    test_sender();
+    test_sender_slow();
+    test_sender_fails();
+    test_sender_noreports();
     return done_testing();
 }
