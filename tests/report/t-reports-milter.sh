@@ -146,12 +146,29 @@ run_reports || st=$?
 sleep 1
 is "$(report_mails)" 2 "a second run sends nothing"
 
+# --- IgnoreMailTo: a message to listed recipients only is not recorded -------
+lab_milter_start "SPFSelfValidate true" "RejectFailures true" \
+	"MetricsListen 127.0.0.1:9489" "HistoryFile $HIST" \
+	"IgnoreMailTo postmaster@elsewhere.test, recipient.test"
+before=$(grep -c '^job ' "$HIST")
+send d0.rpt-in.test 192.0.2.70 1 ignored
+like "$(lab_reply ignored1)" '^250 ' "IgnoreMailTo: the mail is accepted"
+is "$(grep -c '^job ' "$HIST")" "$before" \
+	"IgnoreMailTo recipient.test: a message to it alone is not recorded"
+lab_send alsoelse --from news@d0.rpt-in.test --xclient-addr 192.0.2.70 \
+	--header "From: News <news@d0.rpt-in.test>" \
+	--to "alsoelse@recipient.test,someone@rua-ok.test"
+like "$(lab_reply alsoelse)" '^250 ' "a message to a listed and an unlisted recipient"
+is "$(grep -c '^job ' "$HIST")" "$((before + 1))" "... is recorded"
+
 # --- a HistoryFile that cannot be written holds no mail up -------------------
 rm -rf "$LAB/history"     # logrotate's mistake: no directory to reopen in
 kill -HUP "$(cat "$LAB/run/dmarc-milter.pid")"
 sleep 1
-send d0.rpt-in.test 192.0.2.70 1 lost
-like "$(lab_reply lost1)" '^250 ' "history gone: the mail is still accepted"
+# to an address IgnoreMailTo does not list, so that it is to be recorded
+lab_send lost --from news@d0.rpt-in.test --xclient-addr 192.0.2.70 \
+	--header "From: News <news@d0.rpt-in.test>" --to lost@rua-ok.test
+like "$(lab_reply lost)" '^250 ' "history gone: the mail is still accepted"
 is "$(metric 'dmarc_milter_history_records_total{outcome="failed"}')" 1 \
 	"/metrics counts the lost record"
 like "$(lab_milter_log)" 'HistoryFile .*: cannot open: .*record\(s\) not written \(mail is not affected\)' \
