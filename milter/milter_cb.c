@@ -5,6 +5,7 @@
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -193,6 +194,56 @@ mc_negotiate_rcpt(struct mc_conn *c, unsigned long f1, unsigned long *skip,
     *want |= f1 & SMFIP_NR_RCPT;
 }
 
+/*
+ * DKIMSelfVerify: the body, headers as sent, and no reply to each body
+ * chunk (SMFIP_NR_BODY): below Postfix's 64 KB chunk, which nearly every
+ * message is, that saves a round trip per message. Only an MTA without
+ * it gets SMFIP_SKIP instead, to stop the body once the signatures have
+ * what they need (a reply per chunk, which SKIP is).
+ */
+static void
+mc_negotiate_body(struct mc_conn *c, unsigned long f1, unsigned long *skip,
+                  unsigned long *want)
+{
+    c->dkim_self = true;
+    *skip &= ~SMFIP_NOBODY;
+    *want |= f1 & SMFIP_HDR_LEADSPC;
+    c->leadspc = (f1 & SMFIP_HDR_LEADSPC) != 0;
+    if ((f1 & SMFIP_NR_BODY) != 0) {
+        c->no_reply |= SMFIP_NR_BODY;
+        *want |= SMFIP_NR_BODY;
+    } else {
+        c->can_skip = (f1 & SMFIP_SKIP) != 0;
+        *want |= f1 & SMFIP_SKIP;
+    }
+}
+
+/*
+ * Only the macros read: j at connect, i and {auth_authen} at MAIL, i at
+ * end of message (the queue id of the log lines). Postfix sends five to
+ * seven at each step by default, each one parsed and kept by libmilter.
+ * A step must name one macro or get the MTA's defaults: i, which is
+ * short or not defined yet.
+ */
+static void
+mc_negotiate_macros(SMFICTX *ctx, unsigned long f0, unsigned long *pf0)
+{
+    static const struct { int stage; const char *list; } want[] = {
+        { SMFIM_CONNECT, "j" }, { SMFIM_HELO, "i" },
+        { SMFIM_ENVFROM, "i {auth_authen}" }, { SMFIM_ENVRCPT, "i" },
+        { SMFIM_DATA, "i" }, { SMFIM_EOH, "i" }, { SMFIM_EOM, "i" },
+    };
+
+    if ((f0 & SMFIF_SETSYMLIST) == 0)
+        return;
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        if (smfi_setsymlist(ctx, want[i].stage, (char *)want[i].list)
+            != MI_SUCCESS)
+            return;     /* the MTA's defaults for the rest: harmless */
+    }
+    *pf0 |= SMFIF_SETSYMLIST;
+}
+
 static sfsistat
 mc_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
              unsigned long f2, unsigned long f3, unsigned long *pf0,
@@ -219,21 +270,16 @@ mc_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
      * body once every signature has what it needs).
      */
     c = mc_conn_new(ctx);
-    if (c != NULL && c->rt->cf->dkim_self_verify) {
-        c->dkim_self = true;
-        skip &= ~SMFIP_NOBODY;
-        want = f1 & (SMFIP_HDR_LEADSPC | SMFIP_SKIP);
-        c->leadspc = (want & SMFIP_HDR_LEADSPC) != 0;
-        c->can_skip = (want & SMFIP_SKIP) != 0;
-    }
+    if (c != NULL && c->rt->cf->dkim_self_verify)
+        mc_negotiate_body(c, f1, &skip, &want);
     /*
      * Connect, HELO, each header and end of headers always continue (a
      * connection without memory fails at MAIL): the MTA need not wait for
      * a reply to them, a round trip saved per header.
      */
     if (c != NULL) {
-        c->no_reply = f1 & (SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_HDR |
-                            SMFIP_NR_EOH);
+        c->no_reply |= f1 & (SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_HDR |
+                             SMFIP_NR_EOH);
         want |= c->no_reply;
         mc_negotiate_rcpt(c, f1, &skip, &want);
     }
@@ -246,6 +292,7 @@ mc_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
             dm_log(LOG_WARNING, "the MTA does not offer the add-recipient "
                    "action; CopyFailuresTo is not applied");
     }
+    mc_negotiate_macros(ctx, f0, pf0);
     *pf1 = (f1 & skip) | want;
     *pf2 = 0;
     *pf3 = 0;
@@ -498,9 +545,11 @@ mc_body(SMFICTX *ctx, unsigned char *buf, size_t len)
 {
     struct mc_conn *c = smfi_getpriv(ctx);
 
-    if (c != NULL && !dkv_body(c->msg.dkim, buf, len) && c->can_skip)
+    if (c == NULL)
+        return SMFIS_CONTINUE;
+    if (!dkv_body(c->msg.dkim, buf, len) && c->can_skip)
         return SMFIS_SKIP;
-    return SMFIS_CONTINUE;
+    return c->no_reply & SMFIP_NR_BODY ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static bool
@@ -552,15 +601,36 @@ mc_own_id(const struct mc_conn *c, char *buf, size_t bufsz)
     return buf;
 }
 
+static atomic_ullong mc_sample_state;
+static pthread_once_t mc_sample_once = PTHREAD_ONCE_INIT;
+
+static void
+mc_sample_seed(void)
+{
+    unsigned long long seed = 0;
+
+    if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed))
+        seed = (unsigned long long)time(NULL) ^ (unsigned long long)getpid();
+    atomic_store(&mc_sample_state, seed);
+}
+
 static unsigned
 mc_sample(void)
 {
-    unsigned r = 0;
+    unsigned long long z;
 
-    /* pct sampling needs no secrecy, only independence between messages. */
-    if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
-        r = (unsigned)rand();
-    return r % 100;
+    /*
+     * pct sampling needs no secrecy, only independence between messages:
+     * splitmix64 over a counter seeded once, not a getrandom() system
+     * call per message.
+     */
+    (void)pthread_once(&mc_sample_once, mc_sample_seed);
+    z = atomic_fetch_add(&mc_sample_state, 0x9e3779b97f4a7c15ull) +
+        0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    return (unsigned)(z % 100);
 }
 
 static sfsistat

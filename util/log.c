@@ -58,14 +58,26 @@ dm_log_level(int prio)
 void
 dm_log(int prio, const char *fmt, ...)
 {
-    char line[2048];
+    /* "ident: level: " for stderr, then the message, formatted once */
+    char buf[2048 + 96];
+    char *line = buf;
+    size_t head = 0, len;
+    int n;
     va_list ap;
 
     if (prio == LOG_DEBUG && !dm_log_sink.debug)
         return;
+    if (dm_log_sink.to_stderr) {
+        n = snprintf(buf, 96, "%s: %s: ", dm_log_sink.ident,
+                     dm_log_level(prio));
+        head = n > 0 && n < 96 ? (size_t)n : 0;
+        line = buf + head;
+    }
     va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
+    n = vsnprintf(line, 2048, fmt, ap);
     va_end(ap);
+    len = n < 0 ? 0 : n >= 2048 ? 2047 : (size_t)n;
+    line[len] = '\0';
     /* Nothing from a message may break a log line into two. */
     for (char *p = line; *p != '\0'; p++) {
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
@@ -74,10 +86,8 @@ dm_log(int prio, const char *fmt, ...)
     if (dm_log_sink.syslog)
         syslog(prio, "%s", line);
     if (dm_log_sink.to_stderr) {
+        line[len] = '\n';
         /* One write per line, so threads' lines do not interleave. */
-        flockfile(stderr);
-        fprintf(stderr, "%s: %s: %s\n", dm_log_sink.ident,
-                dm_log_level(prio), line);
-        funlockfile(stderr);
+        fwrite(buf, 1, head + len + 1, stderr);
     }
 }
