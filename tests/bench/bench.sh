@@ -18,6 +18,9 @@
 #     --corpus plain|signed|both   (default both); --signed = signed only
 #     --peers "opendmarc rspamd"   the other filters (default both)
 #     --raw FILE    keep every run's figures (one line each) in FILE
+#     --before BIN  also measure BIN, an earlier dmarc-milter, with the same
+#                   settings (metrics on port 9490), as "before": a change's
+#                   before/after ratio taken in the same run
 #
 # The plain corpus is tests/bench/corpus/ (pass, reject, no record,
 # subdomain, p=none). Against it: dmarc-milter (SPFSelfValidate and
@@ -57,7 +60,7 @@ LAB_DEMO=1 lab_enter "$@"
 . "$here/peers.sh"
 
 messages=20000 conns=8 per_conns="1 50" runs=5 warm=500
-corpora="plain signed" peers="opendmarc rspamd" raw=
+corpora="plain signed" peers="opendmarc rspamd" raw= before=
 while [ $# -gt 0 ]; do
 	case $1 in
 	-n) messages=$2; shift ;;
@@ -75,12 +78,13 @@ while [ $# -gt 0 ]; do
 	--signed) corpora=signed ;;
 	--peers) peers=$2; shift ;;
 	--raw) raw=$2; shift ;;
+	--before) before=$2; shift ;;
 	*) sed -n '/^#   usage/,/^#$/s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 	esac
 	shift
 done
 miltc=$top_builddir/tests/tools/miltc
-for f in "$miltc" "$top_builddir/tests/bench/null_filter" "$DM_MILTER"; do
+for f in "$miltc" "$top_builddir/tests/bench/null_filter" "$DM_MILTER" ${before:+"$before"}; do
 	[ -x "$f" ] || { echo "bench.sh: no $f (run make check first)" >&2; exit 1; }
 done
 
@@ -196,6 +200,14 @@ table() {
 common=("SPFSelfValidate true" "RejectFailures true")
 mine=("MetricsListen 127.0.0.1:9489")
 [ -z "$snmp" ] || mine+=("AgentX true" "AgentXSocket $LAB/snmp/agentx.sock")
+before_keys=("${mine[@]/9489/9490}")
+
+# before_start CORPUS CLIENT 'Key value'...: the earlier binary, if asked
+before_start() {
+	[ -n "$before" ] || return 0
+	bp_milter_start before "$before" "$@" "${before_keys[@]}"
+	names+=(before)
+}
 
 if wants plain; then
 	names=(dmarc-milter floor null-filter)
@@ -203,6 +215,7 @@ if wants plain; then
 		"${common[@]}" "${mine[@]}"
 	bp_null_start floor --floor "$here/corpus" 192.0.2.50
 	bp_null_start null-filter --plain "$here/corpus" 192.0.2.50
+	before_start "$here/corpus" 192.0.2.50 "${common[@]}"
 	if have_peer opendmarc "$OPENDMARC"; then
 		bp_milter_start opendmarc "$OPENDMARC" "$here/corpus" 192.0.2.50 \
 			"${common[@]}"
@@ -211,7 +224,7 @@ if wants plain; then
 	[ -z "${bp_pid[rspamd]:-}" ] || { bp_rspamd_use "$here/corpus" 192.0.2.50; names+=(rspamd); }
 	table plain "${names[@]}"
 	bp_check_metrics
-	bp_stop dmarc-milter floor null-filter opendmarc
+	bp_stop dmarc-milter floor null-filter opendmarc before
 fi
 
 if wants signed; then
@@ -221,6 +234,7 @@ if wants signed; then
 	bp_milter_start dmarc-milter "$DM_MILTER" "$sc" 192.0.2.81 \
 		"${common[@]}" "${mine[@]}" "DKIMSelfVerify true"
 	bp_null_start floor-body --floor-body "$sc" 192.0.2.81
+	before_start "$sc" 192.0.2.81 "${common[@]}" "DKIMSelfVerify true"
 	if have_peer opendmarc "$OPENDMARC"; then
 		bp_opendkim_start opendkim "$sc" 192.0.2.81
 		bp_chain_corpus opendkim "$sc" "$LAB/signed/chain"
@@ -238,7 +252,7 @@ if wants signed; then
 	done
 	crypto="$crypto $(bp_crypto "$sc")"
 	echo "signed crypto $crypto" >>"$figures"
-	bp_stop dmarc-milter floor-body opendkim opendmarc
+	bp_stop dmarc-milter floor-body opendkim opendmarc before
 fi
 bp_stop rspamd
 
