@@ -81,6 +81,8 @@ struct cs_store {
     _Atomic uint64_t overrides[DM_OVERRIDE__COUNT];
     _Atomic uint64_t standins[CS_STANDIN_COUNT];
     _Atomic uint64_t events[CS_EV__COUNT];
+    cs_events_fn events_fn;        /* more events, kept elsewhere */
+    void *events_arg;
     _Atomic uint64_t eval_bucket[CS_EVAL_BUCKETS + 1];
     _Atomic uint64_t eval_sum_ns;
     _Atomic uint64_t dns[CS_DNS_TYPE_COUNT][CS_DNS_STATUS_COUNT];
@@ -648,6 +650,13 @@ cs_count_event(struct cs_store *cs, enum cs_event ev)
         atomic_fetch_add_explicit(&cs->events[ev], 1, memory_order_relaxed);
 }
 
+void
+cs_set_event_source(struct cs_store *cs, cs_events_fn fn, void *arg)
+{
+    cs->events_fn = fn;
+    cs->events_arg = arg;
+}
+
 /* ---- reading ---- */
 
 bool
@@ -712,6 +721,8 @@ cs_totals(const struct cs_store *cs, struct cs_totals *t)
     for (int i = 0; i < CS_EV__COUNT; i++)
         t->events[i] = atomic_load_explicit(&cs->events[i],
                                             memory_order_relaxed);
+    if (cs->events_fn != NULL)
+        cs->events_fn(cs->events_arg, t->events);
     /* Derived, so it always agrees with the __other__ rows. */
     for (int p = 0; p < DM_POLICY__COUNT; p++) {
         uint32_t idx = atomic_load_explicit(&o->row[p], memory_order_acquire);

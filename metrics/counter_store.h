@@ -103,11 +103,21 @@ enum cs_event {
     CS_EV_FAILURE_FAILED,       /* ReportCommand failed */
     CS_EV_FAILURE_DROPPED,      /* the sender's queue was full */
     CS_EV_FAILURE_LIMITED,      /* held back by the per-destination limit */
+    CS_EV_FAILURE_REFUSED,      /* destination not verified, or listed in
+                                   NoReportsList */
     CS_EV__COUNT
 };
 
 /* One event of enum cs_event; out of range counts nothing. */
 void cs_count_event(struct cs_store *cs, enum cs_event ev);
+
+/*
+ * Counts kept elsewhere (the failure-report sender's), added to the
+ * events at each reading: fn adds its counts into events[CS_EV__COUNT].
+ * Set once, before counting starts; fn must be thread-safe.
+ */
+typedef void (*cs_events_fn)(void *arg, uint64_t *events);
+void cs_set_event_source(struct cs_store *cs, cs_events_fn fn, void *arg);
 
 /*
  * The verdict hook (an mc_verdict_fn; arg is the store): a skipped message

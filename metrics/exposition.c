@@ -577,7 +577,7 @@ static void
 ex_reporting(struct ex_buf *b, enum ex_format f, const struct cs_totals *t)
 {
     static const char *const fr[] = { "sent", "failed", "dropped",
-                                      "rate_limited" };
+                                      "rate_limited", "refused" };
 
     ex_family(b, f, "dmarc_milter_history_records_total", "counter",
               "HistoryFile records, by outcome: written, or failed (the "
@@ -588,8 +588,10 @@ ex_reporting(struct ex_buf *b, enum ex_format f, const struct cs_totals *t)
               PRIu64 "\n", t->events[CS_EV_HISTORY_FAILED]);
     ex_family(b, f, "dmarc_milter_failure_reports_total", "counter",
               "Failure reports (FailureReports), by outcome: sent, failed "
-              "(ReportCommand failed), dropped (queue full), rate_limited.");
-    for (int i = 0; i < 4; i++)
+              "(ReportCommand failed), dropped (queue full), rate_limited "
+              "and refused (per destination: over the hourly limit; not "
+              "verified, or in NoReportsList).");
+    for (int i = 0; i < 5; i++)
         ex_printf(b, "dmarc_milter_failure_reports_total{outcome=\"%s\"} %"
                   PRIu64 "\n", fr[i], t->events[CS_EV_FAILURE_SENT + i]);
 }

@@ -1,14 +1,13 @@
 /*
- * history.c: write the HistoryFile from the outcome hook (see history.h).
- * The record is built by report/ from the same outcome the counters
- * count; this file only decides whether a message is recorded.
+ * history.c: the milter's HistoryFile (see history.h): whether a message
+ * is recorded, and the append, counted. The record itself is built by
+ * report/ from the same outcome the counters count.
  */
 #include <config.h>
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "report/report.h"
 #include "util/util.h"
@@ -17,7 +16,6 @@
 struct mh_history {
     struct hf_file *file;
     struct cs_store *cs;
-    char hostname[256];         /* the reporter when the MTA names none */
 };
 
 static void
@@ -45,9 +43,6 @@ mh_open(const struct dm_config *cf, struct cs_store *cs)
         return NULL;
     }
     h->cs = cs;
-    /* OpenDMARC's fallback for a missing j macro. */
-    if (gethostname(h->hostname, sizeof(h->hostname) - 1) != 0)
-        h->hostname[0] = '\0';
     return h;
 }
 
@@ -96,30 +91,19 @@ mh_ignored(const char *list, const struct mc_message_view *mv)
     return true;
 }
 
-void
-mh_outcome(const struct msg_outcome *out, const struct mc_message_view *mv,
-           void *arg)
+bool
+mh_wanted(const struct mh_history *h, const struct rp_settings *rp,
+          const struct msg_outcome *out, const struct mc_message_view *mv)
 {
-    struct mh_history *h = arg;
-    const struct rp_settings *rp = rp_settings(mv->cf);
-    struct hist_session s;
-    struct hist_record *r;
+    return h != NULL && rp != NULL && hb_wanted(out, rp->record_all) &&
+           !mh_ignored(rp->ignore_mail_to, mv);
+}
 
-    if (h == NULL || rp == NULL || !hb_wanted(out, rp->record_all) ||
-        mh_ignored(rp->ignore_mail_to, mv))
-        return;
-    /* 12 KB: not on a libmilter thread's stack. */
-    if ((r = malloc(sizeof(*r))) == NULL) {
-        mh_failed(h);
-        return;
-    }
-    s = mv->session;
-    if (s.reporter == NULL && h->hostname[0] != '\0')
-        s.reporter = h->hostname;
-    hb_build(out, &s, r);
+void
+mh_write(struct mh_history *h, const struct hist_record *r)
+{
     if (hf_append(h->file, r) && h->cs != NULL)
         cs_count_event(h->cs, CS_EV_HISTORY_WRITTEN);
-    free(r);
 }
 
 void

@@ -40,7 +40,7 @@
 #include "util/util.h"
 #include "metrics/metrics.h"
 #include "report/report.h"
-#include "milter/history.h"
+#include "milter/reporting.h"
 #include "milter/milter_cb.h"
 #include "milter/runtime.h"
 #include "milter/show_settings.h"
@@ -65,11 +65,11 @@ struct dm_opts {
 struct dm_parts {
     struct mx_metrics *mx;
     struct ax_agent *ax;
-    struct mh_history *hist;
+    struct mr_reporting *rep;
 };
 
-/* The history, for SIGHUP's reopen in the main thread. */
-static struct mh_history *dm_hist;
+/* The reporting, for SIGHUP's reopen of the history in the main thread. */
+static struct mr_reporting *dm_rep;
 
 static atomic_bool dm_milter_done;
 
@@ -431,7 +431,7 @@ dm_serve(const char *path, const char *sock)
     while (!atomic_load(&dm_milter_done)) {
         sig = sigtimedwait(&set, NULL, &tick);
         if (sig == SIGHUP || sig == SIGUSR1) {
-            mh_reopen(dm_hist);     /* logrotate moved it */
+            mr_reopen(dm_rep);      /* logrotate moved the history */
             dm_reload(path);
         } else if (sig == SIGTERM || sig == SIGINT) {
             dm_log(LOG_INFO, "stopping: %d messages in flight",
@@ -586,8 +586,8 @@ static void
 dm_close_parts(struct dm_parts *p)
 {
     mc_set_outcome_hook(NULL, NULL);
-    mh_close(p->hist);
-    p->hist = dm_hist = NULL;
+    mr_close(p->rep);
+    p->rep = dm_rep = NULL;
     ax_stop(p->ax);
     p->ax = NULL;
     mx_stop(p->mx);
@@ -641,9 +641,10 @@ dm_start_parts(const struct dm_config *cf, struct dm_parts *p)
         dm_log(LOG_ERR, "%s", err);
         return DM_EX_OSERR;
     }
-    /* Opened as the daemon's user, inside its root, as it is reopened. */
-    if ((p->hist = dm_hist = mh_open(cf, mx_store(p->mx))) != NULL)
-        mc_set_outcome_hook(mh_outcome, p->hist);
+    /* The history is opened as the daemon's user, inside its root, as it
+       is reopened; ReportCommand runs as that user too. */
+    if ((p->rep = dm_rep = mr_open(cf, mx_store(p->mx))) != NULL)
+        mc_set_outcome_hook(mr_outcome, p->rep);
     return 0;
 }
 

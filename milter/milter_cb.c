@@ -59,6 +59,10 @@ struct mc_msg {
     char *rcpt[MC_MAX_RCPT];           /* IgnoreMailTo: the recipients */
     size_t n_rcpt;
     bool rcpt_over;                    /* more than were kept */
+    char *hdrs;                        /* FailureReports: the header block
+                                          as received, "Name: value\r\n" */
+    size_t hdrs_len, hdrs_cap;
+    bool hdrs_oom;
 };
 
 struct mc_conn {
@@ -75,6 +79,8 @@ struct mc_conn {
     bool addrcpt;                      /* SMFIF_ADDRCPT negotiated, for
                                           CopyFailuresTo */
     bool want_rcpt;                    /* recipients asked for */
+    bool want_headers;                 /* FailureReports: keep the header
+                                          block for the reports */
     unsigned long no_reply;            /* SMFIP_NR_* negotiated */
     struct mc_msg msg;
 };
@@ -109,6 +115,7 @@ mc_set_outcome_hook(mc_outcome_fn fn, void *arg)
 static void
 mc_msg_clear(struct mc_msg *m)
 {
+    free(m->hdrs);
     for (size_t i = 0; i < m->n_rcpt; i++)
         free(m->rcpt[i]);
     for (size_t i = 0; i < m->n_from; i++)
@@ -176,8 +183,9 @@ mc_conn_new(SMFICTX *ctx)
 }
 
 /*
- * The recipients only when IgnoreMailTo needs them for the history, and
- * then without a reply to each (a recipient is never refused here).
+ * The recipients only when IgnoreMailTo needs them for the history or a
+ * failure report names one, and then without a reply to each (a
+ * recipient is never refused here).
  */
 static void
 mc_negotiate_rcpt(struct mc_conn *c, unsigned long f1, unsigned long *skip,
@@ -185,8 +193,10 @@ mc_negotiate_rcpt(struct mc_conn *c, unsigned long f1, unsigned long *skip,
 {
     const struct rp_settings *rp = rp_settings(c->rt->cf);
 
-    c->want_rcpt = rp != NULL && rp->history_file != NULL &&
-                   rp->ignore_mail_to != NULL;
+    c->want_headers = rp != NULL && rp->failure_reports;
+    c->want_rcpt = rp != NULL && ((rp->history_file != NULL &&
+                                   rp->ignore_mail_to != NULL) ||
+                                  rp->failure_reports);
     if (!c->want_rcpt)
         return;
     *skip &= ~SMFIP_NORCPT;
@@ -494,6 +504,23 @@ mc_note_forged_more(struct mc_conn *c, const char *value)
     m->n_forged_more++;
 }
 
+/* FailureReports: the header block, up to what a report carries. */
+static void
+mc_keep_header(struct mc_msg *m, const char *name, const char *value)
+{
+    size_t nl = strlen(name), vl = strlen(value), need;
+
+    need = m->hdrs_len + nl + vl + 5;
+    if (need > FR_HEADERS_MAX ||
+        !grow_to(&m->hdrs, &m->hdrs_cap, need, 4096, &m->hdrs_oom))
+        return;
+    memcpy(m->hdrs + m->hdrs_len, name, nl);
+    memcpy(m->hdrs + m->hdrs_len + nl, ": ", 2);
+    memcpy(m->hdrs + m->hdrs_len + nl + 2, value, vl);
+    memcpy(m->hdrs + m->hdrs_len + nl + 2 + vl, "\r\n", 3);
+    m->hdrs_len += nl + vl + 4;
+}
+
 static sfsistat
 mc_header(SMFICTX *ctx, char *name, char *value)
 {
@@ -510,6 +537,8 @@ mc_header(SMFICTX *ctx, char *name, char *value)
     if (c->leadspc && *value == ' ')
         value++;
     rh_count(&m->counts, name);
+    if (c->want_headers)
+        mc_keep_header(m, name, value);
     if (strcasecmp(name, "From") == 0) {
         if (m->n_from < MC_MAX_FROM)
             m->from[m->n_from++] = mc_keep(value);
@@ -1004,10 +1033,11 @@ mc_apply(SMFICTX *ctx, const struct mc_conn *c,
 static void
 mc_publish_outcome(SMFICTX *ctx, const struct mc_conn *c,
                    const struct msg_outcome *out,
-                   const struct art_claims *claims)
+                   const struct art_claims *claims, const char *own_id)
 {
     struct mc_message_view mv;
     const char *job = smfi_getsymval(ctx, "i");
+    char ar[1024];
 
     if (mc_outcome_hook == NULL)
         return;
@@ -1022,6 +1052,13 @@ mc_publish_outcome(SMFICTX *ctx, const struct mc_conn *c,
     mv.rcpt = (const char *const *)c->msg.rcpt;
     mv.n_rcpt = c->msg.n_rcpt;
     mv.rcpt_over = c->msg.rcpt_over || !c->want_rcpt;
+    mv.mail_from = c->msg.sender;
+    if (c->want_headers && c->msg.hdrs != NULL) {
+        mv.headers = c->msg.hdrs;
+        mv.headers_len = c->msg.hdrs_len;
+        if (aw_dmarc(ar, sizeof(ar), own_id, &out->verdict))
+            mv.ar_value = ar;
+    }
     mc_outcome_hook(out, &mv, mc_outcome_arg);
 }
 
@@ -1062,7 +1099,7 @@ mc_eom(SMFICTX *ctx)
     mc_log_rspf(ctx, &c->msg, &out);
     mc_log_verdict(ctx, c, &out);
     mc_publish(&out.verdict);
-    mc_publish_outcome(ctx, c, &out, &claims);
+    mc_publish_outcome(ctx, c, &out, &claims, own_id);
     ret = mc_apply(ctx, c, &out, mc_written_id(ctx, c, own_id, wid,
                                                sizeof(wid)));
     mc_msg_clear(&c->msg);

@@ -25,7 +25,8 @@ int mc_inflight(void);
 typedef void (*mc_verdict_fn)(const struct dm_verdict *v, void *arg);
 void mc_set_verdict_hook(mc_verdict_fn fn, void *arg);
 
-/* What the history needs of an evaluated message beyond its outcome. */
+/* What the history and the failure reports need of an evaluated message
+   beyond its outcome. */
 struct mc_message_view {
     const struct dm_config *cf;        /* the connection's configuration */
     struct hist_session session;
@@ -33,6 +34,11 @@ struct mc_message_view {
                                           asked for them */
     size_t n_rcpt;
     bool rcpt_over;                    /* some recipients are not in rcpt */
+    /* For a failure report (FailureReports): */
+    const char *mail_from;             /* MAIL FROM, "" for <> */
+    const char *headers;               /* the header block; NULL: none */
+    size_t headers_len;
+    const char *ar_value;              /* our Authentication-Results value */
 };
 
 /*

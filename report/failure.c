@@ -222,6 +222,19 @@ fr_alignment(const struct hist_record *r)
     return d && s ? "dkim, spf" : d ? "dkim" : s ? "spf" : "none";
 }
 
+/* What was done with it, in words, for the human-readable part. */
+static const char *
+fr_done(enum hist_action a)
+{
+    switch (a) {
+    case HIST_ACTION_NONE: return "delivered";
+    case HIST_ACTION_QUARANTINE: return "quarantined";
+    case HIST_ACTION_REJECT: return "rejected";
+    case HIST_ACTION_DISCARD: return "discarded";
+    default: return "refused for now";
+    }
+}
+
 /* Delivery-Result (RFC 5965 3.3) from the disposition applied. */
 static const char *
 fr_delivery(enum hist_action a)
@@ -309,7 +322,7 @@ fr_text(const struct fr_message *m, struct rbuf *b)
     fr_clean(b, r->from, strlen(r->from), FR_VALUE_MAX);
     RB_LIT(b, ", failed DMARC (policy domain ");
     fr_clean(b, r->pdomain, strlen(r->pdomain), FR_VALUE_MAX);
-    rb_printf(b, "); the message was %s.\r\n", fr_delivery(r->action));
+    rb_printf(b, "); the message was %s.\r\n", fr_done(r->action));
 }
 
 void

@@ -35,7 +35,8 @@ HIST=$LAB/history/mx
 mkdir -p "$LAB/history"
 
 lab_milter_start "SPFSelfValidate true" "RejectFailures true" \
-	"MetricsListen 127.0.0.1:9489" "HistoryFile $HIST"
+	"MetricsListen 127.0.0.1:9489" "HistoryFile $HIST" \
+	"FailureReports true" "FailureReportsRateLimit 2"
 
 # send DOMAIN IP N NAME: N messages From DOMAIN, MAIL FROM DOMAIN, from IP
 send() {
@@ -89,6 +90,60 @@ by_disposition() {
 metrics_view=$(from_metrics | sort)
 is "$(printf '%s\n' "$want" | by_disposition)" "$metrics_view" \
 	"per domain and disposition, the history equals /metrics"
+
+# --- failure reports: d0.rpt-in.test asks for them (ruf, fo=1) ---------------
+# failure_mails: the failure reports delivered so far
+failure_mails() {
+	grep -l 'report-type=feedback-report' \
+		"$INBOX"/new/* 2>/dev/null || true
+}
+fr_metric() {
+	metric "dmarc_milter_failure_reports_total{outcome=\"$1\"}"
+}
+i=0
+while [ "$(failure_mails | wc -l)" -lt 2 ] && [ "$i" -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+sleep 0.5
+is "$(failure_mails | wc -l)" 2 "two failure reports, one per spoof of d0.rpt-in.test"
+is "$(failure_mails | xargs -r grep -h '^Delivered-To:' | sort -u)" \
+	"Delivered-To: ruf@reports.rpt-in.test" "... both to its ruf address"
+fr_check=$(failure_mails | head -n 1 | xargs -r python3 -c '
+import email, email.policy, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+# (Python reads the feedback-report part as a message with a text/plain body)
+parts = [p.get_content_type() for p in m.walk()]
+fb = [p for p in m.walk() if p.get_content_type() == "message/feedback-report"]
+hd = [p for p in m.walk() if p.get_content_type() == "text/rfc822-headers"]
+fields = {}
+if fb:
+    raw = fb[0].get_payload()
+    raw = raw[0].as_string() if isinstance(raw, list) else raw
+    for line in str(raw).splitlines():
+        k, _, v = line.partition(":")
+        fields.setdefault(k.strip().lower(), v.strip())
+orig = hd[0].get_payload(decode=True).decode() if hd else ""
+print(" ".join(parts))
+print(fields.get("feedback-type"), fields.get("auth-failure"),
+      fields.get("reported-domain"), fields.get("source-ip"))
+print("subject-kept" if "Subject: inspoof" in orig else "subject-missing")
+')
+is "$fr_check" "multipart/report text/plain message/feedback-report text/plain text/rfc822-headers
+auth-failure dmarc d0.rpt-in.test 192.0.2.99
+subject-kept" "an RFC 6591 report: the three parts, auth-failure dmarc, the domain, the source, the original header"
+is "$(fr_metric sent)" 2 "/metrics: two failure reports sent"
+is "$(fr_metric refused)" 1 "/metrics: d0.rpt-bad.test's unverified ruf at rua-no.test refused"
+unlike "$(failure_mails | xargs -r grep -h '^Delivered-To:')" 'rua-no' \
+	"nothing for the unverified destination"
+send d0.rpt-in.test 192.0.2.99 1 thirdspoof
+sleep 1
+is "$(fr_metric rate_limited)" 1 "a third spoof within the hour: over FailureReportsRateLimit 2"
+is "$(failure_mails | wc -l)" 2 "... and no third report"
+is "$(metric 'dmarc_milter_history_records_total{outcome="written"}')" 13 \
+	"the third spoof is recorded all the same"
+want=$($CHECK expect "$HIST")
+metrics_view=$(from_metrics | sort)
 
 # --- the reports ---------------------------------------------------------------
 cat >"$LAB/reports.conf" <<EOF

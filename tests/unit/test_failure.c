@@ -169,7 +169,7 @@ test_format(void)
         "This is an authentication failure report for an email message "
         "received\r\nfrom IP 192.0.2.7 on Tue, 14 Nov 2023 22:13:20 +0000."
         "\r\n\r\nIts From domain, victim.test, failed DMARC (policy domain "
-        "victim.test); the message was reject.\r\n\r\n", bd, bd);
+        "victim.test); the message was rejected.\r\n\r\n", bd, bd);
     rb_printf(&want,
         "--%s\r\nContent-Type: message/feedback-report\r\n\r\n"
         "Feedback-Type: auth-failure\r\nVersion: 1\r\n"
