@@ -60,7 +60,7 @@ LAB_DEMO=1 lab_enter "$@"
 . "$here/peers.sh"
 
 messages=20000 conns=8 per_conns="1 50" runs=5 warm=500
-corpora="plain signed" peers="opendmarc rspamd" raw= before=
+corpora="plain signed" peers="opendmarc rspamd" raw='' before=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	-n) messages=$2; shift ;;

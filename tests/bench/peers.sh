@@ -2,6 +2,7 @@
 # in the lab (sourced by bench.sh after lab.sh; not run). For filter NAME:
 # bp_pid[NAME] the root of its process tree, bp_sock[NAME] its socket,
 # bp_corpus[NAME] and bp_client[NAME] what miltc sends it and from where.
+# shellcheck shell=bash
 
 : "${OPENDMARC:=/usr/sbin/opendmarc}"
 : "${RSPAMD:=/usr/bin/rspamd}"
@@ -58,6 +59,7 @@ bp_milter_start() {
 # bp_null_start NAME MODE CORPUS CLIENT: null_filter --plain, --floor or
 # --floor-body
 bp_null_start() {
+	# shellcheck disable=SC2154 # top_builddir: set by lab.sh
 	bp_run "$1" "$3" "$4" "$top_builddir/tests/bench/null_filter" "$2" \
 		"unix:$LAB/run/$1.sock"
 	bp_wait "$1" 10
@@ -100,6 +102,7 @@ bp_chain_corpus() {
 	local f ar
 	mkdir -p "$3"
 	for f in "$2"/*.eml; do
+		# shellcheck disable=SC2154 # miltc: set by bench.sh or profile.sh
 		ar=$("$miltc" -s "unix:${bp_sock[$1]}" -c "${bp_client[$1]}" "$f" |
 			sed -n 's/^\(INSHEADER [0-9]*\|ADDHEADER\) Authentication-Results: //p')
 		{
@@ -153,6 +156,7 @@ EOF
 # bp_rspamd_use CORPUS CLIENT: wait for rspamd, point it at a corpus
 bp_rspamd_use() {
 	bp_wait rspamd 180
+	# shellcheck disable=SC2034 # bench.sh and profile.sh read bp_corpus
 	bp_corpus[rspamd]=$1
 	bp_client[rspamd]=$2
 }

@@ -24,7 +24,7 @@ LAB_DEMO=1 lab_enter "$@"
 # shellcheck source=tests/bench/peers.sh
 . "$here/peers.sh"
 
-messages=6000 per_conns="1 50" outdir= tool=perf corpora="plain signed"
+messages=6000 per_conns="1 50" outdir='' tool=perf corpora="plain signed"
 while [ $# -gt 0 ]; do
 	case $1 in
 	-n) messages=$2; shift ;;
