@@ -104,26 +104,31 @@ dest_is_dmarc(const char *txt)
     return *txt == '\0' || *txt == ';';
 }
 
-/* A record's own rua= (RFC 9990 4): true when absent or when one of its
-   URIs keeps the host. */
+/* A record's own TAG= (rua or ruf; RFC 9990 4): true when absent or when
+   one of its URIs keeps the host. */
 static bool
-dest_rua_keeps_host(const char *txt, const char *host)
+dest_tag_keeps_host(const char *txt, const char *tag, const char *host)
 {
-    const char *p = strstr(txt, "rua");
+    size_t tl = strlen(tag);
+    const char *p = txt;
     char list[1024], *save = NULL, *u;
     struct dest d;
 
-    /* find the tag "rua" at a tag start */
-    while (p != NULL && !(p == txt || p[-1] == ';' || p[-1] == ' ' ||
-                          p[-1] == '\t'))
-        p = strstr(p + 1, "rua");
-    if (p == NULL)
-        return true;
-    p += 3;
-    while (*p == ' ' || *p == '\t')
-        p++;
-    if (*p++ != '=')
-        return true;
+    /* the tag at a tag start, followed by "=" */
+    for (;; p += tl) {
+        const char *v;
+
+        if ((p = strstr(p, tag)) == NULL)
+            return true;
+        if (p != txt && p[-1] != ';' && p[-1] != ' ' && p[-1] != '\t')
+            continue;
+        for (v = p + tl; *v == ' ' || *v == '\t'; v++)
+            ;
+        if (*v == '=') {
+            p = v + 1;
+            break;
+        }
+    }
     snprintf(list, sizeof(list), "%.*s", (int)strcspn(p, ";"), p);
     for (u = strtok_r(list, ",", &save); u != NULL;
          u = strtok_r(NULL, ",", &save))
@@ -132,13 +137,38 @@ dest_rua_keeps_host(const char *txt, const char *host)
     return false;
 }
 
+/* The verification records at qname: DEST_OK when one says v=DMARC1 and
+   none names another host in its own TAG=. */
+static enum dest_verdict
+dest_check_records(const struct dns_txt_answer *ans, const char *tag,
+                   const char *host, const char **why)
+{
+    bool any = false;
+
+    for (size_t i = 0; i < ans->count; i++) {
+        if (strlen(ans->rr[i].data) != ans->rr[i].len ||
+            !dest_is_dmarc(ans->rr[i].data))
+            continue;
+        if (!dest_tag_keeps_host(ans->rr[i].data, tag, host)) {
+            *why = strcmp(tag, "ruf") == 0
+                ? "verification record names another host in ruf"
+                : "verification record names another host in rua";
+            return DEST_REFUSED;
+        }
+        any = true;
+    }
+    *why = any ? "verified" : "no v=DMARC1 verification record";
+    return any ? DEST_OK : DEST_REFUSED;
+}
+
 enum dest_verdict
-dest_verify(const struct dns_txt_resolver *dns, const struct od_list *psl,
-            const char *domain, const struct dest *d, const char **why)
+dest_verify_tag(const struct dns_txt_resolver *dns, const struct od_list *psl,
+                const char *domain, const struct dest *d, const char *tag,
+                const char **why)
 {
     char org_a[DM_DOMAIN_MAX], org_b[DM_DOMAIN_MAX], qname[600];
-    static struct dns_txt_answer ans;   /* large; one caller at a time */
-    bool any = false;
+    struct dns_txt_answer *ans;
+    enum dest_verdict v;
 
     od_lookup(psl, domain, org_a, sizeof(org_a));
     od_lookup(psl, d->host, org_b, sizeof(org_b));
@@ -151,27 +181,32 @@ dest_verify(const struct dns_txt_resolver *dns, const struct od_list *psl,
         *why = "verification name longer than 253 octets";
         return DEST_REFUSED;
     }
-    switch (dns->lookup(dns->arg, qname, &ans)) {
-    case DNS_OK: break;
+    if ((ans = malloc(sizeof(*ans))) == NULL) {
+        *why = "out of memory, retried at the next run";
+        return DEST_TEMPFAIL;
+    }
+    switch (dns->lookup(dns->arg, qname, ans)) {
+    case DNS_OK:
+        v = dest_check_records(ans, tag, d->host, why);
+        break;
     case DNS_TEMPFAIL:
         *why = "verification lookup failed, retried at the next run";
-        return DEST_TEMPFAIL;
+        v = DEST_TEMPFAIL;
+        break;
     default:
         *why = "no verification record";
-        return DEST_REFUSED;
+        v = DEST_REFUSED;
+        break;
     }
-    for (size_t i = 0; i < ans.count; i++) {
-        if (strlen(ans.rr[i].data) != ans.rr[i].len ||
-            !dest_is_dmarc(ans.rr[i].data))
-            continue;
-        if (!dest_rua_keeps_host(ans.rr[i].data, d->host)) {
-            *why = "verification record names another host in rua";
-            return DEST_REFUSED;
-        }
-        any = true;
-    }
-    *why = any ? "verified" : "no v=DMARC1 verification record";
-    return any ? DEST_OK : DEST_REFUSED;
+    free(ans);
+    return v;
+}
+
+enum dest_verdict
+dest_verify(const struct dns_txt_resolver *dns, const struct od_list *psl,
+            const char *domain, const struct dest *d, const char **why)
+{
+    return dest_verify_tag(dns, psl, domain, d, "rua", why);
 }
 
 struct dest_list {

@@ -38,6 +38,12 @@ enum dest_verdict dest_verify(const struct dns_txt_resolver *dns,
                               const struct od_list *psl, const char *domain,
                               const struct dest *d, const char **why);
 
+/* The same for a ruf destination (tag "ruf"), or a rua one ("rua"). */
+enum dest_verdict dest_verify_tag(const struct dns_txt_resolver *dns,
+                                  const struct od_list *psl,
+                                  const char *domain, const struct dest *d,
+                                  const char *tag, const char **why);
+
 /* NoReportsList: addresses and domains that get no report. */
 struct dest_list;
 struct dest_list *dest_list_load(const char *path, char *err, size_t errsz);

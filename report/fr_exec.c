@@ -110,9 +110,10 @@ fr_reap(pid_t pid, long long deadline, atomic_bool *abandon, int *status)
     return false;
 }
 
-/* Start argv with fd as its standard input, the signal mask and SIGPIPE
-   as a fresh process has them (the worker blocks every signal), in a
-   process group of its own, to be killed whole. */
+/* Start argv with fd as its standard input and no other descriptor of
+   ours, the signal mask and SIGPIPE as a fresh process has them (the
+   worker blocks every signal), in a process group of its own, to be
+   killed whole. */
 static int
 fr_spawn(char **argv, int fd, pid_t *pid)
 {
@@ -131,6 +132,10 @@ fr_spawn(char **argv, int fd, pid_t *pid)
         return rc;
     }
     rc = posix_spawn_file_actions_adddup2(&fa, fd, STDIN_FILENO);
+    /* Nothing of the daemon's (its milter, metrics and AgentX sockets,
+       whether close-on-exec or not) reaches the command. */
+    if (rc == 0)
+        rc = posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
     if (rc == 0)
         rc = posix_spawnattr_setsigmask(&at, &none);
     if (rc == 0)

@@ -2,7 +2,7 @@
  * fr_sender.c: the failure-report queue and its worker (fr_sender.h).
  * The milter thread only copies a message into the queue; the worker
  * does the rest, one report at a time, and is the only reader of the
- * rate table, the loaded NoReportsList and dest_verify()'s buffer.
+ * rate table and the loaded NoReportsList.
  */
 #include <config.h>
 #include <errno.h>
@@ -234,7 +234,8 @@ fr_admit(struct fr_sender *s, const struct fr_env *env,
         atomic_fetch_add(&s->rate_limited, 1);
         return false;
     }
-    if (dest_verify(env->dns, env->psl, pdomain, d, &why) != DEST_OK) {
+    if (dest_verify_tag(env->dns, env->psl, pdomain, d, "ruf", &why) !=
+        DEST_OK) {
         dm_log(LOG_INFO, "failure report for %s not sent to %s: %s",
                pdomain, d->addr, why);
         atomic_fetch_add(&s->refused, 1);

@@ -215,6 +215,10 @@ static const struct zone_rr zone[] = {
     { "c.test._report._dmarc.vendor.test", DNS_OK,
       { "v=DMARC1; rua=mailto:x@elsewhere.test" } },
     { "d.test._report._dmarc.vendor.test", DNS_TEMPFAIL, { NULL } },
+    { "f.test._report._dmarc.vendor.test", DNS_OK,
+      { "v=DMARC1; ruf=mailto:x@elsewhere.test; rua=mailto:r@vendor.test" } },
+    { "g.test._report._dmarc.vendor.test", DNS_OK,
+      { "v=DMARC1; xruf=mailto:x@elsewhere.test; ruf = mailto:f@vendor.test" } },
 };
 
 static enum dns_status
@@ -255,6 +259,14 @@ test_destinations(void)
            "a DNS failure: retried later");
     is_int(dest_verify(&dns, psl, "e.test", &d, &why), DEST_REFUSED,
            "no record at all: refused");
+    /* failure reports look at the record's ruf=, aggregate ones at rua= */
+    is_int(dest_verify(&dns, psl, "f.test", &d, &why), DEST_OK,
+           "rua keeps the host: verified for aggregate reports");
+    is_int(dest_verify_tag(&dns, psl, "f.test", &d, "ruf", &why),
+           DEST_REFUSED, "ruf names another host: refused for failure reports");
+    is_str(why, "verification record names another host in ruf", "... why");
+    is_int(dest_verify_tag(&dns, psl, "g.test", &d, "ruf", &why), DEST_OK,
+           "a tag that only ends in ruf is not ruf; the real one keeps the host");
     od_close(psl);
 }
 
