@@ -339,7 +339,8 @@ rm_stage(struct rm_run *m)
     return 0;
 }
 
-/* --outdir: the report's file, gzip'ed, under its RFC 9990 name. */
+/* --outdir: the report's file, gzip'ed, under its RFC 9990 name, on disk
+   before the ledger records it as delivered. */
 static bool
 rm_write_outdir(struct rm_run *m, const struct mail_report *mr)
 {
@@ -352,7 +353,8 @@ rm_write_outdir(struct rm_run *m, const struct mail_report *mr)
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     ok = (fp = fopen(tmp, "w")) != NULL;
     if (ok) {
-        ok = fwrite(mr->gz, 1, mr->gz_len, fp) == mr->gz_len;
+        ok = fwrite(mr->gz, 1, mr->gz_len, fp) == mr->gz_len &&
+             fflush(fp) == 0 && fsync(fileno(fp)) == 0;
         ok = fclose(fp) == 0 && ok && rename(tmp, path) == 0;
     }
     if (!ok)
