@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include "agentx/agentx.h"
 #include "config/config.h"
 #include "metrics/metrics.h"
