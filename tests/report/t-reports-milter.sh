@@ -162,8 +162,8 @@ run_reports() {
 		>"$LAB/out/run.out" 2>"$LAB/out/run.log"
 }
 report_mails() {
-	find "$INBOX/new" "$INBOX/cur" -type f 2>/dev/null |
-		xargs -r grep -l '^Subject: Report Domain:' 2>/dev/null | wc -l
+	find "$INBOX/new" "$INBOX/cur" -type f \
+		-exec grep -l '^Subject: Report Domain:' {} + 2>/dev/null | wc -l
 }
 wait_reports() {
 	local i=0
@@ -184,9 +184,8 @@ like "$(cat "$LAB/out/run.log")" 'for d0\.rpt-bad\.test: not sent to dmarc@rua-n
 	"the unauthorized destination is named and skipped"
 # the reports alone (the lab's inbox holds the mix's accepted mail too)
 mkdir -p "$LAB/reports/new"
-for f in $(find "$INBOX/new" -type f | xargs grep -l '^Subject: Report Domain:'); do
-	cp "$f" "$LAB/reports/new/"
-done
+find "$INBOX/new" -type f -exec grep -q '^Subject: Report Domain:' {} \; \
+	-exec cp {} "$LAB/reports/new/" \;
 mails=$($CHECK mails "$LAB/reports" "$XSD" mx.test)
 unlike "$mails" '^bad ' "each report passes the checks (schema, subject, name)"
 unlike "$mails" 'rua-no\.test' "nothing for the unverified rua-no.test"
@@ -215,6 +214,16 @@ lab_send alsoelse --from news@d0.rpt-in.test --xclient-addr 192.0.2.70 \
 	--to "alsoelse@recipient.test,someone@rua-ok.test"
 like "$(lab_reply alsoelse)" '^250 ' "a message to a listed and an unlisted recipient"
 is "$(grep -c '^job ' "$HIST")" "$((before + 1))" "... is recorded"
+
+# --- logrotate: the file renamed, SIGHUP, the next record in a new file ------
+mv "$HIST" "$HIST.1"
+kill -HUP "$(cat "$LAB/run/dmarc-milter.pid")"
+sleep 1
+lab_send rotated --from news@d0.rpt-in.test --xclient-addr 192.0.2.70 \
+	--header "From: News <news@d0.rpt-in.test>" --to rotated@rua-ok.test
+like "$(lab_reply rotated)" '^250 ' "after logrotate's rename and SIGHUP, mail flows"
+is "$(grep -c '^job ' "$HIST" 2>/dev/null)" 1 "... and its record starts a new HistoryFile"
+is "$(grep -c '^job ' "$HIST.1")" "$((before + 1))" "the rotated file keeps what it had"
 
 # --- a HistoryFile that cannot be written holds no mail up -------------------
 rm -rf "$LAB/history"     # logrotate's mistake: no directory to reopen in
