@@ -20,6 +20,7 @@
 #
 # Variables set for the tests: LAB, LAB_SRC (this directory), DM_MILTER,
 # LAB_SOCK (the milter socket), LAB_AUTHSERV (the milter's AuthservID).
+# shellcheck shell=bash
 
 LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${top_srcdir:=$(cd "$LAB_SRC/../.." && pwd)}"
@@ -222,6 +223,7 @@ lab_header_checks() {
 # lab_postfix_start TRUSTED_ID...: Postfix on 127.0.0.1:2525 (header_checks
 # strips A-R headers of the given ids) and 127.0.0.1:2526 (no
 # header_checks), both with the milter socket LAB_SOCK.
+# shellcheck disable=SC2120 # the trusted ids are optional
 lab_postfix_start() {
 	local etc=$LAB/postfix/etc
 	mkdir -p "$etc" "$LAB/postfix/queue" "$LAB/postfix/data" "$LAB/mail"

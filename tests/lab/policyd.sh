@@ -8,6 +8,7 @@
 # asks the lab's nsd (the namespace's resolv.conf), and answers Postfix
 # with a PREPEND of its Received-SPF field or, on an SPF Fail with the
 # shipped settings (Mail_From_reject = Fail), a 550 of its own at RCPT.
+# shellcheck shell=bash
 
 LAB_POLICYD_CONF_SHIPPED=/etc/postfix-policyd-spf-python/policyd-spf.conf
 LAB_POLICYD=/usr/bin/policyd-spf

@@ -225,6 +225,7 @@ _lab_sm_private_run() {
 # by default dmarc-milter on LAB_SOCK with LAB_SM_FLAGS (F=T and the
 # timeouts the README gives); FLAGS "" for none.
 LAB_SM_FLAGS='F=T, T=C:10s;S:20s;R:30s;E:60s'
+# shellcheck disable=SC2120 # NAME, SOCKET and FLAGS are optional
 lab_sendmail_filter() {
 	local equates="S=${2:-unix:$LAB_SOCK}" flags=${3-$LAB_SM_FLAGS}
 	[ -z "$flags" ] || equates="$equates, $flags"
@@ -282,6 +283,7 @@ EOF
 
 # lab_sendmail_start [MC-LINES...]: build the .cf, start the daemon, wait
 # for its banner.
+# shellcheck disable=SC2120 # the MC lines are optional
 lab_sendmail_start() {
 	local cf=$LAB_SM/lab.cf
 	lab_sendmail_stop

@@ -230,7 +230,7 @@ verdict() {
 
 lab_milter_start "RejectFailures true" "DNSTimeout 2"
 pid=$_lab_milter_pid
-fds_before=$(ls "/proc/$pid/fd" | wc -l)
+fds_before=$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 | wc -l)
 
 # stands_in NAME DESCRIPTION: no From field gives a domain, so the MAIL
 # FROM domain (nodmarc.test: no record) stands in as the author domain,
@@ -299,7 +299,7 @@ verdict dns_toolong 'dmarc=none \(p=none dis=none\) header\.from=toolong\.test' 
 # --- a hostile name server ----------------------------------------------------------
 lab_milter_start "RejectFailures true" "DNSTimeout 2" "Nameservers 127.0.0.2"
 pid=$_lab_milter_pid
-fds_before=$(ls "/proc/$pid/fd" | wc -l)
+fds_before=$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 | wc -l)
 verdict dns_silent 'dmarc=temperror header\.from=silent\.test' \
 	"no answer at all: temperror"
 verdict dns_tcpstall 'dmarc=temperror header\.from=tcpstall\.test' \
@@ -319,8 +319,8 @@ verdict dns_nul 'dmarc=none \(p=none dis=none\) header\.from=nul\.test' \
 	-L 20 -C 20 "$LAB/msg/dns_tcpstall.eml" >"$LAB/out/stall20.load" 2>&1 || true
 like "$(cat "$LAB/out/stall20.load")" '^LOAD messages=20 .* accept=20 .* errors=0$' \
 	"20 connections held by silent TCP at once: all 20 answered"
-_lab_wait fds 10 sh -c "[ \$(ls /proc/$pid/fd | wc -l) -le $fds_before ]" || true
-is "$(ls "/proc/$pid/fd" | wc -l)" "$fds_before" \
+_lab_wait fds 10 sh -c "[ \$(find /proc/$pid/fd -mindepth 1 -maxdepth 1 | wc -l) -le $fds_before ]" || true
+is "$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 | wc -l)" "$fds_before" \
 	"no descriptor left open by the hostile server's connections"
 
 lab_milter_start "RejectFailures true" "DNSTimeout 2" "Nameservers 127.0.0.2" \

@@ -94,7 +94,7 @@ seen_by_nsd2() {
 	local stats t out=""
 	stats=$(nsd-control -c "$LAB/nsd2/nsd.conf" stats_noreset 2>&1)
 	for t in $TYPES; do
-		T=$(printf '%s' "$t" | tr a-z A-Z)
+		T=$(printf '%s' "$t" | tr '[:lower:]' '[:upper:]')
 		out="$out $t=$(printf '%s\n' "$stats" | sed -n "s/^num\.type\.$T=//p")"
 	done
 	printf '%s\n' "${out# }"

@@ -50,7 +50,7 @@ status_of() {
 	awk -v k="$1:" '$1 == k { print $2 }' "/proc/$pid/status"
 }
 fds() {
-	ls "/proc/$pid/fd" | wc -l
+	find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 | wc -l
 }
 # least COMMAND...: the least of three readings 0.2 s apart (a state save
 # or an AgentX ping may hold a descriptor for a moment)
@@ -114,7 +114,7 @@ phase() {
 		rounds=$((rounds + 1))
 		if [ "$hup" = pending ] && [ "$(date +%s)" -ge "$mid" ]; then
 			round "$rounds" hup
-			hup=done
+			hup="done"
 		else
 			round "$rounds"
 		fi
@@ -160,6 +160,7 @@ started=$(date +%s)
 # --- the first half, with a SIGHUP in its middle -------------------------------
 lab_milter_start "${CONF[@]}"
 pid=$_lab_milter_pid
+# shellcheck disable=SC2016 # the inner sh expands $(snmpwalk ...)
 _lab_wait subagent 15 sh -c '[ -n "$(snmpwalk -v2c -c public -On -t 1 -r 0 '"$LAB_SNMP_AGENT $TOTALS"' 2>/dev/null | grep Counter64)" ]' ||
 	lab_die "the subagent did not register with snmpd"
 fd_idle=$(least fds)
@@ -179,6 +180,7 @@ lab_milter_stop
 lab_milter_start "${CONF[@]}"
 pid=$_lab_milter_pid
 like "$(lab_milter_log)" "MetricsStateFile $STATE: restored" "the restart restores the counters"
+# shellcheck disable=SC2016 # the inner sh expands $(snmpwalk ...)
 _lab_wait subagent 15 sh -c '[ -n "$(snmpwalk -v2c -c public -On -t 1 -r 0 '"$LAB_SNMP_AGENT $TOTALS"' 2>/dev/null | grep Counter64)" ]' ||
 	lab_die "the subagent did not register again after the restart"
 fd_idle=$(least fds)
