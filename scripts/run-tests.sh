@@ -8,7 +8,7 @@
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
+cd "$top" || exit 1
 jobs=$(nproc 2>/dev/null || echo 2)
 passed=0
 failed=0

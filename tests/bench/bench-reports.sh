@@ -14,7 +14,7 @@ N=${BENCH_RECORDS:-1000000}
 dir=${BENCH_DIR:-$(mktemp -d /tmp/bench-reports.XXXXXX)}
 gen=$top_builddir/tests/bench/gen_history
 prog=$top_builddir/dmarc-reports
-[ -x "$gen" ] && [ -x "$prog" ] || { echo "build first: make && make check TESTS="; exit 1; }
+if [ ! -x "$gen" ] || [ ! -x "$prog" ]; then echo "build first: make && make check TESTS="; exit 1; fi
 command -v /usr/bin/time >/dev/null || { echo "needs GNU time (/usr/bin/time)"; exit 1; }
 trap 'rm -rf "$dir"' EXIT
 mkdir -p "$dir/out"
@@ -39,4 +39,4 @@ grep -E 'wall' "$dir/log"
     cat "$dir/log"; exit 1; }
 grep -E 'records, .* reports built|wall' "$dir/log"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "reports written: $(ls "$dir/out" | wc -l), $(du -sm "$dir/out" | cut -f1) MB gzip'ed"
+echo "reports written: $(find "$dir/out" -mindepth 1 -maxdepth 1 | wc -l), $(du -sm "$dir/out" | cut -f1) MB gzip'ed"

@@ -412,8 +412,11 @@ sample() {
 	local k=$1 lu
 	lu=$(lastupdate "$F")
 	T[k]=${lu%% *}
+	# shellcheck disable=SC2001 # a field picked out, not a substitution
 	C_PASS[k]=$(echo "$lu" | sed 's/.* dmarc_pass=\([0-9]*\).*/\1/')
+	# shellcheck disable=SC2001 # a field picked out, not a substitution
 	C_FAIL[k]=$(echo "$lu" | sed 's/.* dmarc_fail=\([0-9]*\).*/\1/')
+	# shellcheck disable=SC2001 # a field picked out, not a substitution
 	C_REJ[k]=$(echo "$lu" | sed 's/.* dmarc_reject=\([0-9]*\).*/\1/')
 	TOT_PASS[k]=$(lastupdate "$(rrd total_pass)" | sed 's/.* total_pass=\([0-9]*\).*/\1/')
 }

@@ -44,7 +44,7 @@ flags="-std=c11 -g -O1 -fsanitize=fuzzer,address,undefined"
 flags="$flags -fno-sanitize-recover=undefined"
 # scripts/fuzz-deep.sh builds again for coverage with flags of its own.
 flags=${DM_FUZZ_FLAGS:-$flags}
-# shellcheck disable=SC2086
+# shellcheck disable=SC2086,SC2046 # flags, core and pkg-config's output are word lists
 clang $flags -I"$out" -I"$top" -DSYSCONFDIR='"/etc"' \
     -o "$out/$name" "$top/tests/fuzz/$name.c" $core \
     $(pkg-config --cflags --libs libpsl libidn2 opendkim libcrypto) -lspf2 \

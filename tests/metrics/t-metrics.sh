@@ -208,12 +208,12 @@ is "$other" 0 "no lookup of another type: the SPF records are ip4: only"
 # kept); concurrent first lookups of one name may each miss.
 n=$(series 'dmarc_milter_dns_cache_hits_total{type="txt"}')
 [ "${n:-0}" -ge 5700 ] && [ "${n:-0}" -le 5891 ] && st=0 || st=1
-tap_result $st "the cache answered all but the first lookups ($n of 5,900 ok and nxdomain, 5,700 to 5,891)"
+tap_result "$st" "the cache answered all but the first lookups ($n of 5,900 ok and nxdomain, 5,700 to 5,891)"
 # broken.test answers SERVFAIL: one DMARC lookup each, and the SPF check
 # asks once more when libspf2 reports the failure as a permerror.
 n=$(series 'dmarc_milter_dns_queries_total{type="txt",outcome="tempfail"}')
 [ "${n:-0}" -ge 100 ] && [ "${n:-0}" -le 200 ] && st=0 || st=1
-tap_result $st "broken.test's SERVFAILs counted as tempfail ($n, 100 to 200)"
+tap_result "$st" "broken.test's SERVFAILs counted as tempfail ($n, 100 to 200)"
 n=$(printf '%s\n' "$BODY" | grep -c '^dmarc_milter_messages_total{domain="paypal.com",policy="reject",' || true)
 is "$n" 5 "a row has all five results, zeros included"
 # A scraper that accepts gzip (Prometheus does) gets the same series packed.
@@ -292,18 +292,18 @@ prometheus --config.file="$LAB/prom/prometheus.yml" \
 	--log.level=warn >"$LAB/log/prometheus.log" 2>&1 &
 _lab_pids="$_lab_pids $!"
 got=$(wait_promql 'up{job="dmarc-milter"}' 1 60) && st=0 || st=1
-tap_result $st "Prometheus scrapes dmarc-milter (up = 1)" "$got"
+tap_result "$st" "Prometheus scrapes dmarc-milter (up = 1)" "$got"
 got=$(wait_promql 'sum(dmarc_milter_messages_total{domain="paypal.com",result="fail"})' 1200 20) && st=0 || st=1
-tap_result $st "PromQL: paypal.com fail = 1200, as sent" "$got"
+tap_result "$st" "PromQL: paypal.com fail = 1200, as sent" "$got"
 got=$(wait_promql 'sum(dmarc_milter_dispositions_total{disposition="quarantine"})' 400 10) && st=0 || st=1
-tap_result $st "PromQL: 400 quarantined, as sent" "$got"
+tap_result "$st" "PromQL: 400 quarantined, as sent" "$got"
 got=$(wait_promql 'sum(dmarc_milter_ignored_total)' 300 10) && st=0 || st=1
-tap_result $st "PromQL: 300 not evaluated, as sent" "$got"
+tap_result "$st" "PromQL: 300 not evaluated, as sent" "$got"
 got=$(wait_promql 'count(result:dmarc_milter_messages:rate5m) > 0' 5 20) && st=0 || st=1
-tap_result $st "the shipped recording rules evaluate (5 results)" "$got"
+tap_result "$st" "the shipped recording rules evaluate (5 results)" "$got"
 got=$(promql 'scrape_samples_scraped{job="dmarc-milter"}')
 [ "${got:-0}" -gt 40 ] && st=0 || st=1
-tap_result $st "Prometheus took the whole scrape ($got samples)"
+tap_result "$st" "Prometheus took the whole scrape ($got samples)"
 
 # --- reload, restart, state file -------------------------------------------
 
@@ -334,7 +334,7 @@ BODY=$(scrape)
 is "$(row paypal.com reject)" "600 1300 0 0 0 / 600 0 1300" \
 	"100 more spoofs: 1300 fail, 1300 rejected"
 got=$(wait_promql 'sum(dmarc_milter_messages_total{domain="paypal.com",result="fail"})' 1300 20) && st=0 || st=1
-tap_result $st "PromQL follows across the restart: 1300" "$got"
+tap_result "$st" "PromQL follows across the restart: 1300" "$got"
 got=$(promql 'resets(dmarc_milter_messages_total{domain="paypal.com",result="fail"}[10m])')
 is "$got" 0 "Prometheus saw no counter reset across the restart"
 
@@ -344,7 +344,7 @@ lab_milter_start "${BASE[@]}"
 like "$(lab_milter_log)" "MetricsStateFile $STATE:[0-9]+: truncated.*; file kept as $STATE\.bad-[0-9T]+, counting starts from zero" \
 	"a truncated state file: logged, set aside, counting from zero"
 ls "$STATE".bad-* >/dev/null 2>&1 && st=0 || st=1
-tap_result $st "the damaged file is kept"
+tap_result "$st" "the damaged file is kept"
 BODY=$(scrape)
 is "$(series dmarc_milter_tracked_domains)" 0 "and the daemon runs with fresh counters"
 
@@ -357,14 +357,14 @@ code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "$URL/metrics")
 t1=$(date +%s%N)
 is "$code" 200 "a scrape works while a half request is open"
 [ $(((t1 - t0) / 1000000)) -lt 2000 ] && st=0 || st=1
-tap_result $st "and is not held up ($(((t1 - t0) / 1000000)) ms)"
+tap_result "$st" "and is not held up ($(((t1 - t0) / 1000000)) ms)"
 st=0
 IFS= read -r -t 20 line <&5 || st=$?
 t2=$(date +%s%N)
 exec 5<&- 5>&-
 secs=$(((t2 - t0) / 1000000000))
 [ "$st" -eq 1 ] && [ "$secs" -ge 8 ] && [ "$secs" -le 13 ] && st=0 || st=1
-tap_result $st "the half request is dropped by the 10 s timeout (after ${secs} s)"
+tap_result "$st" "the half request is dropped by the 10 s timeout (after ${secs} s)"
 
 # --- a port in use ---------------------------------------------------------
 
@@ -374,7 +374,7 @@ sed -e "s|^Socket .*|Socket unix:$LAB/run/second.sock|" \
 st=0
 "$DM_MILTER" -f -c "$LAB/run/second.conf" >"$LAB/out/second.log" 2>&1 || st=$?
 [ "$st" -ne 0 ] && st=0 || st=1
-tap_result $st "a second daemon on the same MetricsListen exits non-zero"
+tap_result "$st" "a second daemon on the same MetricsListen exits non-zero"
 like "$(cat "$LAB/out/second.log")" "MetricsListen $ADDR: cannot bind: Address already in use" \
 	"its log line names the address"
 
@@ -415,7 +415,7 @@ if ldd "$DM_MILTER" 2>/dev/null | grep -q libasan; then
 	tap_skip "RSS flat after the first thousand" "ASan build"
 else
 	[ $((rss2 - rss1)) -lt 2048 ] && st=0 || st=1
-	tap_result $st "RSS flat after the first thousand (${rss1} -> ${rss2} KiB)"
+	tap_result "$st" "RSS flat after the first thousand (${rss1} -> ${rss2} KiB)"
 fi
 
 # --- TLS and basic auth ----------------------------------------------------
@@ -439,7 +439,7 @@ is "$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$LAB/run/tls.crt" \
 st=0
 curl -sS -o /dev/null --max-time 5 "http://$ADDR/metrics" 2>/dev/null || st=$?
 [ "$st" -ne 0 ] && st=0 || st=1
-tap_result $st "plain HTTP to the TLS port gets nothing"
+tap_result "$st" "plain HTTP to the TLS port gets nothing"
 echo junk >"$LAB/run/bad.key"
 st=0
 "$DM_MILTER" -n -c <(sed "s|^MetricsTLSKey .*|MetricsTLSKey $LAB/run/bad.key|" \
