@@ -25,7 +25,7 @@
 #define AX_TABLE_SUB    1, 1       /* dmarcMilterObjects.dmarcDomainTable */
 #define AX_TOTALS_SUB   1, 2       /* dmarcMilterObjects.dmarcTotals */
 #define AX_DAEMON_SUB   1, 3       /* dmarcMilterObjects.dmarcDaemon */
-#define AX_TOTALS_LAST  11
+#define AX_TOTALS_LAST  16
 #define AX_DAEMON_LAST  2
 #define AX_BITS_BYTES   ((CS_ROWS_LIMIT + 8u) / 8u)
 
@@ -244,6 +244,28 @@ ax_sum_row(const struct cs_row_view *row, void *arg)
     return true;
 }
 
+/* dmarcLocalOverrides .. dmarcFailureReports: /metrics' other totals. */
+static uint64_t
+ax_totals_more(oid sub, const struct cs_totals *t)
+{
+    uint64_t n = 0;
+
+    switch (sub) {
+    case 12:
+        for (int i = 0; i < DM_OVERRIDE__COUNT; i++)
+            n += t->overrides[i];
+        return n;
+    case 13:
+        for (int i = 0; i < CS_STANDIN_COUNT; i++)
+            n += t->standins[i];
+        return n;
+    case 14: return t->events[CS_EV_HISTORY_WRITTEN];
+    case 15: return t->events[CS_EV_HISTORY_FAILED];
+    case 16: return t->events[CS_EV_FAILURE_SENT];
+    default: return 0;
+    }
+}
+
 static void
 ax_totals_value(netsnmp_variable_list *vb, oid sub, const struct ax_sums *s,
                 const struct cs_totals *t)
@@ -268,6 +290,8 @@ ax_totals_value(netsnmp_variable_list *vb, oid sub, const struct ax_sums *s,
         snmp_set_var_typed_value(vb, ASN_GAUGE, &gauge, sizeof(gauge));
     } else if (sub == 11) {
         ax_set_c64(vb, t->overflow);
+    } else if (sub >= 12 && sub <= 16) {
+        ax_set_c64(vb, ax_totals_more(sub, t));
     }
 }
 

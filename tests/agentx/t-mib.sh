@@ -68,6 +68,9 @@ for o in dmarcDomainTable:1.1 dmarcDomainEntry:1.1.1 \
 	dmarcTotalDispositionNone:1.2.6 dmarcTotalQuarantine:1.2.7 \
 	dmarcTotalReject:1.2.8 dmarcIgnoredMessages:1.2.9 \
 	dmarcTrackedDomains:1.2.10 dmarcOverflowMessages:1.2.11 \
+	dmarcLocalOverrides:1.2.12 dmarcFromStandins:1.2.13 \
+	dmarcHistoryRecords:1.2.14 dmarcHistoryFailures:1.2.15 \
+	dmarcFailureReports:1.2.16 \
 	dmarcMilterStartTime:1.3.1 dmarcMilterVersion:1.3.2 \
 	dmarcMilterCompliance:2.1.1 dmarcDomainGroup:2.2.1 \
 	dmarcTotalsGroup:2.2.2 dmarcDaemonGroup:2.2.3; do
@@ -75,7 +78,7 @@ for o in dmarcDomainTable:1.1 dmarcDomainEntry:1.1.1 \
 	have=$(translate -On "DMARC-MILTER-MIB::${o%%:*}")
 	[ "$have" = "$want" ] || got="$got ${o%%:*}=$have"
 done
-is "$got" "" "all 28 objects resolve to the OIDs the subagent serves"
+is "$got" "" "all 33 objects resolve to the OIDs the subagent serves"
 
 out=$(translate -Td DMARC-MILTER-MIB::dmarcDomainReject)
 case $out in *"SYNTAX	Counter64"*"MAX-ACCESS	read-only"*) st=0 ;; *) st=1 ;; esac

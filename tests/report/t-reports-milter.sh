@@ -34,9 +34,11 @@ INBOX=$LAB/mail/inbox
 HIST=$LAB/history/mx
 mkdir -p "$LAB/history"
 
+lab_snmpd_start
 lab_milter_start "SPFSelfValidate true" "RejectFailures true" \
 	"MetricsListen 127.0.0.1:9489" "HistoryFile $HIST" \
-	"FailureReports true" "FailureReportsRateLimit 2"
+	"FailureReports true" "FailureReportsRateLimit 2" \
+	"AgentX true" "AgentXSocket $LAB/snmp/agentx.sock" "AgentXPingInterval 1"
 
 # send DOMAIN IP N NAME: N messages From DOMAIN, MAIL FROM DOMAIN, from IP
 send() {
@@ -144,6 +146,12 @@ is "$(metric 'dmarc_milter_history_records_total{outcome="written"}')" 13 \
 	"the third spoof is recorded all the same"
 want=$($CHECK expect "$HIST")
 metrics_view=$(from_metrics | sort)
+# snmp_total N: dmarcTotals.N through snmpd (the subagent's)
+snmp_total() {
+	snmpget -v2c -c public -Oqv -t 2 -r 1 "$LAB_SNMP_AGENT" "$LAB_SNMP_TOTALS.$1.0" 2>&1
+}
+is "$(snmp_total 14) $(snmp_total 15) $(snmp_total 16)" "13 0 2" \
+	"SNMP: dmarcHistoryRecords, dmarcHistoryFailures, dmarcFailureReports as /metrics has them"
 
 # --- the reports ---------------------------------------------------------------
 cat >"$LAB/reports.conf" <<EOF
