@@ -74,6 +74,11 @@ struct mc_conn {
     char helo[DM_DOMAIN_MAX];
     char mta_id[MC_ID_MAX];            /* the j macro */
     bool dkim_self;                    /* body negotiated for DKIM */
+    struct dm_auth_id *dkim_ids;       /* its DKV_MAX_SIGS results: 25 KB
+                                          kept off the thread's stack,
+                                          which glibc discards and the
+                                          kernel zeroes again when
+                                          libmilter's threads come and go */
     bool leadspc;                      /* SMFIP_HDR_LEADSPC negotiated */
     bool can_skip;                     /* SMFIP_SKIP negotiated */
     bool addrcpt;                      /* SMFIF_ADDRCPT negotiated, for
@@ -216,6 +221,7 @@ mc_negotiate_body(struct mc_conn *c, unsigned long f1, unsigned long *skip,
                   unsigned long *want)
 {
     c->dkim_self = true;
+    c->dkim_ids = malloc(DKV_MAX_SIGS * sizeof(*c->dkim_ids));
     *skip &= ~SMFIP_NOBODY;
     *want |= f1 & SMFIP_HDR_LEADSPC;
     c->leadspc = (f1 & SMFIP_HDR_LEADSPC) != 0;
@@ -357,8 +363,11 @@ mc_envfrom(SMFICTX *ctx, char **argv)
     const char *s, *auth, *at;
     size_t len;
 
-    if (c == NULL)
+    /* As a connection without memory, so one without room for DKIM. */
+    if (c == NULL || (c->dkim_self && c->dkim_ids == NULL)) {
+        dm_log(LOG_ERR, "out of memory for a connection; temporary failure");
         return SMFIS_TEMPFAIL;
+    }
     cf = c->rt->cf;
     mc_msg_clear(&c->msg);
     c->msg.active = true;
@@ -876,16 +885,15 @@ mc_gather(struct mc_conn *c, struct msg_options *opt, struct msg_input *in)
  */
 static void
 mc_gather_auth(SMFICTX *ctx, struct mc_conn *c, const char *own_id,
-               struct art_claims *claims, struct dm_auth_id *dkim_self,
-               struct msg_input *in)
+               struct art_claims *claims, struct msg_input *in)
 {
     mc_auth_results(ctx, c, own_id, claims);
     in->claims = claims;
     if (c->dkim_self) {
         dkv_eom(c->msg.dkim);
         in->dkim_self = true;
-        in->dkim = dkim_self;
-        in->n_dkim = dkv_auth_ids(c->msg.dkim, dkim_self, DKV_MAX_SIGS);
+        in->dkim = c->dkim_ids;
+        in->n_dkim = dkv_auth_ids(c->msg.dkim, c->dkim_ids, DKV_MAX_SIGS);
     }
     in->sample = mc_sample();
 }
@@ -1071,7 +1079,6 @@ mc_eom(SMFICTX *ctx)
     struct msg_input in;
     struct msg_outcome out;
     struct art_claims claims;
-    struct dm_auth_id dkim_self[DKV_MAX_SIGS];
     char idbuf[MC_ID_MAX], wid[MC_ID_MAX + MC_QID_MAX + 4];
     const char *own_id;
     sfsistat ret;
@@ -1093,7 +1100,7 @@ mc_eom(SMFICTX *ctx)
         break;
     }
     own_id = mc_own_id(c, idbuf, sizeof(idbuf));
-    mc_gather_auth(ctx, c, own_id, &claims, dkim_self, &in);
+    mc_gather_auth(ctx, c, own_id, &claims, &in);
     msg_evaluate(&in, &opt, &out);
     out.verdict.eval_seconds = clk_seconds() - started;
     mc_log_rspf(ctx, &c->msg, &out);
@@ -1124,6 +1131,7 @@ mc_close(SMFICTX *ctx)
     if (c != NULL) {
         mc_msg_clear(&c->msg);
         rt_release(c->rt);
+        free(c->dkim_ids);
         free(c);
         smfi_setpriv(ctx, NULL);
     }
