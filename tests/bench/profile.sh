@@ -2,10 +2,11 @@
 # profile.sh: where dmarc-milter's CPU goes under bench.sh's load, for
 # the plain and the signed corpus at each number of messages per
 # connection: perf record -g on the daemon while miltc sends, then the
-# top entries of perf report (self and by library); or the daemon under
-# callgrind (exact counts and callers, 50 times slower: use a small -n);
-# or strace -c of the daemon and of the floor (the system calls each
-# makes per message, which perf attributes to the kernel alone).
+# top entries of perf report (self and by library), and the same for the
+# floor (null_filter --floor, or --floor-body for the signed corpus); or
+# the daemon under callgrind (exact counts and callers, 50 times slower:
+# use a small -n); or strace -c of the daemon and of the floor (the system
+# calls each makes per message, which perf attributes to the kernel).
 #
 #   usage: tests/bench/profile.sh [-n N] [-p "1 50"] [-o DIR] [-t TOOL]
 #     -n N        messages per profile (default 6000)      (as root)
@@ -71,7 +72,8 @@ perf_profile() {
 		grep -v '^#' | grep -E '^ +[0-9]' | head -n 40 >"$out.self"
 	perf report -i "$out.data" --no-children --sort dso --stdio 2>/dev/null |
 		grep -v '^#' | grep -E '^ +[0-9]' >"$out.dso"
-	echo "== $name, $pc per connection: by library"
+	echo "== $name, $pc per connection: by library ($(perf report -i "$out.data" \
+		--stdio 2>/dev/null | sed -n 's/^# Samples: \([^ ]*\) .*/\1 samples/p' | head -n 1))"
 	cat "$out.dso"
 	echo "== $name, $pc per connection: top symbols (self)"
 	head -n 25 "$out.self"
@@ -124,11 +126,10 @@ one() {
 	fi
 	start "$1" "$2" "$3" "$4"
 	for pc in $per_conns; do "${tool}_profile" "$1" "$pc"; done
-	if [ "$tool" = strace ]; then
-		bp_null_start "floor-$1" "--floor${4:+-body}" "$2" "$3"
-		for pc in $per_conns; do strace_profile "floor-$1" "$pc"; done
-		bp_stop "floor-$1"
-	fi
+	# the floor beside it, the same way
+	bp_null_start "floor-$1" "--floor${4:+-body}" "$2" "$3"
+	for pc in $per_conns; do "${tool}_profile" "floor-$1" "$pc"; done
+	bp_stop "floor-$1"
 	bp_stop "$1"
 }
 
