@@ -102,6 +102,11 @@ lab_cleanup() {
 		kill "$pid" 2>/dev/null
 		_lab_wait_gone "$pid"
 	done
+	# A sanitizer build reports at the daemon's exit, after the checks:
+	# what it found fails the script (the harness reports an ERROR).
+	if [ -n "${LAB:-}" ] && _lab_sanitizer_reports; then
+		status=1
+	fi
 	if [ "$status" -ne 0 ] && [ -z "${_tap_planned:-}${_lab_planned:-}" ]; then
 		echo "Bail out! lab script stopped with status $status"
 		[ -n "${LAB:-}" ] && lab_dump_logs
@@ -114,6 +119,23 @@ lab_cleanup() {
 		fi
 	fi
 	exit "$status"
+}
+
+# _lab_sanitizer_reports: print, as TAP comments, what ASan, LSan or
+# UBSan said in the logs of our programs (the milter's, dmarc-reports');
+# true when they said anything.
+_lab_sanitizer_reports() {
+	local f found=1
+	for f in "$LAB"/log/milter*.log "$LAB"/out/*.log; do
+		[ -f "$f" ] || continue
+		if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: UndefinedBehaviorSanitizer' "$f"; then
+			echo "# sanitizer report in $f:"
+			grep -E -A 30 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f" |
+				head -n 60 | sed 's/^/#   /'
+			found=0
+		fi
+	done
+	return "$found"
 }
 
 # _lab_wait_gone PID: up to 5 s for a process to exit, then SIGKILL.
