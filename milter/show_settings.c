@@ -227,9 +227,18 @@ ss_outputs(FILE *fp, const struct dm_config *cf)
                  ax->socket != NULL ? ax->socket : "?");
         ss_kv(fp, "AgentX", ax->enabled ? line : "false");
     }
-    if (rp != NULL)
-        ss_str(fp, "HistoryFile", rp->history_file,
-               "no history, so dmarc-reports has nothing to send");
+    if (rp == NULL)
+        return;
+    ss_str(fp, "HistoryFile", rp->history_file,
+           "no history, so dmarc-reports has nothing to send");
+    if (rp->failure_reports) {
+        snprintf(line, sizeof(line), "true: at most %d per destination "
+                 "per hour, through %s", rp->failure_rate,
+                 rp->report_command != NULL ? rp->report_command : "?");
+        ss_kv(fp, "FailureReports", line);
+    } else {
+        ss_kv(fp, "FailureReports", "false");
+    }
 }
 
 void
