@@ -45,6 +45,8 @@ apt-get install -y --no-install-recommends libxml2-utils mandoc libdbd-mysql-per
 # (tests/t-unit-security.sh) and expands their SystemCallFilter; strace
 # records what the daemon does in the lab (tests/lab/t-sandbox.sh).
 apt-get install -y --no-install-recommends systemd strace
+# tests/t-shellcheck.sh: every shell script through shellcheck.
+apt-get install -y --no-install-recommends shellcheck
 # The Debian package (tests/pkg/t-package.sh): dpkg-buildpackage with dh, lintian.
 apt-get install -y --no-install-recommends dpkg-dev debhelper dh-autoreconf fakeroot lintian
 # Machines that already carry Node.js (its own npm) conflict with Debian's
