@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/config.h"
+#include "config/conf.h"
 #include "util/util.h"
 #include "agentx/ax_keys.h"
 

@@ -18,7 +18,7 @@
 #include <netinet/in.h>
 #include <sys/stat.h>
 #include "config/cf_set.h"
-#include "config/config.h"
+#include "config/conf.h"
 #include "dns/dns.h"
 #include "dmarc/dmarc.h"
 

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "config/config.h"
+#include "config/conf.h"
 #include "util/util.h"
 
 #define CF_LINE_MAX 4096                 /* bytes of a line, without EOL */

@@ -5,7 +5,7 @@
 #include <config.h>
 
 #include "config/cf_set.h"
-#include "config/config.h"
+#include "config/conf.h"
 
 /*
  * An operator coming from OpenDMARC with postfix-policyd-spf-python in

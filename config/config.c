@@ -17,7 +17,7 @@
 #include <string.h>
 #include <strings.h>
 #include "config/cf_set.h"
-#include "config/config.h"
+#include "config/conf.h"
 #include "util/util.h"
 
 #define CF_DIAG_MAX 1024

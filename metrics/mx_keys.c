@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/config.h"
+#include "config/conf.h"
 #include "util/util.h"
 #include "metrics/mx_keys.h"
 

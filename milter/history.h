@@ -6,7 +6,7 @@
 #ifndef DM_MILTER_HISTORY_H
 #define DM_MILTER_HISTORY_H
 
-#include "config/config.h"
+#include "config/conf.h"
 #include "report/report.h"
 #include "metrics/metrics.h"
 #include "milter/milter_cb.h"

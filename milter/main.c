@@ -36,7 +36,7 @@
 #include <libmilter/mfapi.h>
 
 #include "agentx/agentx.h"
-#include "config/config.h"
+#include "config/conf.h"
 #include "util/util.h"
 #include "metrics/metrics.h"
 #include "report/report.h"

@@ -8,7 +8,7 @@
 #include <libmilter/mfapi.h>
 
 #include "dmarc/dmarc.h"
-#include "config/config.h"
+#include "config/conf.h"
 #include "report/report.h"
 
 /* The filter description handed to smfi_register(). */

@@ -6,7 +6,7 @@
 #ifndef DM_MILTER_REPORTING_H
 #define DM_MILTER_REPORTING_H
 
-#include "config/config.h"
+#include "config/conf.h"
 #include "metrics/metrics.h"
 #include "milter/milter_cb.h"
 

@@ -11,7 +11,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-#include "config/config.h"
+#include "config/conf.h"
 #include "dns/dns.h"
 #include "dmarc/dmarc.h"
 

@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 
 #include "agentx/agentx.h"
-#include "config/config.h"
+#include "config/conf.h"
 #include "metrics/metrics.h"
 #include "report/report.h"
 #include "milter/show_settings.h"

@@ -7,7 +7,7 @@
 
 #include <stdio.h>
 
-#include "config/config.h"
+#include "config/conf.h"
 
 /*
  * The settings that decide what happens to mail, grouped as an operator

@@ -8,7 +8,7 @@
 #define DM_RP_KEYS_H
 
 #include <stdbool.h>
-#include "config/config.h"
+#include "config/conf.h"
 
 struct rp_settings {
     char *history_file;         /* HistoryFile; NULL: none written */

@@ -37,7 +37,7 @@ below() {
 public() {
     case $1 in
     util) echo util/util.h ;;     dns) echo dns/dns.h ;;
-    dmarc) echo dmarc/dmarc.h ;;  config) echo config/config.h ;;
+    dmarc) echo dmarc/dmarc.h ;;  config) echo config/conf.h ;;
     auth) echo auth/auth.h ;;     report) echo report/report.h ;;
     metrics) echo metrics/metrics.h ;;
     agentx) echo agentx/agentx.h ;;

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "agentx/agentx.h"
-#include "config/config.h"
+#include "config/conf.h"
 #include "metrics/metrics.h"
 #include "report/report.h"
 #include "util/util.h"

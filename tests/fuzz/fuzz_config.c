@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "agentx/agentx.h"
-#include "config/config.h"
+#include "config/conf.h"
 #include "metrics/metrics.h"
 #include "report/report.h"
 

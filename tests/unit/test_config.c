@@ -11,7 +11,7 @@
 #include <syslog.h>
 #include <unistd.h>
 #include "agentx/agentx.h"
-#include "config/config.h"
+#include "config/conf.h"
 #include "dns/domain_name.h"
 #include "metrics/metrics.h"
 #include "dmarc/verdict.h"

@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config/config.h"
+#include "config/conf.h"
 #include "dns/dns_cache.h"
 #include "dns/dns_query.h"
 #include "tests/unit/fixtures.h"

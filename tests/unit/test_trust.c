@@ -11,7 +11,7 @@
 
 #include "dmarc/ar_trust.h"
 #include "dmarc/ar_write.h"
-#include "config/config.h"
+#include "config/conf.h"
 #include "dmarc/enforce.h"
 #include "dmarc/required_headers.h"
 #include "tests/unit/fixtures.h"

@@ -1,5 +1,5 @@
 /*
- * config.h: the configuration file, with OpenDMARC's key names and
+ * conf.h: the configuration file, with OpenDMARC's key names and
  * syntax so that an operator's opendmarc.conf works unchanged.
  *
  * A loaded configuration is immutable; a reload builds a new one and the
@@ -8,29 +8,15 @@
  * The keys of the milter itself are fields of struct dm_config. A
  * subsystem with keys of its own declares them beside its code, as a
  * section (struct cf_section, below), and main() registers the section
- * before the first cf_load(). metrics/mx_keys.c and agentx/ax_keys.c are
- * the models. A future report/ folder would add its keys the same way:
- *
- *   report/rp_keys.h   struct rp_settings { char *rua_from; int ...; };
- *                      extern const struct cf_section rp_section;
- *                      const struct rp_settings *rp_settings(
- *                          const struct dm_config *cf);
- *   report/rp_keys.c   static const struct cf_key rp_keys[] = {
- *                          CF_KEY_STR("ReportFrom", struct rp_settings,
- *                                     rua_from, NULL), ... };
- *                      const struct cf_section rp_section = { "report",
- *                          sizeof(struct rp_settings), rp_keys,
- *                          CF_NKEYS(rp_keys), rp_free, rp_reload };
- *                      rp_settings() returns cf_settings(cf, &rp_section)
- *   report/report.h    includes rp_keys.h
- *   milter/main.c      cf_register(&rp_section) beside the others
+ * before the first cf_load(): metrics/mx_keys.c, agentx/ax_keys.c and
+ * report/rp_keys.c are the models.
  *
  * Adding a key then touches one folder (and the documentation: the man
  * page and the sample file must name every key; tests/unit/test_config
  * checks that).
  */
-#ifndef DM_CONFIG_H
-#define DM_CONFIG_H
+#ifndef DM_CONF_H
+#define DM_CONF_H
 
 #include <stdbool.h>
 #include <stddef.h>
