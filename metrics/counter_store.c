@@ -621,6 +621,25 @@ cs_standin_name(int s)
     return s >= 0 && s < CS_STANDIN_COUNT ? names[s] : NULL;
 }
 
+const char *
+cs_event_name(int e)
+{
+    static const char *const names[] = {
+        [CS_EV_HISTORY_WRITTEN] = "history_written",
+        [CS_EV_HISTORY_FAILED] = "history_failed",
+        [CS_EV_FAILURE_SENT] = "failure_report_sent",
+        [CS_EV_FAILURE_FAILED] = "failure_report_failed",
+        [CS_EV_FAILURE_DROPPED] = "failure_report_dropped",
+        [CS_EV_FAILURE_LIMITED] = "failure_report_rate_limited",
+        [CS_EV_FAILURE_REFUSED] = "failure_report_refused",
+    };
+    /* The state file keeps these names: a new event needs one. */
+    _Static_assert(sizeof(names) / sizeof(names[0]) == CS_EV__COUNT,
+                   "an event without a name");
+
+    return e >= 0 && e < CS_EV__COUNT ? names[e] : NULL;
+}
+
 void
 cs_verdict_hook(const struct dm_verdict *v, void *arg)
 {
@@ -816,6 +835,17 @@ cs_restore_totals(struct cs_store *cs, const struct cs_totals *t)
                                   memory_order_relaxed);
     atomic_fetch_add_explicit(&cs->eval_sum_ns, t->eval_sum_ns,
                               memory_order_relaxed);
+    for (int i = DM_OVERRIDE_NONE + 1; i < DM_OVERRIDE__COUNT; i++)
+        atomic_fetch_add_explicit(&cs->overrides[i], t->overrides[i],
+                                  memory_order_relaxed);
+    for (int i = 0; i < CS_STANDIN_COUNT; i++)
+        atomic_fetch_add_explicit(&cs->standins[i], t->standins[i],
+                                  memory_order_relaxed);
+    /* Not through events_fn: its counts are this run's, read at each
+       cs_totals() and added to these. */
+    for (int i = 0; i < CS_EV__COUNT; i++)
+        atomic_fetch_add_explicit(&cs->events[i], t->events[i],
+                                  memory_order_relaxed);
     for (int k = 0; k < CS_DNS_TYPE_COUNT; k++) {
         for (int i = 0; i < CS_DNS_STATUS_COUNT; i++)
             atomic_fetch_add_explicit(&cs->dns[k][i], t->dns[k][i],

@@ -108,6 +108,9 @@ enum cs_event {
     CS_EV__COUNT
 };
 
+/* An event's name in the state file ("history_written", ...); NULL past. */
+const char *cs_event_name(int e);
+
 /* One event of enum cs_event; out of range counts nothing. */
 void cs_count_event(struct cs_store *cs, enum cs_event ev);
 
@@ -154,12 +157,12 @@ const char *cs_standin_name(int s);     /* "mailfrom", "helo"; NULL past */
 struct cs_totals {
     uint64_t skipped[DM_SKIP__COUNT];         /* [DM_SKIP_NONE] stays 0 */
     /* Evaluated messages whose action a local policy set aside (the ARC
-       override), by reason; [DM_OVERRIDE_NONE] stays 0. Not in the state
-       file: they start from zero at each start. */
+       override), by reason; [DM_OVERRIDE_NONE] stays 0. */
     uint64_t overrides[DM_OVERRIDE__COUNT];
-    /* Evaluated messages with no From domain, by stand-in (idem). */
+    /* Evaluated messages with no From domain, by stand-in. */
     uint64_t standins[CS_STANDIN_COUNT];
-    uint64_t events[CS_EV__COUNT];           /* idem */
+    /* By enum cs_event: the store's own counts plus the event source's. */
+    uint64_t events[CS_EV__COUNT];
     uint64_t overflow;       /* messages counted under CS_OTHER_DOMAIN */
     size_t tracked_domains;  /* domains with rows of their own */
     size_t rows;             /* rows, __other__'s included */
@@ -193,7 +196,11 @@ enum cs_restore cs_restore_row(struct cs_store *cs, uint32_t index,
                                const uint64_t result[DM_RESULT__COUNT],
                                const uint64_t disp[DM_DISP__COUNT]);
 
-/* Add saved totals (skipped, histogram, DNS; overflow is derived). */
+/*
+ * Add saved totals: skipped, overrides, stand-ins, events, histogram, DNS
+ * (overflow is derived). Saved events go to the store's own counters, so
+ * an event source's counts, which start again from zero, add on top.
+ */
 void cs_restore_totals(struct cs_store *cs, const struct cs_totals *t);
 
 /* Forget every row and counter (a restore that failed half way). */

@@ -34,7 +34,8 @@
 
 /* The loader keeps a bit per reason, bucket and outcome it has seen. */
 _Static_assert(DM_SKIP__COUNT <= 32 && CS_EVAL_BUCKETS + 1 <= 32 &&
-               CS_DNS_TYPE_COUNT <= 32 &&
+               DM_OVERRIDE__COUNT <= 32 && CS_STANDIN_COUNT <= 32 &&
+               CS_EV__COUNT <= 32 && CS_DNS_TYPE_COUNT <= 32 &&
                CS_DNS_TYPE_COUNT * CS_DNS_STATUS_COUNT <= 64,
                "seen-bitmaps too small");
 
@@ -61,6 +62,7 @@ struct sf_parse {
     uint64_t saved;
     struct cs_totals totals;
     unsigned seen_skip, seen_bucket, seen_dns_hit;   /* bit per index */
+    unsigned seen_override, seen_standin, seen_event;
     uint64_t seen_dns;                     /* bit per (type, outcome) */
     bool seen_sum, in_rows;
     size_t unknown;               /* lines of a newer version, skipped */
@@ -170,9 +172,11 @@ sf_header(struct sf_parse *p)
     n = sf_split(line, tok, SF_MAX_TOKENS);
     if (n != 2 || strcmp(tok[0], SF_MAGIC) != 0)
         return sf_bad(p, "not a dmarc-milter state file");
-    if (strcmp(tok[1], "1") != 0)
+    /* Every older version reads as this one with some lines missing. */
+    if (strlen(tok[1]) != 1 || tok[1][0] < '1' ||
+        tok[1][0] > '0' + SF_VERSION)
         return sf_bad(p, "state file version %.20s, this dmarc-milter reads "
-                      "version %d", tok[1], SF_VERSION);
+                      "versions 1 to %d", tok[1], SF_VERSION);
     rc = sf_getline(p, &line);
     if (rc <= 0)
         return rc == 0 ? sf_bad(p, "truncated: no \"saved\" line") : -1;
@@ -205,6 +209,12 @@ sf_skip_name(int i)
 }
 
 static const char *
+sf_override_name(int i)
+{
+    return dm_override_name((enum dm_override)i);
+}
+
+static const char *
 sf_bound_name(int i)
 {
     return i < CS_EVAL_BUCKETS ? cs_eval_bound_names[i] : "+Inf";
@@ -222,6 +232,28 @@ sf_dns_type_name(int i)
     return cs_dns_type_name(i);
 }
 
+/*
+ * A "KEYWORD NAME COUNT" line: the count goes to out[i] for NAME = fn(i),
+ * first <= i < n. A name outside that range is skipped (another version's
+ * reason or outcome); one seen before is refused.
+ */
+static int
+sf_named(struct sf_parse *p, char **tok, uint64_t v, int first, int n,
+         const char *(*fn)(int), unsigned *seen, uint64_t *out)
+{
+    int i = sf_find(tok[1], n, fn);
+
+    if (i < first) {
+        p->unknown++;
+        return 0;
+    }
+    if (*seen & (1u << i))
+        return sf_bad(p, "%s %s appears twice", tok[0], tok[1]);
+    *seen |= 1u << i;
+    out[i] = v;
+    return 0;
+}
+
 /* One totals line (before the rows); tok[0] is its keyword. */
 static int
 sf_total(struct sf_parse *p, char **tok, int n)
@@ -232,17 +264,23 @@ sf_total(struct sf_parse *p, char **tok, int n)
     if (!sf_number(tok[n - 1], &v))
         return sf_bad(p, "\"%.40s\" is not a count (a decimal below 2^53)",
                       tok[n - 1]);
-    if (strcmp(tok[0], "ignored") == 0 && n == 3) {
-        i = sf_find(tok[1], DM_SKIP__COUNT, sf_skip_name);
-        if (i <= DM_SKIP_NONE) {
-            p->unknown++;
-            return 0;
-        }
-        if (p->seen_skip & (1u << i))
-            return sf_bad(p, "ignored %s appears twice", tok[1]);
-        p->seen_skip |= 1u << i;
-        p->totals.skipped[i] = v;
-    } else if (strcmp(tok[0], "eval_bucket") == 0 && n == 3) {
+    if (n == 3 && strcmp(tok[0], "ignored") == 0)
+        return sf_named(p, tok, v, DM_SKIP_NONE + 1, DM_SKIP__COUNT,
+                        sf_skip_name, &p->seen_skip, p->totals.skipped);
+    if (n == 3 && strcmp(tok[0], "override") == 0)
+        return sf_named(p, tok, v, DM_OVERRIDE_NONE + 1, DM_OVERRIDE__COUNT,
+                        sf_override_name, &p->seen_override,
+                        p->totals.overrides);
+    if (n == 3 && strcmp(tok[0], "standin") == 0)
+        return sf_named(p, tok, v, 0, CS_STANDIN_COUNT, cs_standin_name,
+                        &p->seen_standin, p->totals.standins);
+    if (n == 3 && strcmp(tok[0], "event") == 0)
+        return sf_named(p, tok, v, 0, CS_EV__COUNT, cs_event_name,
+                        &p->seen_event, p->totals.events);
+    if (n == 3 && strcmp(tok[0], "dns_cached") == 0)
+        return sf_named(p, tok, v, 0, CS_DNS_TYPE_COUNT, sf_dns_type_name,
+                        &p->seen_dns_hit, p->totals.dns_cached);
+    if (strcmp(tok[0], "eval_bucket") == 0 && n == 3) {
         i = sf_find(tok[1], CS_EVAL_BUCKETS + 1, sf_bound_name);
         if (i < 0)
             return sf_bad(p, "histogram bucket %.20s is not one of this "
@@ -269,16 +307,6 @@ sf_total(struct sf_parse *p, char **tok, int n)
             return sf_bad(p, "dns %s %s appears twice", tok[1], tok[2]);
         p->seen_dns |= 1ull << (k * CS_DNS_STATUS_COUNT + i);
         p->totals.dns[k][i] = v;
-    } else if (strcmp(tok[0], "dns_cached") == 0 && n == 3) {
-        i = sf_find(tok[1], CS_DNS_TYPE_COUNT, sf_dns_type_name);
-        if (i < 0) {
-            p->unknown++;
-            return 0;
-        }
-        if (p->seen_dns_hit & (1u << i))
-            return sf_bad(p, "dns_cached %s appears twice", tok[1]);
-        p->seen_dns_hit |= 1u << i;
-        p->totals.dns_cached[i] = v;
     } else {
         return sf_bad(p, "unexpected \"%.40s\" line", tok[0]);
     }
@@ -609,6 +637,15 @@ sf_put_all(struct sf_writer *w, const struct cs_store *cs)
                i < CS_EVAL_BUCKETS ? cs_eval_bound_names[i] : "+Inf",
                t.eval_bucket[i]);
     sf_put(w, "eval_sum_ns %" PRIu64 "\n", t.eval_sum_ns);
+    for (int i = DM_OVERRIDE_NONE + 1; i < DM_OVERRIDE__COUNT; i++)
+        sf_put(w, "override %s %" PRIu64 "\n",
+               dm_override_name((enum dm_override)i), t.overrides[i]);
+    for (int i = 0; i < CS_STANDIN_COUNT; i++)
+        sf_put(w, "standin %s %" PRIu64 "\n", cs_standin_name(i),
+               t.standins[i]);
+    /* The event source's counts included: the next run starts them at 0. */
+    for (int i = 0; i < CS_EV__COUNT; i++)
+        sf_put(w, "event %s %" PRIu64 "\n", cs_event_name(i), t.events[i]);
     for (int k = 0; k < CS_DNS_TYPE_COUNT; k++) {
         for (int i = 0; i < CS_DNS_STATUS_COUNT; i++)
             sf_put(w, "dns %s %s %" PRIu64 "\n", cs_dns_type_name(k),

@@ -7,22 +7,31 @@
  * (temporary file in the same directory, fsync, rename, fsync of the
  * directory): a crash leaves either the old or the new file.
  *
- *   dmarc-milter-state 1
+ *   dmarc-milter-state 2
  *   saved 1700000000
  *   ignored ignored_host 12                        (one per skip reason)
  *   eval_bucket 0.001 40                           (per bucket, then +Inf)
  *   eval_sum_ns 81234567
+ *   override arc 3                                 (one per override reason)
+ *   standin mailfrom 2                             (mailfrom, helo)
+ *   event history_written 950                      (one per cs_event_name())
  *   dns txt ok 97                                  (one per DNS outcome)
+ *   dns_cached txt 40                              (one per DNS type)
  *   row 1 example.com reject 5 2 0 0 0 5 0 2
  *       (results pass fail none temperror permerror,
  *        dispositions none quarantine reject)
  *   end 1 0123456789abcdef                         (rows, FNV-1a 64 of
  *                                                   every byte before)
  *
- * The totals lines may come in any order before the rows. A reason or
- * DNS outcome this version does not know is skipped with a warning, and
- * one it knows but the file lacks is 0, so a file from another version
- * still loads; histogram buckets must match exactly.
+ * The totals lines may come in any order before the rows. A reason,
+ * stand-in, event or DNS outcome this version does not know is skipped
+ * with a warning, and one it knows but the file lacks is 0, so a file from
+ * another version still loads; histogram buckets must match exactly.
+ *
+ * The version grows when a new keyword appears, since older readers refuse
+ * lines they do not know: they then set the file aside with a message that
+ * names its version, rather than an "unexpected" line. A reader reads
+ * every version up to its own. Version 2 added override, standin and event.
  */
 #ifndef DM_STATE_FILE_H
 #define DM_STATE_FILE_H
@@ -32,7 +41,7 @@
 #include "metrics/counter_store.h"
 
 #define SF_MAGIC "dmarc-milter-state"
-#define SF_VERSION 1
+#define SF_VERSION 2      /* the newest this one writes and reads */
 #define SF_INTERVAL_DEFAULT 60
 
 enum sf_load {

@@ -321,7 +321,7 @@ like "$(lab_milter_log)" 'reload: Metrics\* settings changed; they take effect a
 lab_milter_stop
 like "$(lab_milter_log)" "MetricsStateFile $STATE: counters saved" \
 	"SIGTERM saves the counters after the drain"
-is "$(head -n 1 "$STATE")" "dmarc-milter-state 1" "the state file's header"
+is "$(head -n 1 "$STATE")" "dmarc-milter-state 2" "the state file's header"
 like "$(tail -n 1 "$STATE")" '^end 5 [0-9a-f]{16}$' \
 	"its end line: 5 rows and a checksum"
 lab_milter_start "${BASE[@]}"

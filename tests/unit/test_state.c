@@ -51,6 +51,7 @@ fnv(const char *s)
     return h;
 }
 
+/* A file as version 1 wrote it: no override, standin or event lines. */
 static const char head[] =
     "dmarc-milter-state 1\n"
     "saved 1700000000\n"
@@ -143,7 +144,7 @@ test_roundtrip(void)
     ok(access(path, F_OK) == 0, "the file exists");
     ok(access(fx_path("state.tmp"), F_OK) != 0, "no temporary file is left");
     text = fx_read(path, &len);
-    ok(text != NULL && strncmp(text, "dmarc-milter-state 1\nsaved ", 27) == 0,
+    ok(text != NULL && strncmp(text, "dmarc-milter-state 2\nsaved ", 27) == 0,
        "header line");
     ok(text != NULL && strstr(text, "\nrow 1 d0.example absent ") != NULL,
        "first row line");
@@ -278,8 +279,14 @@ test_bad_files(void)
     fx_write_bytes("state", "# Prometheus\nfoo 1\n", 19);
     is_int(load_fresh(10, &rows), SF_DISCARDED, "refused: a foreign file");
     fx_tmpdir_clear();
-    fx_write_bytes("state", "dmarc-milter-state 2\n", 21);
-    is_int(load_fresh(10, &rows), SF_DISCARDED, "refused: version 2");
+    fx_write_bytes("state", "dmarc-milter-state 3\n", 21);
+    is_int(load_fresh(10, &rows), SF_DISCARDED, "refused: version 3");
+    fx_tmpdir_clear();
+    fx_write_bytes("state", "dmarc-milter-state 0\n", 21);
+    is_int(load_fresh(10, &rows), SF_DISCARDED, "refused: version 0");
+    fx_tmpdir_clear();
+    fx_write_bytes("state", "dmarc-milter-state 12\n", 22);
+    is_int(load_fresh(10, &rows), SF_DISCARDED, "refused: version 12");
     fx_tmpdir_clear();
     fx_write_bytes("state", "dmarc-milter-state 1\nsaved 1\0\n", 30);
     is_int(load_fresh(10, &rows), SF_DISCARDED, "refused: a NUL byte");
@@ -444,6 +451,156 @@ test_versions(void)
     is_int(load_fresh(10, &rows), SF_LOADED, "a file without rows loads");
 }
 
+/* An event source standing in for the failure-report sender's counters. */
+static void
+add_events(void *arg, uint64_t *events)
+{
+    const uint64_t *more = arg;
+
+    for (int i = 0; i < CS_EV__COUNT; i++)
+        events[i] += more[i];
+}
+
+/* Overrides, stand-ins and events: saved, restored, added to afterwards. */
+static void
+test_new_totals_roundtrip(void)
+{
+    static uint64_t sender[CS_EV__COUNT];
+    struct cs_store *a = fx_store(10), *b = fx_store(10);
+    struct dm_verdict v;
+    struct cs_totals ta, tb;
+    char err[256], *text;
+    size_t len;
+
+    fx_tmpdir_clear();
+    v = fx_verdict(DM_RESULT_FAIL, DM_POLICY_REJECT, DM_DISP_NONE,
+                   "paypal.example");
+    v.override = DM_OVERRIDE_ARC;
+    cs_verdict_hook(&v, a);
+    cs_verdict_hook(&v, a);
+    v.override = DM_OVERRIDE_NONE;
+    v.from_standin = true;
+    cs_verdict_hook(&v, a);
+    v.standin_helo = true;
+    for (int i = 0; i < 3; i++)
+        cs_verdict_hook(&v, a);
+    for (int i = 0; i < 5; i++)
+        cs_count_event(a, CS_EV_HISTORY_WRITTEN);
+    cs_count_event(a, CS_EV_HISTORY_FAILED);
+    sender[CS_EV_FAILURE_SENT] = 4;
+    sender[CS_EV_FAILURE_REFUSED] = 1;
+    cs_set_event_source(a, add_events, sender);
+
+    is_int(sf_save(a, path, err, sizeof(err)), 0, "save with new totals");
+    text = fx_read(path, &len);
+    ok(text != NULL && strstr(text, "\noverride arc 2\n") != NULL,
+       "override arc line");
+    ok(text != NULL && strstr(text, "override none") == NULL,
+       "no line for override none");
+    ok(text != NULL && strstr(text, "\nstandin mailfrom 1\n") != NULL &&
+       strstr(text, "\nstandin helo 3\n") != NULL, "standin lines");
+    ok(text != NULL && strstr(text, "\nevent history_written 5\n") != NULL &&
+       strstr(text, "\nevent history_failed 1\n") != NULL,
+       "history event lines");
+    ok(text != NULL &&
+       strstr(text, "\nevent failure_report_sent 4\n") != NULL &&
+       strstr(text, "\nevent failure_report_refused 1\n") != NULL &&
+       strstr(text, "\nevent failure_report_rate_limited 0\n") != NULL,
+       "the event source's counts are saved with the store's");
+    free(text);
+
+    is_int(sf_load(b, path), SF_LOADED, "the file with new totals loads");
+    cs_totals(a, &ta);
+    cs_totals(b, &tb);
+    ok(memcmp(ta.overrides, tb.overrides, sizeof(ta.overrides)) == 0,
+       "overrides restored");
+    ok(memcmp(ta.standins, tb.standins, sizeof(ta.standins)) == 0,
+       "stand-ins restored");
+    ok(memcmp(ta.events, tb.events, sizeof(ta.events)) == 0,
+       "events restored, the source's included");
+    is_int(tb.overrides[DM_OVERRIDE_ARC], 2, "arc overrides: 2");
+    is_int(tb.events[CS_EV_FAILURE_SENT], 4, "failure reports sent: 4");
+
+    /* The next run's sender starts from zero; its counts add on top. */
+    sender[CS_EV_FAILURE_SENT] = 3;
+    sender[CS_EV_FAILURE_REFUSED] = 0;
+    cs_set_event_source(b, add_events, sender);
+    cs_count_event(b, CS_EV_HISTORY_WRITTEN);
+    cs_verdict_hook(&v, b);
+    cs_totals(b, &tb);
+    is_int(tb.events[CS_EV_FAILURE_SENT], 7, "saved 4 + the source's 3");
+    is_int(tb.events[CS_EV_FAILURE_REFUSED], 1, "saved 1 + the source's 0");
+    is_int(tb.events[CS_EV_HISTORY_WRITTEN], 6, "history counting goes on");
+    is_int(tb.standins[CS_STANDIN_HELO], 4, "stand-in counting goes on");
+    is_int(count_bad(), 0, "nothing was set aside");
+    cs_free(a);
+    cs_free(b);
+}
+
+/* Version 1 files, doubled lines and names of other versions. */
+static void
+test_new_totals_versions(void)
+{
+    static const char *const bad[] = {
+        "override arc 1\noverride arc 2\n",
+        "standin helo 1\nstandin helo 1\n",
+        "event history_failed 1\nevent history_failed 0\n",
+        "event history_written -1\n",
+        "event history_written\n",
+        "override arc 1 2\n",
+        "standin helo 01\n",
+    };
+    char header[4096];
+    struct cs_store *cs;
+    struct cs_totals t;
+    uint64_t any = 0;
+    int rows;
+
+    fx_tmpdir_clear();
+    write_state("row 1 a.example none 1 0 0 0 0 1 0 0\n", "");
+    cs = fx_store(10);
+    is_int(sf_load(cs, path), SF_LOADED,
+           "a version 1 file (no override, standin, event) loads");
+    cs_totals(cs, &t);
+    for (int i = 0; i < DM_OVERRIDE__COUNT; i++)
+        any |= t.overrides[i];
+    for (int i = 0; i < CS_STANDIN_COUNT; i++)
+        any |= t.standins[i];
+    for (int i = 0; i < CS_EV__COUNT; i++)
+        any |= t.events[i];
+    ok(any == 0 && t.skipped[DM_SKIP_NO_FROM] == 4 && fx_store_rows(cs) == 1,
+       "its new totals are 0, the rest as written");
+    cs_free(cs);
+
+    fx_tmpdir_clear();
+    snprintf(header, sizeof(header), "dmarc-milter-state 2\nsaved 5\n"
+             "event failure_report_sent 6\nevent history_lost 9\n%s"
+             "override none 3\noverride dkim 2\noverride arc 7\n"
+             "standin envelope 1\nstandin helo 4\n", buckets);
+    write_custom(header, "");
+    cs = fx_store(10);
+    is_int(sf_load(cs, path), SF_LOADED,
+           "override, standin and event names of another version: loads");
+    cs_totals(cs, &t);
+    is_int(t.overrides[DM_OVERRIDE_ARC], 7, "a known override is restored");
+    is_int(t.overrides[DM_OVERRIDE_NONE], 0, "override none is skipped");
+    is_int(t.standins[CS_STANDIN_HELO], 4, "a known stand-in is restored");
+    is_int(t.standins[CS_STANDIN_MAILFROM], 0, "a missing one is 0");
+    is_int(t.events[CS_EV_FAILURE_SENT], 6, "a known event is restored");
+    is_int(t.events[CS_EV_HISTORY_WRITTEN], 0, "a missing event is 0");
+    cs_free(cs);
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        fx_tmpdir_clear();
+        snprintf(header, sizeof(header), "dmarc-milter-state 2\nsaved 5\n"
+                 "%s%s", buckets, bad[i]);
+        write_custom(header, "row 1 a.example none 1 0 0 0 0 1 0 0\n");
+        is_int(load_fresh(10, &rows), SF_DISCARDED, "refused: %.*s",
+               (int)strcspn(bad[i], "\n"), bad[i]);
+        ok(rows == 0 && count_bad() == 1, "store empty, file set aside");
+    }
+}
+
 /* Every proper prefix and every one-bit change of a good file is refused. */
 static void
 test_truncation_and_flips(void)
@@ -533,6 +690,8 @@ main(void)
     test_absent_and_unreadable();
     test_bad_files();
     test_versions();
+    test_new_totals_roundtrip();
+    test_new_totals_versions();
     test_truncation_and_flips();
     test_saver();
 
