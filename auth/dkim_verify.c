@@ -10,6 +10,7 @@
 
 #include <opendkim/dkim.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,13 +45,19 @@ struct dkv_msg {
     bool body_truncated;        /* stopped at lim.max_body */
     double dns_spent;
     size_t n_lookups;
-    struct dkv_lookup lookups[DKV_MAX_SIGS];
     size_t ignored;             /* signatures over lim.max_sigs */
     size_t n;
-    struct dkv_sig sigs[DKV_MAX_SIGS];
     char *hbuf;                 /* header field rebuilt for the library */
     size_t hcap;
     size_t n_from;              /* From domains: nearest signatures first */
+    /*
+     * Only the fields above are cleared for each message: the arrays
+     * below (50 KB) are written before they are read, up to n_lookups,
+     * n and n_from. Clearing them all was a twentieth of a signed
+     * message's CPU.
+     */
+    struct dkv_lookup lookups[DKV_MAX_SIGS];
+    struct dkv_sig sigs[DKV_MAX_SIGS];
     char from[FH_MAX_ADDRS][DM_DOMAIN_MAX];
 };
 
@@ -337,8 +344,9 @@ dkv_new(const struct dns_txt_resolver *dns, const struct dkv_limits *lim,
     struct dkv_msg *m;
     DKIM_STAT st;
 
-    if (!dkv_init() || (m = calloc(1, sizeof(*m))) == NULL)
+    if (!dkv_init() || (m = malloc(sizeof(*m))) == NULL)
         return NULL;
+    memset(m, 0, offsetof(struct dkv_msg, lookups));
     m->dns = dns;
     m->lim = *lim;
     if (m->lim.max_sigs > DKV_MAX_SIGS)
