@@ -44,7 +44,10 @@ STATE=$LAB/run/metrics.state
 PROM_ACCEPT='application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1'
 BASE=("SPFSelfValidate true" "RejectFailures true"
 	"IgnoreAuthenticatedClients true" "MetricsListen $ADDR"
-	"MetricsStateFile $STATE" "MetricsStateInterval 1")
+	"MetricsStateFile $STATE" "MetricsStateInterval 1"
+	"HistoryFile $LAB/run/history")
+# The history count, kept in the state file like every total.
+HIST='dmarc_milter_history_records_total{outcome="written"}'
 
 scrape() {
 	curl -sS --max-time 10 "$@" "$URL/metrics"
@@ -318,6 +321,10 @@ _lab_wait warn 10 grep -q 'Metrics\* settings changed' "$LAB/log/milter.log" || 
 like "$(lab_milter_log)" 'reload: Metrics\* settings changed; they take effect at the next restart' \
 	"changing MetricsMaxDomains by reload warns: restart needed"
 
+BODY=$(scrape)
+hist=$(series "$HIST")
+[ "${hist:-0}" -gt 0 ] && st=0 || st=1
+tap_result "$st" "history records written before the restart: ${hist:-none}"
 lab_milter_stop
 like "$(lab_milter_log)" "MetricsStateFile $STATE: counters saved" \
 	"SIGTERM saves the counters after the drain"
@@ -329,8 +336,11 @@ like "$(lab_milter_log)" "MetricsStateFile $STATE: restored 5 rows" \
 	"the restart restores the rows"
 is "$(scrape | grep '^dmarc_milter_messages_total{' | sort)" "$before" \
 	"after a restart every counter continues where it was"
+is "$(BODY=$(scrape); series "$HIST")" "$hist" \
+	"the history record count survives the restart"
 load spoof2 100 192.0.2.66 paypal.com
 BODY=$(scrape)
+is "$(series "$HIST")" $((hist + 100)) "and counts on from there: +100"
 is "$(row paypal.com reject)" "600 1300 0 0 0 / 600 0 1300" \
 	"100 more spoofs: 1300 fail, 1300 rejected"
 got=$(wait_promql 'sum(dmarc_milter_messages_total{domain="paypal.com",result="fail"})' 1300 20) && st=0 || st=1
