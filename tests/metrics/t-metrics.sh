@@ -200,18 +200,23 @@ for o in ok nxdomain nodata permfail; do
 done
 # RFC 9989 (the default): nodmarc.test's walk asks _dmarc.nodmarc.test and
 # _dmarc.test, two NXDOMAIN per message; the others stop at their record
-# (2,500 ok). Every evaluated message but broken.test's also has its SPF
-# record looked up (2,800 ok); the lab's SPF records need no A or MX.
-is "$dns" " ok=5300 nxdomain=600 nodata=0 permfail=0" \
-	"TXT lookups by outcome: DMARC (one per message, two for the tree walk of nodmarc.test) and SPF"
+# (2,500 ok). SPF results are kept for their records' TTL
+# (auth/spf_cache.c), so each sender's SPF record is looked up once, or a
+# few times when its first messages come at once: 4 to 100 more ok.
+ok=$(series 'dmarc_milter_dns_queries_total{type="txt",outcome="ok"}')
+[ "${ok:-0}" -ge 2504 ] && [ "${ok:-0}" -le 2600 ] && st=0 || st=1
+tap_result "$st" "TXT lookups: DMARC one per message (2,500 ok), SPF once per sender ($ok ok, 2,504 to 2,600)"
+is "${dns#* ok=* }" "nxdomain=600 nodata=0 permfail=0" \
+	"TXT lookups: two NXDOMAIN per nodmarc.test message (the tree walk), no other outcome"
 other=$(printf '%s\n' "$BODY" | awk '/^dmarc_milter_dns_queries_total\{type="(a|aaaa|mx|ptr|other)"/ { s += $2 } END { print s + 0 }')
 is "$other" 0 "no lookup of another type: the SPF records are ip4: only"
 # The default cache (DNSCacheSize) answers all but the first lookup of
 # each of the 9 names (5 DMARC, 4 SPF; broken.test's failures are never
 # kept); concurrent first lookups of one name may each miss.
 n=$(series 'dmarc_milter_dns_cache_hits_total{type="txt"}')
-[ "${n:-0}" -ge 5700 ] && [ "${n:-0}" -le 5891 ] && st=0 || st=1
-tap_result "$st" "the cache answered all but the first lookups ($n of 5,900 ok and nxdomain, 5,700 to 5,891)"
+all=$((${ok:-0} + 600))
+[ "${n:-0}" -ge $((all - 100)) ] && [ "${n:-0}" -le $((all - 9)) ] && st=0 || st=1
+tap_result "$st" "the cache answered all but the first lookups ($n of $all ok and nxdomain)"
 # broken.test answers SERVFAIL: one DMARC lookup each, and the SPF check
 # asks once more when libspf2 reports the failure as a permerror.
 n=$(series 'dmarc_milter_dns_queries_total{type="txt",outcome="tempfail"}')
@@ -249,7 +254,7 @@ for f in fams:
 print(len(fams), "families;", "mixed label sets: " + ",".join(bad) if bad else "one label set each")
 EOF
 ) || true
-like "$out" '^1[0-9] families; one label set each$' \
+like "$out" '^[12][0-9] families; one label set each$' \
 	"the strict OpenMetrics parser accepts a real scrape; each family has one label set"
 
 # The shipped Prometheus files.
