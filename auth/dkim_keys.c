@@ -114,6 +114,22 @@ dkk_next(BIO *bio, EVP_PKEY **a)
     return fn(bio, a);
 }
 
+/* As OpenSSL's call would, leave the BIO past the key it read. */
+static void
+dkk_consume(BIO *bio, size_t len)
+{
+    char sink[256];
+
+    while (len > 0) {
+        int n = BIO_read(bio, sink, len < sizeof(sink) ? (int)len
+                                                       : (int)sizeof(sink));
+
+        if (n <= 0)
+            return;
+        len -= (size_t)n;
+    }
+}
+
 /*
  * libopendkim's call: a memory BIO holding the DER of the p= tag, no
  * object to reuse. Anything else goes to OpenSSL as it is.
@@ -134,12 +150,19 @@ d2i_PUBKEY_bio(BIO *bio, EVP_PKEY **a)
     slot = dkk_slot_of((const unsigned char *)data, len);
     if ((key = dkk_find(slot, (const unsigned char *)data, len)) != NULL) {
         atomic_fetch_add(&dkk_reused, 1);
+        dkk_consume(bio, len);
         return key;
     }
     p = (const unsigned char *)data;
     if ((key = d2i_PUBKEY(NULL, &p, (long)len)) == NULL)
         return NULL;
+    /* Only a buffer that is one whole key is kept (and answered). */
+    if (p != (const unsigned char *)data + len) {
+        EVP_PKEY_free(key);
+        return dkk_next(bio, a);
+    }
     atomic_fetch_add(&dkk_decoded, 1);
     dkk_keep(slot, (const unsigned char *)data, len, key);
+    dkk_consume(bio, len);
     return key;
 }

@@ -5,6 +5,9 @@
 #include <config.h>
 
 #include <opendkim/dkim.h>
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -338,6 +341,38 @@ test_basic(void)
 }
 
 /*
+ * d2i_PUBKEY_bio as OpenSSL's: a BIO holding two keys gives both, then
+ * nothing, whether a key comes from the table or is decoded.
+ */
+static void
+test_key_bio(void)
+{
+    unsigned char der[2048], two[4096];
+    size_t b64 = strlen(test_key_pub), pad = 0;
+    int len = EVP_DecodeBlock(der, (const unsigned char *)test_key_pub,
+                              (int)b64);
+    BIO *bio;
+    EVP_PKEY *k1, *k2, *k3;
+
+    /* EVP_DecodeBlock counts the padding as bytes of zeros */
+    while (pad < 2 && test_key_pub[b64 - 1 - pad] == '=')
+        pad++;
+    len -= (int)pad;
+    memcpy(two, der, (size_t)len);
+    memcpy(two + len, der, (size_t)len);
+    bio = BIO_new_mem_buf(two, 2 * len);
+    k1 = d2i_PUBKEY_bio(bio, NULL);
+    k2 = d2i_PUBKEY_bio(bio, NULL);
+    k3 = d2i_PUBKEY_bio(bio, NULL);
+    ok(k1 != NULL && k2 != NULL, "two keys in one BIO: both read");
+    ok(k3 == NULL, "... then nothing");
+    ok(k2 != NULL && EVP_PKEY_get_bits(k2) == 2048, "... a 2048-bit key");
+    EVP_PKEY_free(k1);
+    EVP_PKEY_free(k2);
+    BIO_free(bio);
+}
+
+/*
  * libopendkim's key decoding is answered by dkim_keys.c: test_basic's
  * eight verifications with one key decoded it once, and a key decoded
  * again from the table still verifies (and still fails a forgery).
@@ -367,6 +402,7 @@ test_key_table(void)
     dkk_stats(&after);
     is_int((int)after.decoded, 1, "no key decoded again");
     is_int((int)(after.reused - before.reused), 2, "two more lookups answered");
+    test_key_bio();
 }
 
 static void
