@@ -581,17 +581,22 @@ dm_open_parts(const struct dm_config *cf, struct dm_parts *p)
     return 0;
 }
 
-/* After the drain, so that the last save of the counters is exact. */
+/*
+ * After the drain, so that the last save of the counters is exact: the
+ * queued failure reports go out first, and the reporting is freed only
+ * when no reader of the counters (scrapes, AgentX, the saver) is left.
+ */
 static void
 dm_close_parts(struct dm_parts *p)
 {
     mc_set_outcome_hook(NULL, NULL);
-    mr_close(p->rep);
-    p->rep = dm_rep = NULL;
+    mr_drain(p->rep);
     ax_stop(p->ax);
     p->ax = NULL;
     mx_stop(p->mx);
     p->mx = NULL;
+    mr_close(p->rep);
+    p->rep = dm_rep = NULL;
 }
 
 /*

@@ -153,13 +153,20 @@ mr_reopen(struct mr_reporting *r)
 }
 
 void
+mr_drain(struct mr_reporting *r)
+{
+    if (r != NULL)
+        fr_drain(r->fr, MR_STOP_MS);
+}
+
+void
 mr_close(struct mr_reporting *r)
 {
     if (r == NULL)
         return;
-    if (r->cs != NULL)
+    if (r->cs != NULL)              /* no reader left; the store stays */
         cs_set_event_source(r->cs, NULL, NULL);
-    fr_stop(r->fr, MR_STOP_MS);
+    fr_free(r->fr);
     mh_close(r->hist);
     free(r);
 }

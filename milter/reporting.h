@@ -26,7 +26,13 @@ void mr_outcome(const struct msg_outcome *out,
 /* SIGHUP: the history is reopened at its next record (logrotate). */
 void mr_reopen(struct mr_reporting *r);
 
-/* Send what is queued for a few seconds, close the history, free. */
+/*
+ * Stopping, in two steps around the last save of the counters: mr_drain()
+ * sends what is queued (a few seconds at most), and its counts stay
+ * readable; mr_close(), once nothing reads the counter store any more,
+ * closes the history and frees.
+ */
+void mr_drain(struct mr_reporting *r);
 void mr_close(struct mr_reporting *r);
 
 #endif

@@ -45,6 +45,7 @@ struct fr_sender {
     struct fr_item *queue[FR_QUEUE_MAX];
     size_t head, count;
     bool stopping, done;
+    bool joined;                /* fr_drain() ended the worker */
     atomic_bool abandon;        /* fr_stop's deadline passed */
     atomic_ullong sent, failed, dropped, rate_limited, refused;
     char from[512];             /* the default FailureReportsSentBy */
@@ -422,11 +423,11 @@ fr_stats(const struct fr_sender *s, struct fr_counts *out)
 }
 
 void
-fr_stop(struct fr_sender *s, int timeout_ms)
+fr_drain(struct fr_sender *s, int timeout_ms)
 {
     struct timespec until;
 
-    if (s == NULL)
+    if (s == NULL || s->joined)
         return;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += timeout_ms / 1000;
@@ -445,9 +446,25 @@ fr_stop(struct fr_sender *s, int timeout_ms)
     /* past the deadline: the command is killed, the rest dropped */
     atomic_store(&s->abandon, true);
     pthread_join(s->tid, NULL);
+    s->joined = true;
+}
+
+void
+fr_free(struct fr_sender *s)
+{
+    if (s == NULL)
+        return;
+    fr_drain(s, 0);
     dest_list_free(s->no_reports);
     pthread_cond_destroy(&s->done_cv);
     pthread_cond_destroy(&s->wake);
     pthread_mutex_destroy(&s->lock);
     free(s);
+}
+
+void
+fr_stop(struct fr_sender *s, int timeout_ms)
+{
+    fr_drain(s, timeout_ms);
+    fr_free(s);
 }

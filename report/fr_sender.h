@@ -74,6 +74,12 @@ void fr_stats(const struct fr_sender *s, struct fr_counts *out);
  */
 void fr_stop(struct fr_sender *s, int timeout_ms);
 
+/* The two halves of fr_stop: after fr_drain() the worker is gone but
+   fr_stats() still answers (a last save of the counters reads them);
+   fr_free() then frees. Both take NULL. */
+void fr_drain(struct fr_sender *s, int timeout_ms);
+void fr_free(struct fr_sender *s);
+
 /*
  * Run command (split on white space, looked up in PATH, no shell) with
  * the len bytes of msg on its standard input; killed when timeout_ms pass
