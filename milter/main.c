@@ -641,15 +641,16 @@ dm_start_parts(const struct dm_config *cf, struct dm_parts *p)
 {
     char err[512];
 
+    /* The history is opened as the daemon's user, inside its root, as it
+       is reopened; ReportCommand runs as that user too. Before the
+       readers of the counters start: they read its counts. */
+    if ((p->rep = dm_rep = mr_open(cf, mx_store(p->mx))) != NULL)
+        mc_set_outcome_hook(mr_outcome, p->rep);
     if (mx_start(p->mx, err, sizeof(err)) != 0 ||
         ax_start(p->ax, mx_store(p->mx), err, sizeof(err)) != 0) {
         dm_log(LOG_ERR, "%s", err);
         return DM_EX_OSERR;
     }
-    /* The history is opened as the daemon's user, inside its root, as it
-       is reopened; ReportCommand runs as that user too. */
-    if ((p->rep = dm_rep = mr_open(cf, mx_store(p->mx))) != NULL)
-        mc_set_outcome_hook(mr_outcome, p->rep);
     return 0;
 }
 
