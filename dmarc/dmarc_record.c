@@ -18,6 +18,7 @@
  */
 #include <config.h>
 
+#include <stddef.h>
 #include <string.h>
 
 #include "dmarc/dmarc_record.h"
@@ -344,7 +345,9 @@ dr_tag_id(struct dr_span name)
 static void
 dr_defaults(struct dmarc_record *rec)
 {
-    memset(rec, 0, sizeof(*rec));
+    /* The URI lists, last, need only be empty strings. */
+    memset(rec, 0, offsetof(struct dmarc_record, rua));
+    rec->rua[0] = rec->ruf[0] = '\0';
     rec->p = rec->sp = rec->np = DM_POLICY_NONE;
     rec->adkim = rec->aspf = DMARC_ALIGN_RELAXED;
     rec->pct = 100;

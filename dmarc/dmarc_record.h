@@ -43,6 +43,7 @@ struct dmarc_record {
     int psd;                    /* DMARCbis psd=: 'y', 'n', 'u' (default) */
     bool has_rua;               /* at least one syntactically valid rua URI */
     unsigned fo;                /* DMARC_FO_* bits; default DMARC_FO_0 */
+    /* Last (dr_defaults clears what comes before them): */
     char rua[DMARC_URI_LIST_MAX]; /* the valid rua URIs, "" when none */
     char ruf[DMARC_URI_LIST_MAX]; /* the valid ruf URIs, "" when none */
 };

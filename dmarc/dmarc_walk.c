@@ -158,7 +158,13 @@ dw_walk(const struct dns_txt_resolver *dns, const char *start,
 {
     size_t labels = dw_labels(start);
 
-    memset(w, 0, sizeof(*w));
+    /* Not the hits (8 records with their rua and ruf): n_hits says which
+       are written. */
+    w->n_hits = 0;
+    w->queries = 0;
+    w->tempfail = false;
+    w->start_invalid = false;
+    w->next_keep = 0;
     if (labels == 0)
         return;
     /* Step 5: at most seven names above start, the shortest ones. */
