@@ -3,7 +3,8 @@
 # Each target of tests/fuzz/ is built with ASan and UBSan and run for
 # DM_FUZZ_RUNS executions (default 10 million), one target at a time,
 # niced; the corpus it grew is merged into tests/fuzz/corpus_<target>/
-# (only inputs that add coverage: the tree stays small). Then a coverage
+# (only inputs that reach an edge nothing else does: the tree stays
+# small). Then a coverage
 # build replays each corpus and the script prints, per target,
 # executions, corpus files, and line and branch coverage of that
 # target's parser sources alone (llvm-cov).
@@ -65,10 +66,20 @@ fd_fuzz() {
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/$t.log")
     secs=$(grep -o 'Done [0-9]* runs in [0-9]* second' "$out/$t.log" |
         awk '{print $5}')
+    # The hand-written seeds stay; what earlier runs added (files named
+    # by their SHA-1) is minimized again with this run's finds, on edges
+    # alone (hit counts would keep hundreds of files more).
     if [ "$merge" = 1 ]; then
-        nice -n 19 "$bin" -merge=1 -max_len=8192 -timeout=10 "$seed" \
-            "$work" >"$out/$t.merge.log" 2>&1 ||
-            echo "$t: merge failed, see $out/$t.merge.log"
+        rm -rf "$work.prev"
+        mkdir -p "$work.prev"
+        find "$seed" -type f -regextype posix-extended \
+            -regex '.*/[0-9a-f]{40}' \
+            -exec mv {} "$work.prev/" \;
+        nice -n 19 "$bin" -merge=1 -use_counters=0 -max_len=8192 \
+            -timeout=10 "$seed" "$work.prev" "$work" \
+            >"$out/$t.merge.log" 2>&1 ||
+            { echo "$t: merge failed, see $out/$t.merge.log";
+              mv "$work.prev"/* "$seed/" 2>/dev/null; }
     fi
     echo "$t ${execs:--} ${secs:--}" >>"$out/execs"
     if [ $rc -ne 0 ]; then
