@@ -44,6 +44,14 @@ fz_clean(void)
     closedir(d);
 }
 
+/* At exit: the directory itself, so runs leave nothing in /dev/shm. */
+static void
+fz_remove(void)
+{
+    fz_clean();
+    rmdir(fz_dir);
+}
+
 static void
 fz_setup(void)
 {
@@ -54,6 +62,7 @@ fz_setup(void)
         abort();
     snprintf(fz_path, sizeof(fz_path), "%s/state", fz_dir);
     snprintf(fz_copy, sizeof(fz_copy), "%s/copy", fz_dir);
+    atexit(fz_remove);
     /* Syslog: the loader's complaints would drown the fuzzer's output. */
     dm_log_open("fuzz_state", true, LOG_USER);
 }
