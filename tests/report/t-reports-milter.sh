@@ -14,6 +14,8 @@
 set -eu
 
 . "$(dirname "$0")/../lab/lab.sh"
+# shellcheck source=tests/report/reports.sh
+. "$(dirname "$0")/reports.sh"
 [ -z "${DM_SKIP_LAB:-}" ] || tap_skip_all "DM_SKIP_LAB is set"
 for tool in python3 xmllint curl swaks; do
 	command -v "$tool" >/dev/null 2>&1 ||
@@ -154,16 +156,7 @@ is "$(snmp_total 14) $(snmp_total 15) $(snmp_total 16)" "13 0 2" \
 	"SNMP: dmarcHistoryRecords, dmarcHistoryFailures, dmarcFailureReports as /metrics has them"
 
 # --- the reports ---------------------------------------------------------------
-cat >"$LAB/reports.conf" <<EOF
-Socket unix:$LAB/run/unused.sock
-PublicSuffixList $LAB_PSL
-ReportContact dmarc-reports@mx.test
-ReportOrgName The lab
-ReportCommand /usr/sbin/sendmail -t
-ReportStateDirectory $LAB/state
-ReportStatsFile $LAB/reports.prom
-Syslog false
-EOF
+rp_write_conf "$LAB/reports.conf"
 END=$(( ($(date +%s) / 86400 + 1) * 86400 ))
 run_reports() {
 	"$REPORTS" -v -c "$LAB/reports.conf" --history "$HIST" --end "$END" \
@@ -174,14 +167,7 @@ report_mails() {
 		-exec grep -l '^Subject: Report Domain:' {} + 2>/dev/null | wc -l
 }
 wait_reports() {
-	local i=0
-	while [ "$(report_mails)" -lt "$1" ] || ! postqueue -p | grep -q 'Mail queue is empty'; do
-		i=$((i + 1))
-		[ "$i" -lt 300 ] || return 1
-		sleep 0.1
-	done
-	sleep 0.5
-	[ "$(report_mails)" -eq "$1" ]
+	rp_wait report_mails "$1"
 }
 st=0
 run_reports || st=$?

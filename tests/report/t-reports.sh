@@ -23,6 +23,8 @@
 set -eu
 
 . "$(dirname "$0")/../lab/lab.sh"
+# shellcheck source=tests/report/reports.sh
+. "$(dirname "$0")/reports.sh"
 [ -z "${DM_SKIP_LAB:-}" ] || tap_skip_all "DM_SKIP_LAB is set"
 for tool in python3 xmllint; do
 	command -v "$tool" >/dev/null 2>&1 ||
@@ -54,16 +56,7 @@ mkdir -p "$H"
 # mx3 saw rpt-in.test's mail too
 "$GEN" 150 $DAY 86400 2 25 reports.rpt-in.test rpt-in.test >>"$H/mx3"
 
-cat >"$LAB/reports.conf" <<EOF
-Socket unix:$LAB/run/unused.sock
-PublicSuffixList $LAB_PSL
-ReportContact dmarc-reports@mx.test
-ReportOrgName The lab
-ReportCommand /usr/sbin/sendmail -t
-ReportStateDirectory $LAB/state
-ReportStatsFile $LAB/reports.prom
-Syslog false
-EOF
+rp_write_conf "$LAB/reports.conf"
 
 # run_reports [CONFIG]: one run over the three files; its log in $LAB/out
 run_reports() {
@@ -79,14 +72,7 @@ mail_count() {
 
 # wait_mail N: until N messages are delivered and the queue is empty
 wait_mail() {
-	local i=0
-	while [ "$(mail_count)" -lt "$1" ] || ! postqueue -p | grep -q 'Mail queue is empty'; do
-		i=$((i + 1))
-		[ "$i" -lt 300 ] || return 1
-		sleep 0.1
-	done
-	sleep 0.5       # and nothing more comes
-	[ "$(mail_count)" -eq "$1" ]
+	rp_wait mail_count "$1"
 }
 
 stat_sent() {
