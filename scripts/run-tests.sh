@@ -70,6 +70,7 @@ build_and_check _build
 step "ASan+UBSan build and make check"
 # The Cacti test (minutes, no C of ours in the poller's path) runs once.
 DM_SKIP_CACTI=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+LSAN_OPTIONS=suppressions="$top/tests/lsan.supp":print_suppressions=0 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     build_and_check _build-asan --enable-sanitizers CFLAGS="-O1 -g"
 
