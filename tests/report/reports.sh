@@ -1,7 +1,20 @@
 # reports.sh: what the report tests share (t-reports.sh, t-reports-milter.sh):
-# dmarc-reports' configuration in the lab, and a wait for mail through the
-# lab's Postfix. Sourced after tests/lab/lab.sh.
+# the lab's set-up, dmarc-reports' configuration in it, and a wait for
+# mail through the lab's Postfix. Sourced after tests/lab/lab.sh.
 # shellcheck shell=bash
+
+# rp_lab_start: the lab's DNS and Postfix, with the report destinations'
+# domains as mailboxes of the lab, rua-no.test's too (a report sent there
+# by mistake must arrive to be seen); sets INBOX, the Maildir
+rp_lab_start() {
+	lab_init
+	lab_nsd_start
+	lab_postfix_start
+	postconf -e "virtual_mailbox_domains = recipient.test reports.rpt-in.test rua-ok.test rua-no.test"
+	postfix reload >>"$LAB/log/postfix-start.log" 2>&1
+	# shellcheck disable=SC2034 # read by the scripts that source this
+	INBOX=$LAB/mail/inbox
+}
 
 # rp_write_conf FILE: dmarc-reports' configuration, mailing through the
 # lab's Postfix, its state and counters under $LAB

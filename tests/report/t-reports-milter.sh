@@ -27,12 +27,7 @@ CHECK="python3 $top_srcdir/tests/report/reports_check.py"
 XSD=$top_srcdir/tests/report/rfc9990.xsd
 URL=http://127.0.0.1:9489/metrics
 lab_enter "$@"
-lab_init
-lab_nsd_start
-lab_postfix_start
-postconf -e "virtual_mailbox_domains = recipient.test reports.rpt-in.test rua-ok.test rua-no.test"
-postfix reload >>"$LAB/log/postfix-start.log" 2>&1
-INBOX=$LAB/mail/inbox
+rp_lab_start
 HIST=$LAB/history/mx
 mkdir -p "$LAB/history"
 

@@ -37,14 +37,7 @@ REPORTS=$top_builddir/dmarc-reports
 CHECK="python3 $top_srcdir/tests/report/reports_check.py"
 XSD=$top_srcdir/tests/report/rfc9990.xsd
 lab_enter "$@"
-lab_init
-lab_nsd_start
-lab_postfix_start
-# the report destinations are mailboxes of the lab, rua-no.test's too (a
-# report sent there by mistake must arrive to be seen)
-postconf -e "virtual_mailbox_domains = recipient.test reports.rpt-in.test rua-ok.test rua-no.test"
-postfix reload >>"$LAB/log/postfix-start.log" 2>&1
-INBOX=$LAB/mail/inbox
+rp_lab_start
 
 # --- the mix: one UTC day, three MXes ---------------------------------------
 DAY=1732233600
