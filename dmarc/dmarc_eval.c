@@ -185,6 +185,9 @@ struct eval_bis {
     struct dns_txt_answer *ans;
     const char *from;
     struct dw_walk from_walk;
+    struct dw_walk walk;        /* bis_aligned's: 10 KB kept off the
+                                   stack, whose deep pages each new
+                                   libmilter thread faults in again */
     char from_org[DM_DOMAIN_MAX];
     bool from_org_known;
     bool tempfail;              /* a walk failed: ask no more this time */
@@ -225,7 +228,6 @@ static enum ev_align
 bis_aligned(void *arg, const char *auth, enum dmarc_align_mode mode)
 {
     struct eval_bis *b = arg;
-    struct dw_walk w;
     char org[DM_DOMAIN_MAX];
 
     if (*auth == '\0')
@@ -240,12 +242,12 @@ bis_aligned(void *arg, const char *auth, enum dmarc_align_mode mode)
         return EV_NO;
     if (b->tempfail)
         return EV_UNKNOWN;      /* one timeout per message is enough */
-    dw_walk(b->dns, auth, false, b->ans, &w);
-    if (w.tempfail) {
+    dw_walk(b->dns, auth, false, b->ans, &b->walk);
+    if (b->walk.tempfail) {
         b->tempfail = true;
         return EV_UNKNOWN;
     }
-    (void)dw_org_domain(&w, auth, org);
+    (void)dw_org_domain(&b->walk, auth, org);
     return strcasecmp(org, b->from_org) == 0 ? EV_YES : EV_NO;
 }
 
@@ -320,7 +322,7 @@ eval_bis(const struct dm_eval_input *in, const struct dns_txt_resolver *dns,
          struct dns_txt_answer *ans, struct dm_verdict *v,
          struct dmarc_record *rec_out)
 {
-    /* Not zeroed: the walk (10 KB) is set up by dw_walk, first thing. */
+    /* Not zeroed: each walk (10 KB) is set up by dw_walk, first thing. */
     struct eval_bis *b = malloc(sizeof(*b));
     struct dmarc_record rec;
 

@@ -53,6 +53,7 @@
 #define DM_CONTINUE    (-1)   /* dm_options(): no answer yet, go on */
 #define DM_DRAIN_SECONDS 60
 #define DM_MILTER_MAX_DATA (1024 * 1024 - 1)   /* libmilter's largest, 1 MiB */
+#define DM_THREAD_STACK (1024 * 1024)          /* dm_tune_memory() */
 
 struct dm_opts {
     const char *conf_path;
@@ -728,6 +729,36 @@ dm_run(const struct dm_opts *o, struct dm_runtime *rt, struct dm_parts *p)
 }
 
 /*
+ * Memory that libmilter's comings and goings would otherwise fault in
+ * again and again (tests/bench/profile.sh -t stat counts the faults):
+ *
+ * Each message borrows a few 64 KB DNS buffers. By default glibc hands a
+ * thread arena's free top back to the kernel past 128 KB, so every
+ * message paid madvise and page faults for them again (13% of the CPU in
+ * tests/bench); a megabyte kept per arena ends that.
+ *
+ * libmilter starts a worker thread whenever none is idle and ends one
+ * whenever two are, so at one message per connection a new thread comes
+ * every third or fourth message. glibc keeps 40 MB of finished threads'
+ * stacks for new ones: five of the default 8 MB, fewer than the threads
+ * a busy MTA keeps alive, so most new threads got a fresh mapping and
+ * faulted in every page they touched. At 1 MB (our deepest call chain
+ * uses well under 100 KB) forty are kept.
+ */
+static void
+dm_tune_memory(void)
+{
+    pthread_attr_t attr;
+
+    mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
+    if (pthread_attr_init(&attr) != 0)
+        return;
+    if (pthread_attr_setstacksize(&attr, DM_THREAD_STACK) == 0)
+        (void)pthread_setattr_default_np(&attr);
+    (void)pthread_attr_destroy(&attr);
+}
+
+/*
  * The steps, in order. Whatever one part gives another (the counter store
  * to the milter, the resolvers and the subagent) is handed over here.
  */
@@ -739,13 +770,7 @@ main(int argc, char **argv)
     struct dm_runtime *rt;
     int rc;
 
-    /*
-     * Each message borrows a few 64 KB DNS buffers. By default glibc hands
-     * a thread arena's free top back to the kernel past 128 KB, so every
-     * message paid madvise and page faults for them again (13% of the CPU
-     * in tests/bench); a megabyte kept per arena ends that.
-     */
-    mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
+    dm_tune_memory();
     if ((rc = dm_options(argc, argv, &o)) != DM_CONTINUE ||
         (rc = dm_register_keys()) != 0)
         return rc;

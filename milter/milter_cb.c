@@ -88,6 +88,19 @@ struct mc_conn {
                                           block for the reports */
     unsigned long no_reply;            /* SMFIP_NR_* negotiated */
     struct mc_msg msg;
+    /*
+     * mc_eom's working set (12 KB), here rather than on the stack:
+     * glibc gives each new libmilter worker a stack whose deep pages it
+     * discarded when the last one ended, and every page touched there
+     * again is a page fault, the main cost of a connection beyond the
+     * floor's. Set up afresh for each message.
+     */
+    struct {
+        struct msg_options opt;
+        struct msg_input in;
+        struct msg_outcome out;
+        struct art_claims claims;
+    } eom;
 };
 
 /* Process-wide: messages in flight, and the verdict consumer. */
@@ -1077,10 +1090,9 @@ static sfsistat
 mc_eom(SMFICTX *ctx)
 {
     struct mc_conn *c = smfi_getpriv(ctx);
-    struct msg_options opt;
-    struct msg_input in;
-    struct msg_outcome out;
-    struct art_claims claims;
+    struct msg_options *opt;
+    struct msg_input *in;
+    struct msg_outcome *out;
     char idbuf[MC_ID_MAX], wid[MC_ID_MAX + MC_QID_MAX + 4];
     const char *own_id;
     sfsistat ret;
@@ -1088,29 +1100,32 @@ mc_eom(SMFICTX *ctx)
 
     if (c == NULL)
         return SMFIS_TEMPFAIL;
-    mc_gather(c, &opt, &in);
-    switch (msg_screen(&in, &opt, &out)) {
+    opt = &c->eom.opt;
+    in = &c->eom.in;
+    out = &c->eom.out;
+    mc_gather(c, opt, in);
+    switch (msg_screen(in, opt, out)) {
     case MSG_REJECT:
-        dm_log(LOG_NOTICE, "%s: rejected: %s", mc_qid(ctx), out.reason);
+        dm_log(LOG_NOTICE, "%s: rejected: %s", mc_qid(ctx), out->reason);
         mc_msg_clear(&c->msg);
-        return mc_reply(ctx, out.decision.rcode, out.decision.xcode,
-                        out.decision.text, SMFIS_REJECT);
+        return mc_reply(ctx, out->decision.rcode, out->decision.xcode,
+                        out->decision.text, SMFIS_REJECT);
     case MSG_SKIP:
-        return mc_skip(ctx, c, out.skip, out.detail);
+        return mc_skip(ctx, c, out->skip, out->detail);
     case MSG_EVALUATE:
     case MSG_DONE:
         break;
     }
     own_id = mc_own_id(c, idbuf, sizeof(idbuf));
-    mc_gather_auth(ctx, c, own_id, &claims, &in);
-    msg_evaluate(&in, &opt, &out);
-    out.verdict.eval_seconds = clk_seconds() - started;
-    mc_log_rspf(ctx, &c->msg, &out);
-    mc_log_verdict(ctx, c, &out);
-    mc_publish(&out.verdict);
-    mc_publish_outcome(ctx, c, &out, &claims, own_id);
-    ret = mc_apply(ctx, c, &out, mc_written_id(ctx, c, own_id, wid,
-                                               sizeof(wid)));
+    mc_gather_auth(ctx, c, own_id, &c->eom.claims, in);
+    msg_evaluate(in, opt, out);
+    out->verdict.eval_seconds = clk_seconds() - started;
+    mc_log_rspf(ctx, &c->msg, out);
+    mc_log_verdict(ctx, c, out);
+    mc_publish(&out->verdict);
+    mc_publish_outcome(ctx, c, out, &c->eom.claims, own_id);
+    ret = mc_apply(ctx, c, out, mc_written_id(ctx, c, own_id, wid,
+                                              sizeof(wid)));
     mc_msg_clear(&c->msg);
     return ret;
 }

@@ -6,13 +6,15 @@
 # floor (null_filter --floor, or --floor-body for the signed corpus); or
 # the daemon under callgrind (exact counts and callers, 50 times slower:
 # use a small -n); or strace -c of the daemon and of the floor (the system
-# calls each makes per message, which perf attributes to the kernel).
+# calls each makes per message, which perf attributes to the kernel); or
+# perf stat of both (CPU, page faults, context switches and thread
+# creations per message: what a thread's exit and a new one's stack cost).
 #
 #   usage: tests/bench/profile.sh [-n N] [-p "1 50"] [-o DIR] [-t TOOL]
 #     -n N        messages per profile (default 6000)      (as root)
 #     -p "1 50"   messages per connection, one profile each
 #     -o DIR      where perf.data and the reports go (default: the lab's)
-#     -t TOOL     perf (default), callgrind or strace
+#     -t TOOL     perf (default), callgrind, strace or stat
 #     --corpus plain|signed|both   (default both)
 # Environment: top_builddir, DM_MILTER as for bench.sh.
 set -u
@@ -39,8 +41,8 @@ while [ $# -gt 0 ]; do
 done
 miltc=$top_builddir/tests/tools/miltc
 case $tool in
-perf) need=perf ;; callgrind) need=valgrind ;; strace) need=strace ;;
-*) echo "profile.sh: -t perf, callgrind or strace" >&2; exit 2 ;;
+perf|stat) need=perf ;; callgrind) need=valgrind ;; strace) need=strace ;;
+*) echo "profile.sh: -t perf, callgrind, strace or stat" >&2; exit 2 ;;
 esac
 command -v "$need" >/dev/null || { echo "profile.sh: $need not installed" >&2; exit 1; }
 
@@ -92,6 +94,23 @@ strace_profile() {
 	echo "== $name, $pc per connection: system calls per message"
 	awk -v n="$messages" '$1 ~ /^[0-9.]+$/ && NF >= 5 {
 		printf "%8.2f  %s\n", $4 / n, $NF }' "$out" | sort -rn | head -n 15
+}
+
+# stat_profile NAME PER_CONN: CPU, faults and switches per message
+stat_profile() {
+	local name=$1 pc=$2 out=$outdir/$1-$2.stat st
+	send "$name" 500 "$pc" >/dev/null
+	perf stat -x, -e task-clock,page-faults,context-switches,cpu-migrations \
+		-e syscalls:sys_enter_clone3,syscalls:sys_enter_madvise \
+		-o "$out" -p "${bp_pid[$name]}" 2>/dev/null &
+	st=$!
+	sleep 0.5
+	send "$name" "$messages" "$pc"
+	kill -INT "$st"
+	wait "$st"
+	echo "== $name, $pc per connection: per message (perf stat)"
+	awk -F, -v n="$messages" '$1 ~ /^[0-9.]+$/ {
+		printf "%12.3f  %s\n", $1 / n, $3 }' "$out"
 }
 
 # start NAME CORPUS CLIENT MODE: the daemon (MODE "" or DKIMSelfVerify),
