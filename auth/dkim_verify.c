@@ -20,11 +20,13 @@
 
 #include "dmarc/dmarc.h"
 #include "auth/dkim_verify.h"
+#include "auth/dkim_body.h"
 #include "auth/dkim_keys.h"
 #include "util/util.h"
 #include "dns/dns.h"
 
 #define DKV_QID_MAX 64
+#define DKV_HASHES 4            /* body hashes: 2 canonicalizations x 2 */
 
 /* Why a key lookup did not give a usable record, kept per signature. */
 struct dkv_lookup {
@@ -50,6 +52,9 @@ struct dkv_msg {
     char *hbuf;                 /* header field rebuilt for the library */
     size_t hcap;
     size_t n_from;              /* From domains: nearest signatures first */
+    bool own_body;              /* the body hashed here (dkim_body.c) */
+    size_t n_hashes;
+    size_t n_bh;
     /*
      * Only the fields above are cleared for each message: the arrays
      * below (50 KB) are written before they are read, up to n_lookups,
@@ -59,6 +64,13 @@ struct dkv_msg {
     struct dkv_lookup lookups[DKV_MAX_SIGS];
     struct dkv_sig sigs[DKV_MAX_SIGS];
     char from[FH_MAX_ADDRS][DM_DOMAIN_MAX];
+    struct {                    /* own_body: each signature's hash */
+        const DKIM_SIGINFO *sig;
+        size_t hash;
+    } bh[DKV_MAX_SIGS];
+    struct dkb_hash hashes[DKV_HASHES];
+    unsigned char digest[DKV_HASHES][DKB_DIGEST_MAX];
+    size_t digest_len[DKV_HASHES];
 };
 
 /*
@@ -430,6 +442,87 @@ dkv_header(struct dkv_msg *m, const char *name, const char *value,
     (void)dkim_header(m->dkim, (u_char *)m->hbuf, o);
 }
 
+/* The hash for canon and alg, started the first time it is asked for. */
+static bool
+dkv_hash_for(struct dkv_msg *m, DKIM_SIGINFO *sig, size_t *idx)
+{
+    dkim_canon_t hc, bc;
+    dkim_alg_t alg;
+    enum dkb_canon c;
+    enum dkb_alg a;
+
+    if (dkim_sig_getcanons(sig, &hc, &bc) != DKIM_STAT_OK ||
+        dkim_sig_getsignalg(sig, &alg) != DKIM_STAT_OK)
+        return false;
+    c = bc == DKIM_CANON_RELAXED ? DKB_RELAXED : DKB_SIMPLE;
+    if (bc != DKIM_CANON_RELAXED && bc != DKIM_CANON_SIMPLE)
+        return false;
+    a = alg == DKIM_SIGN_RSASHA1 ? DKB_SHA1 : DKB_SHA256;
+    if (alg != DKIM_SIGN_RSASHA1 && alg != DKIM_SIGN_RSASHA256 &&
+        alg != DKIM_SIGN_ED25519SHA256)
+        return false;
+    for (*idx = 0; *idx < m->n_hashes; (*idx)++) {
+        if (m->hashes[*idx].canon == c && m->hashes[*idx].alg == a)
+            return true;
+    }
+    if (m->n_hashes == DKV_HASHES || !dkb_start(&m->hashes[m->n_hashes], c, a))
+        return false;
+    *idx = m->n_hashes++;
+    return true;
+}
+
+/*
+ * Whether the body is hashed here rather than by the library: for each
+ * signature whose header verified (libopendkim checks headers at their
+ * end, and a signature that failed there fails whatever the body), one
+ * hash per canonicalization and algorithm. The library keeps the body
+ * when a signature has l= (its length rules stay its own) or was left
+ * unchecked for later, or when a hash cannot be set up.
+ */
+static bool
+dkv_plan_body(struct dkv_msg *m)
+{
+    DKIM_SIGINFO **sigs = NULL;
+    int nsigs = 0;
+
+    if (dkim_getsiglist(m->dkim, &sigs, &nsigs) != DKIM_STAT_OK)
+        return false;
+    for (int i = 0; i < nsigs; i++) {
+        DKIM_SIGINFO *sig = sigs[i];
+        unsigned flags = dkim_sig_getflags(sig);
+        ssize_t signlen = -1;
+        int err = dkim_sig_geterror(sig);
+
+        if ((flags & DKIM_SIGFLAG_IGNORE) != 0)
+            continue;
+        /* an error here: no body canonicalization, so no l= either */
+        if (dkim_sig_getcanonlen(m->dkim, sig, NULL, NULL, &signlen)
+            == DKIM_STAT_OK && signlen != -1)
+            return false;
+        if ((flags & DKIM_SIGFLAG_PROCESSED) == 0) {
+            if (err == DKIM_SIGERROR_UNKNOWN || err == DKIM_SIGERROR_OK)
+                return false;
+            continue;           /* decided by its error alone */
+        }
+        if ((flags & DKIM_SIGFLAG_PASSED) == 0)
+            continue;
+        if (m->n_bh == DKV_MAX_SIGS ||
+            !dkv_hash_for(m, sig, &m->bh[m->n_bh].hash))
+            return false;
+        m->bh[m->n_bh++].sig = sig;
+    }
+    return true;
+}
+
+static void
+dkv_drop_hashes(struct dkv_msg *m)
+{
+    for (size_t i = 0; i < m->n_hashes; i++)
+        dkb_free(&m->hashes[i]);
+    m->n_hashes = 0;
+    m->n_bh = 0;
+}
+
 void
 dkv_eoh(struct dkv_msg *m)
 {
@@ -454,7 +547,11 @@ dkv_eoh(struct dkv_msg *m)
         snprintf(why, sizeof(why), "%s", dkim_geterror(m->dkim) != NULL
                  ? dkim_geterror(m->dkim) : dkim_getresultstr(st));
         dkv_give_up(m, why);
+    } else if (dkv_plan_body(m)) {
+        m->own_body = true;
+        m->want_body = m->n_hashes > 0;
     } else {
+        dkv_drop_hashes(m);
         m->want_body = dkim_minbody(m->dkim) > 0;
     }
 }
@@ -467,6 +564,13 @@ dkv_body(struct dkv_msg *m, const unsigned char *buf, size_t len)
     if (len > m->lim.max_body - m->body_bytes) {
         len = m->lim.max_body - m->body_bytes;
         m->body_truncated = true;
+    }
+    if (m->own_body) {
+        for (size_t i = 0; i < m->n_hashes; i++)
+            dkb_update(&m->hashes[i], buf, len);
+        m->body_bytes += len;
+        m->want_body = !m->body_truncated;
+        return m->want_body;
     }
     if (len > 0 &&
         dkim_body(m->dkim, (u_char *)(uintptr_t)buf, len) != DKIM_STAT_OK) {
@@ -634,6 +738,35 @@ dkv_b_prefix(DKIM_SIGINFO *sig, char *out)
     out[n] = '\0';
 }
 
+/*
+ * The body hash's verdict and the signature's error: ours when the body
+ * was hashed here. The library, which saw no body, then found a mismatch
+ * and called it DKIM_SIGERROR_BADSIG; for a signature whose header
+ * verified that error can only have come from the body.
+ */
+static void
+dkv_bh(const struct dkv_msg *m, DKIM_SIGINFO *sig, int *bh, int *err)
+{
+    *bh = dkim_sig_getbh(sig);
+    *err = dkim_sig_geterror(sig);
+    if (!m->own_body)
+        return;
+    for (size_t i = 0; i < m->n_bh; i++) {
+        size_t h = m->bh[i].hash;
+
+        if (m->bh[i].sig != sig)
+            continue;
+        *bh = dkb_matches((const char *)dkim_sig_gettagvalue(
+                              sig, false, (u_char *)"bh"),
+                          m->digest[h], m->digest_len[h])
+              ? DKIM_SIGBH_MATCH : DKIM_SIGBH_MISMATCH;
+        if (*err == DKIM_SIGERROR_BADSIG)
+            *err = DKIM_SIGERROR_OK;
+        return;
+    }
+    /* Its header did not verify: the body changes nothing. */
+}
+
 void
 dkv_eom(struct dkv_msg *m)
 {
@@ -647,6 +780,8 @@ dkv_eom(struct dkv_msg *m)
     if (m->dkim == NULL)
         return;
     (void)dkim_eom(m->dkim, NULL);   /* each signature carries its state */
+    for (size_t i = 0; i < m->n_hashes; i++)
+        m->digest_len[i] = dkb_finish(&m->hashes[i], m->digest[i]);
     if (dkim_getsiglist(m->dkim, &sigs, &nsigs) != DKIM_STAT_OK)
         nsigs = 0;
     for (int i = 0; i < nsigs && m->n < DKV_MAX_SIGS; i++) {
@@ -655,6 +790,7 @@ dkv_eom(struct dkv_msg *m)
         const struct dkv_lookup *lk;
         const char *d, *sel;
         unsigned flags = dkim_sig_getflags(sig);
+        int bh, err;
 
         if ((flags & DKIM_SIGFLAG_IGNORE) != 0)
             continue;
@@ -669,8 +805,8 @@ dkv_eom(struct dkv_msg *m)
         sel = (const char *)dkim_sig_getselector(sig);
         if (sel != NULL && dkv_selector_ok(sel))
             snprintf(s->id.selector, sizeof(s->id.selector), "%s", sel);
-        s->id.result = dkv_result(flags, dkim_sig_getbh(sig),
-                                  dkim_sig_geterror(sig), m->body_truncated,
+        dkv_bh(m, sig, &bh, &err);
+        s->id.result = dkv_result(flags, bh, err, m->body_truncated,
                                   &s->why);
         if ((lk = dkv_find(m, sig)) != NULL) {
             s->id.result = lk->result;
@@ -725,6 +861,7 @@ dkv_free(struct dkv_msg *m)
         return;
     if (m->dkim != NULL)
         dkim_free(m->dkim);
+    dkv_drop_hashes(m);
     free(m->hbuf);
     free(m);
 }

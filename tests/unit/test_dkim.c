@@ -766,6 +766,121 @@ test_format(void)
     ok(!dkv_format_ar(out, sizeof(out), "mx.test", &s), "unsafe identity refused");
 }
 
+/* --- the body hashed here, against libopendkim's signer ---------------- */
+
+/* A random body of CRLF lines: words, runs of SP and HTAB at either end
+   of a line, empty and WSP-only lines, trailing empty lines. */
+static void
+random_body(char *out, size_t outsz, unsigned *seed)
+{
+    static const char *const bits[] = { "word", " ", "\t", "  \t ", "x",
+                                        "=3D", "caf\xc3\xa9", "." };
+    size_t o = 0, lines = 1 + (size_t)(rand_r(seed) % 12);
+
+    for (size_t l = 0; l < lines && o + 200 < outsz; l++) {
+        size_t parts = (size_t)(rand_r(seed) % 8);
+
+        for (size_t i = 0; i < parts; i++)
+            o += (size_t)snprintf(out + o, outsz - o, "%s",
+                                  bits[rand_r(seed) % 8]);
+        o += (size_t)snprintf(out + o, outsz - o, "\r\n");
+    }
+    out[o] = '\0';
+}
+
+/* Verify with the body in chunks of random sizes (a CR may end one). */
+static struct dkv_msg *
+verify_random_chunks(const struct msg *m, unsigned *seed, bool *wanted)
+{
+    return verify_chunks(m, 1 + (size_t)(rand_r(seed) % 9), false, wanted);
+}
+
+static void
+test_body_random(void)
+{
+    unsigned seed = 20261206;
+    int pass[2] = { 0, 0 }, fail[2] = { 0, 0 }, wsp[2] = { 0, 0 };
+    int runs = 300;
+
+    for (int r = 0; r < runs; r++) {
+        for (int relaxed = 0; relaxed < 2; relaxed++) {
+            dkim_canon_t bc = relaxed ? DKIM_CANON_RELAXED : DKIM_CANON_SIMPLE;
+            struct msg m;
+            struct dkv_msg *v;
+            char body[3000];
+            char *p;
+
+            random_body(body, sizeof(body), &seed);
+            msg_init(&m, body);
+            sign(&m, "example.com", "sel", DKIM_CANON_RELAXED, bc, -1);
+            v = verify_random_chunks(&m, &seed, NULL);
+            pass[relaxed] += strcmp(res(v, 0), "pass") == 0;
+            dkv_free(v);
+
+            /* more empty lines at the end: the same body to both */
+            strcat(m.body, "\r\n\r\n");
+            v = verify_random_chunks(&m, &seed, NULL);
+            pass[relaxed] += strcmp(res(v, 0), "pass") == 0;
+            dkv_free(v);
+            m.body[strlen(m.body) - 4] = '\0';
+
+            /* WSP added before a line's end: relaxed only ignores it */
+            if ((p = strstr(m.body, "\r\n")) != NULL) {
+                memmove(p + 2, p, strlen(p) + 1);
+                memcpy(p, " \t", 2);
+                v = verify_random_chunks(&m, &seed, NULL);
+                wsp[relaxed] += strcmp(res(v, 0), relaxed ? "pass" : "fail")
+                                == 0;
+                dkv_free(v);
+                memmove(p, p + 2, strlen(p + 2) + 1);
+            }
+
+            /* one letter changed: a body hash mismatch */
+            if ((p = strpbrk(m.body, "wx.=")) != NULL) {
+                *p = *p == 'Q' ? 'R' : 'Q';
+                v = verify_random_chunks(&m, &seed, NULL);
+                fail[relaxed] += strcmp(res(v, 0), "fail") == 0 &&
+                                 strcmp(why(v, 0), "body hash did not verify")
+                                 == 0;
+                dkv_free(v);
+            } else {
+                fail[relaxed]++;    /* an all-blank body: nothing to change */
+            }
+            msg_free(&m);
+        }
+    }
+    is_int(pass[0], 2 * runs, "simple: %d random bodies signed by "
+           "libopendkim pass, trailing empty lines added too", runs);
+    is_int(pass[1], 2 * runs, "relaxed: the same");
+    is_int(wsp[0], runs, "simple: WSP added at a line's end: fail");
+    is_int(wsp[1], runs, "relaxed: WSP added at a line's end: pass");
+    is_int(fail[0], runs, "simple: one letter changed: body hash fails");
+    is_int(fail[1], runs, "relaxed: one letter changed: body hash fails");
+}
+
+/* A header that fails: the body is not asked for at all. */
+static void
+test_body_not_wanted(void)
+{
+    struct msg m;
+    struct dkv_msg *v;
+    bool more = true;
+
+    msg_init(&m, BODY);
+    sign(&m, "example.com", "sel", DKIM_CANON_RELAXED, DKIM_CANON_RELAXED, -1);
+    v = verify_chunks(&m, 7, false, &more);
+    ok(more, "a header that verified: the body is wanted");
+    dkv_free(v);
+    free(m.value[3]);
+    m.value[3] = strdup("a changed subject");
+    v = verify_chunks(&m, 7, false, &more);
+    ok(!more, "a header that failed: no body wanted");
+    is_str(res(v, 0), "fail", "... and the signature fails");
+    is_str(why(v, 0), "signature verification failed", "... on its header");
+    dkv_free(v);
+    msg_free(&m);
+}
+
 int
 main(void)
 {
@@ -795,6 +910,8 @@ main(void)
     test_basic();
     test_key_table();
     test_length();
+    test_body_random();
+    test_body_not_wanted();
     test_keys();
     test_dead_keys();
     test_caps();
