@@ -4,13 +4,12 @@
  * Every key is one row of a table: its name, a setter (generic ones store
  * into the field at an offset), and its default written as it would be in
  * the file. The milter's own keys are cf_keys[] below; each registered
- * section (config.h) brings a table of its own, whose offsets point into
+ * section (conf.h) brings a table of its own, whose offsets point into
  * its settings struct. cf_defaults() runs every default through the same
  * setters, so a row is the only place a default lives.
  */
 #include <config.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +18,6 @@
 #include "config/cf_set.h"
 #include "config/conf.h"
 #include "util/util.h"
-
-#define CF_DIAG_MAX 1024
 
 #define K_ROW(n, kind, req, fn, f, lo, hi, d) \
     CF_KEY(n, kind, req, fn, struct dm_config, f, lo, hi, d)
@@ -228,100 +225,6 @@ cf_key_name(size_t i, bool *implemented)
         i -= n;
     }
     return NULL;
-}
-
-/* ------------------------------------------------------------------ */
-/* diagnostics */
-
-void
-cf_diag(struct cf_ctx *c, bool is_error, const char *file, unsigned line,
-        const char *fmt, ...)
-{
-    char msg[CF_DIAG_MAX];
-    int n;
-    va_list ap;
-
-    if (is_error)
-        c->errors++;
-    if (c->report == NULL)
-        return;
-    if (line > 0)
-        n = snprintf(msg, sizeof(msg), "%s:%u: ", file, line);
-    else
-        n = snprintf(msg, sizeof(msg), "%s: ", file);
-    if (n < 0)
-        n = 0;
-    if ((size_t)n < sizeof(msg)) {
-        va_start(ap, fmt);
-        vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
-        va_end(ap);
-    }
-    /* file names come from the configuration too: no control bytes out */
-    for (char *p = msg; *p != '\0'; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            *p = '?';
-    c->report(c->arg, is_error, msg);
-}
-
-const char *
-cf_show(char out[CF_SHOW_MAX + 4], const char *in)
-{
-    size_t i;
-
-    for (i = 0; in[i] != '\0' && i < CF_SHOW_MAX; i++) {
-        unsigned char ch = (unsigned char)in[i];
-        out[i] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
-    }
-    if (in[i] != '\0') {
-        memcpy(out + i, "...", 3);
-        i += 3;
-    }
-    out[i] = '\0';
-    return out;
-}
-
-void
-cf_bad(struct cf_ctx *c, const struct cf_key *k, const char *val,
-       const char *expected)
-{
-    char s[CF_SHOW_MAX + 4];
-    cf_diag(c, true, c->file, c->line, "bad value '%s' for %s: expected %s",
-            cf_show(s, val), k->name, expected);
-}
-
-bool
-cf_nomem(struct cf_ctx *c)
-{
-    cf_diag(c, true, c->file, c->line, "out of memory");
-    return false;
-}
-
-bool
-cf_next_line(struct cf_ctx *c, struct lr_reader *r, const char *path)
-{
-    for (;;) {
-        switch (lr_next(r)) {
-        case LR_LINE:
-            return true;
-        case LR_EOF:
-            return false;
-        case LR_LONG:
-            cf_diag(c, true, path, (unsigned)r->lineno,
-                    "line longer than %d bytes", CF_LINE_MAX);
-            break;
-        case LR_NUL:
-            cf_diag(c, true, path, (unsigned)r->lineno, "NUL byte in line");
-            break;
-        case LR_ERROR:
-            cf_diag(c, true, path, 0, "read error: %s", strerror(errno));
-            return false;
-        case LR_BIG:
-            cf_diag(c, true, path, 0,
-                    "larger than %ld bytes; the rest is not read",
-                    CF_FILE_MAX);
-            return false;
-        }
-    }
 }
 
 /* ------------------------------------------------------------------ */

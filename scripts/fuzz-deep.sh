@@ -37,7 +37,8 @@ fi
 fd_parser() {
     case $1 in
     ar) echo dmarc/ar_parse.c dmarc/rfc5322.c ;;
-    config) echo config/config.c config/cf_set.c config/cf_warn.c \
+    config) echo config/config.c config/cf_diag.c config/cf_set.c \
+        config/cf_warn.c \
         config/ip_list.c util/line_reader.c ;;
     dest) echo report/destination.c ;;
     dns) echo dns/dns_txt.c ;;
