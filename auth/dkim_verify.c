@@ -27,6 +27,7 @@
 
 #define DKV_QID_MAX 64
 #define DKV_HASHES 4            /* body hashes: 2 canonicalizations x 2 */
+#define DKV_MIN_KEY_BITS 1024   /* RFC 8301: smaller RSA keys fail */
 
 /* Why a key lookup did not give a usable record, kept per signature. */
 struct dkv_lookup {
@@ -321,7 +322,7 @@ static void
 dkv_setup(void)
 {
     unsigned int flags = DKIM_LIBFLAGS_BADSIGHANDLES;
-    unsigned int minbits = 1024;   /* RFC 8301 */
+    unsigned int minbits = DKV_MIN_KEY_BITS;
     DKIM_LIB *lib = dkim_init(NULL, NULL);
 
     if (lib == NULL)
@@ -739,6 +740,25 @@ dkv_b_prefix(DKIM_SIGINFO *sig, char *out)
 }
 
 /*
+ * RFC 8301's minimum RSA key size, which the library applies at the end
+ * of the message only to a signature without an error: with the body
+ * hashed here, the mismatch it saw came first, so it is applied here.
+ */
+static void
+dkv_key_size(DKIM_SIGINFO *sig, int *err)
+{
+    unsigned int bits = 0;
+    dkim_alg_t alg;
+
+    if (*err == DKIM_SIGERROR_OK &&
+        dkim_sig_getsignalg(sig, &alg) == DKIM_STAT_OK &&
+        alg != DKIM_SIGN_ED25519SHA256 &&
+        dkim_sig_getkeysize(sig, &bits) == DKIM_STAT_OK &&
+        bits < DKV_MIN_KEY_BITS)
+        *err = DKIM_SIGERROR_KEYTOOSMALL;
+}
+
+/*
  * The body hash's verdict and the signature's error: ours when the body
  * was hashed here. The library, which saw no body, then found a mismatch
  * and called it DKIM_SIGERROR_BADSIG; for a signature whose header
@@ -762,6 +782,7 @@ dkv_bh(const struct dkv_msg *m, DKIM_SIGINFO *sig, int *bh, int *err)
               ? DKIM_SIGBH_MATCH : DKIM_SIGBH_MISMATCH;
         if (*err == DKIM_SIGERROR_BADSIG)
             *err = DKIM_SIGERROR_OK;
+        dkv_key_size(sig, err);
         return;
     }
     /* Its header did not verify: the body changes nothing. */

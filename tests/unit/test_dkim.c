@@ -7,6 +7,8 @@
 #include <opendkim/dkim.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -148,14 +150,16 @@ wire_header(const char *name, const char *value, char *out, size_t outsz)
     return o;
 }
 
-/* Sign m's current header and body; the signature goes on top. */
+/* Sign m's current header and body with key_pem; the signature goes on
+   top. */
 static void
-sign(struct msg *m, const char *domain, const char *selector,
-     dkim_canon_t hc, dkim_canon_t bc, ssize_t length)
+sign_with(struct msg *m, const char *domain, const char *selector,
+          dkim_canon_t hc, dkim_canon_t bc, ssize_t length,
+          const char *key_pem)
 {
     DKIM_STAT st;
     DKIM *d = dkim_sign(sign_lib, (const unsigned char *)"test", NULL,
-                        (dkim_sigkey_t)test_key_pem,
+                        (dkim_sigkey_t)key_pem,
                         (const unsigned char *)selector,
                         (const unsigned char *)domain, hc, bc,
                         DKIM_SIGN_RSASHA256, length, &st);
@@ -191,6 +195,13 @@ sign(struct msg *m, const char *domain, const char *selector,
         memmove(r, r + 1, strlen(r));
     m->value[0] = strdup((char *)sig);
     m->n++;
+}
+
+static void
+sign(struct msg *m, const char *domain, const char *selector,
+     dkim_canon_t hc, dkim_canon_t bc, ssize_t length)
+{
+    sign_with(m, domain, selector, hc, bc, length, test_key_pem);
 }
 
 /* --- verifying -------------------------------------------------------- */
@@ -881,6 +892,54 @@ test_body_not_wanted(void)
     msg_free(&m);
 }
 
+/*
+ * A 768-bit key, under RFC 8301's 1024: policy, whether the body is hashed
+ * here (no l=) or by the library (l=).
+ */
+static void
+test_small_key(void)
+{
+    static char pem[2048], rec[800];
+    unsigned char der[512], *dp = der;
+    char b64[700];
+    EVP_PKEY *k = EVP_RSA_gen(768);
+    BIO *b = BIO_new(BIO_s_mem());
+    int dlen, n;
+    unsigned int small_bits = 512;
+    struct msg m;
+    struct dkv_msg *v;
+
+    if (k == NULL || b == NULL ||
+        !PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL) ||
+        (n = BIO_read(b, pem, sizeof(pem) - 1)) <= 0 ||
+        (dlen = i2d_PUBKEY(k, &dp)) <= 0 || dlen > (int)sizeof(der)) {
+        printf("Bail out! a 768-bit key\n");
+        exit(1);
+    }
+    pem[n] = '\0';
+    EVP_EncodeBlock((unsigned char *)b64, der, dlen);
+    snprintf(rec, sizeof(rec), "v=DKIM1; k=rsa; p=%s", b64);
+    zone("small._domainkey.example.com", DNS_OK, rec, NULL);
+    /* the signer checks key sizes too: let it sign */
+    (void)dkim_options(sign_lib, DKIM_OP_SETOPT, DKIM_OPTS_MINKEYBITS,
+                       &small_bits, sizeof(small_bits));
+    for (int with_l = 0; with_l < 2; with_l++) {
+        msg_init(&m, BODY);
+        sign_with(&m, "example.com", "small", DKIM_CANON_RELAXED,
+                  DKIM_CANON_RELAXED, with_l ? (ssize_t)strlen(BODY) : -1,
+                  pem);
+        v = verify(&m);
+        is_str(res(v, 0), "policy", "768-bit key, %s: policy",
+               with_l ? "l= (the library hashes)" : "no l= (hashed here)");
+        is_str(why(v, 0), "key too small", "... key too small");
+        is_int((int)dkv_sig(v, 0)->key_bits, 768, "... 768 bits");
+        dkv_free(v);
+        msg_free(&m);
+    }
+    BIO_free(b);
+    EVP_PKEY_free(k);
+}
+
 int
 main(void)
 {
@@ -912,6 +971,7 @@ main(void)
     test_length();
     test_body_random();
     test_body_not_wanted();
+    test_small_key();
     test_keys();
     test_dead_keys();
     test_caps();
