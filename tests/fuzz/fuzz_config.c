@@ -20,7 +20,9 @@
 #include "metrics/metrics.h"
 #include "report/report.h"
 
-static char fz_path[] = "/tmp/fuzz_config.XXXXXX";
+/* In /dev/shm when there is one: on a disk, truncating and rewriting the
+   file for each input made the kernel's share 44% and halved the rate. */
+static char fz_path[64];
 static int fz_fd = -1;
 
 static void
@@ -56,6 +58,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (cf_register(&mx_section) != 0 || cf_register(&ax_section) != 0 ||
             cf_register(&rp_section) != 0)
             abort();
+        snprintf(fz_path, sizeof(fz_path), "%s/fuzz_config.XXXXXX",
+                 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
         fz_fd = mkstemp(fz_path);
         if (fz_fd < 0)
             abort();
