@@ -940,6 +940,45 @@ test_small_key(void)
     EVP_PKEY_free(k);
 }
 
+/* Broken signatures beside a good one: each keeps its own result. */
+static void
+test_body_broken_sigs(void)
+{
+    static const char *const broken[] = {
+        "v=1; a=rsa-sha256; d=example.com; s=sel; c=relaxed/relaxed; "
+        "h=from; b=AAAA",                       /* no bh= */
+        "v=1; a=rsa-sha256; d=example.com; s=sel; c=relaxed/bogus; "
+        "h=from; bh=AAAA; b=AAAA",              /* unknown body canon */
+        "v=1; a=rsa-sha256; d=example.com; s=sel; c=relaxed/relaxed; "
+        "h=from; bh=!!!!; b=AAAA",              /* bh= not base64 */
+        "v=1; a=rsa-sha256; d=example.com; s=sel; c=simple/simple; "
+        "h=from:to:subject:date; bh=frcCV1k9oG9oKj3dpUqdJg1PxRT2RSN/XKdL"
+        "CPjaYaY=; b=AAAA",                     /* a wrong b= */
+    };
+
+    for (size_t i = 0; i < sizeof(broken) / sizeof(broken[0]); i++) {
+        struct msg m;
+        struct dkv_msg *v;
+
+        msg_init(&m, BODY);
+        sign(&m, "example.com", "sel", DKIM_CANON_RELAXED,
+             DKIM_CANON_RELAXED, -1);
+        memmove(&m.name[1], &m.name[0], m.n * sizeof(m.name[0]));
+        memmove(&m.value[1], &m.value[0], m.n * sizeof(m.value[0]));
+        m.name[0] = "DKIM-Signature";
+        m.value[0] = strdup(broken[i]);
+        m.n++;
+        v = verify(&m);
+        is_int((int)dkv_count(v), 2, "broken signature %zu on top: two results", i);
+        ok(strcmp(res(v, 0), "pass") == 0 || strcmp(res(v, 1), "pass") == 0,
+           "... the good one passes");
+        ok(strcmp(res(v, 0), "pass") != 0 || strcmp(res(v, 1), "pass") != 0,
+           "... the broken one does not");
+        dkv_free(v);
+        msg_free(&m);
+    }
+}
+
 int
 main(void)
 {
@@ -972,6 +1011,7 @@ main(void)
     test_body_random();
     test_body_not_wanted();
     test_small_key();
+    test_body_broken_sigs();
     test_keys();
     test_dead_keys();
     test_caps();
