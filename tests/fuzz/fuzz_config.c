@@ -32,7 +32,12 @@ fz_cleanup(void)
         unlink(fz_path);
 }
 
-/* Diagnostics must be well formed: the file name first, no control bytes. */
+/*
+ * Diagnostics must be well formed: a file name first, then ':', and no
+ * control bytes. The file is the configuration, or one it names (an
+ * IgnoreHosts file or a domain list, which then exists): a diagnostic
+ * names the file its line is in.
+ */
 static void
 fz_report(void *arg, bool is_error, const char *msg)
 {
@@ -40,8 +45,18 @@ fz_report(void *arg, bool is_error, const char *msg)
 
     (void)arg;
     (void)is_error;
-    if (strncmp(msg, fz_path, plen) != 0 || msg[plen] != ':')
-        abort();
+    if (strncmp(msg, fz_path, plen) != 0 || msg[plen] != ':') {
+        const char *colon = strchr(msg, ':');
+        char named[4096];
+        size_t n = colon != NULL ? (size_t)(colon - msg) : 0;
+
+        if (n == 0 || n >= sizeof(named))
+            abort();
+        memcpy(named, msg, n);
+        named[n] = '\0';
+        if (access(named, F_OK) != 0)
+            abort();
+    }
     for (const char *p = msg; *p != '\0'; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
             abort();
