@@ -150,6 +150,17 @@ wire_header(const char *name, const char *value, char *out, size_t outsz)
     return o;
 }
 
+/* A DKIM-Signature field on top of m's header. */
+static void
+prepend_signature(struct msg *m, const char *value)
+{
+    memmove(&m->name[1], &m->name[0], m->n * sizeof(m->name[0]));
+    memmove(&m->value[1], &m->value[0], m->n * sizeof(m->value[0]));
+    m->name[0] = "DKIM-Signature";
+    m->value[0] = strdup(value);
+    m->n++;
+}
+
 /* Sign m's current header and body with key_pem; the signature goes on
    top. */
 static void
@@ -187,14 +198,10 @@ sign_with(struct msg *m, const char *domain, const char *selector,
         exit(1);
     }
     dkim_free(d);
-    memmove(&m->name[1], &m->name[0], m->n * sizeof(m->name[0]));
-    memmove(&m->value[1], &m->value[0], m->n * sizeof(m->value[0]));
-    m->name[0] = "DKIM-Signature";
     /* libmilter hands folded fields over with bare LF */
     for (char *r; (r = strchr((char *)sig, '\r')) != NULL;)
         memmove(r, r + 1, strlen(r));
-    m->value[0] = strdup((char *)sig);
-    m->n++;
+    prepend_signature(m, (char *)sig);
 }
 
 static void
@@ -963,11 +970,7 @@ test_body_broken_sigs(void)
         msg_init(&m, BODY);
         sign(&m, "example.com", "sel", DKIM_CANON_RELAXED,
              DKIM_CANON_RELAXED, -1);
-        memmove(&m.name[1], &m.name[0], m.n * sizeof(m.name[0]));
-        memmove(&m.value[1], &m.value[0], m.n * sizeof(m.value[0]));
-        m.name[0] = "DKIM-Signature";
-        m.value[0] = strdup(broken[i]);
-        m.n++;
+        prepend_signature(&m, broken[i]);
         v = verify(&m);
         is_int((int)dkv_count(v), 2, "broken signature %zu on top: two results", i);
         ok(strcmp(res(v, 0), "pass") == 0 || strcmp(res(v, 1), "pass") == 0,
