@@ -455,13 +455,12 @@ dkv_hash_for(struct dkv_msg *m, DKIM_SIGINFO *sig, size_t *idx)
     if (dkim_sig_getcanons(sig, &hc, &bc) != DKIM_STAT_OK ||
         dkim_sig_getsignalg(sig, &alg) != DKIM_STAT_OK)
         return false;
+    if ((bc != DKIM_CANON_RELAXED && bc != DKIM_CANON_SIMPLE) ||
+        (alg != DKIM_SIGN_RSASHA1 && alg != DKIM_SIGN_RSASHA256 &&
+         alg != DKIM_SIGN_ED25519SHA256))
+        return false;
     c = bc == DKIM_CANON_RELAXED ? DKB_RELAXED : DKB_SIMPLE;
-    if (bc != DKIM_CANON_RELAXED && bc != DKIM_CANON_SIMPLE)
-        return false;
     a = alg == DKIM_SIGN_RSASHA1 ? DKB_SHA1 : DKB_SHA256;
-    if (alg != DKIM_SIGN_RSASHA1 && alg != DKIM_SIGN_RSASHA256 &&
-        alg != DKIM_SIGN_ED25519SHA256)
-        return false;
     for (*idx = 0; *idx < m->n_hashes; (*idx)++) {
         if (m->hashes[*idx].canon == c && m->hashes[*idx].alg == a)
             return true;
