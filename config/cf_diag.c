@@ -28,8 +28,11 @@ cf_diag(struct cf_ctx *c, bool is_error, const char *file, unsigned line,
     int n;
     va_list ap;
 
-    if (is_error)
+    if (is_error) {
         c->errors++;
+        if (file == c->reading.file)
+            c->reading.errors++;
+    }
     if (c->report == NULL)
         return;
     if (line > 0)
@@ -83,11 +86,43 @@ cf_nomem(struct cf_ctx *c)
     return false;
 }
 
+struct cf_reading
+cf_reading_start(struct cf_ctx *c, const char *path)
+{
+    struct cf_reading outer = c->reading;
+
+    c->reading.file = path;
+    c->reading.errors = 0;
+    c->reading.stopped = false;
+    return outer;
+}
+
+/* The public suffix list named as an IgnoreHosts file gave ten thousand
+   errors, which hid the one line that mattered: the key that named it. */
+bool
+cf_file_stop(struct cf_ctx *c, const char *file, unsigned line)
+{
+    if (file != c->reading.file || c->reading.errors < CF_FILE_ERRORS)
+        return false;
+    if (!c->reading.stopped) {
+        c->reading.stopped = true;
+        cf_diag(c, true, file, line,
+                "%d errors; the rest of this file is not read",
+                CF_FILE_ERRORS);
+    }
+    return true;
+}
+
 bool
 cf_next_line(struct cf_ctx *c, struct lr_reader *r, const char *path)
 {
     for (;;) {
-        switch (lr_next(r)) {
+        enum lr_status st = lr_next(r);
+
+        if (st != LR_EOF && st != LR_ERROR && st != LR_BIG &&
+            cf_file_stop(c, path, (unsigned)r->lineno))
+            return false;
+        switch (st) {
         case LR_LINE:
             return true;
         case LR_EOF:

@@ -723,8 +723,12 @@ cf_domains_items(struct cf_ctx *c, const struct cf_key *k,
 
     while ((item = cf_next_item(&p, &len)) != NULL) {
         char dom[DM_DOMAIN_MAX], raw[CF_SHOW_MAX + 1], s[CF_SHOW_MAX + 4];
-        enum dn_status st = dn_normalize(item, len, dom, sizeof(dom));
+        enum dn_status st;
         char *d;
+
+        if (cf_file_stop(c, file, line))
+            return false;
+        st = dn_normalize(item, len, dom, sizeof(dom));
 
         if (st != DN_OK) {
             snprintf(raw, sizeof(raw), "%.*s", (int)len, item);
@@ -759,6 +763,7 @@ cf_set_domains_file(struct cf_ctx *c, void *base, const struct cf_key *k,
 {
     struct cf_domains *l = CF_FIELD(base, k, struct cf_domains);
     struct lr_reader r;
+    struct cf_reading outer;
     char s[CF_SHOW_MAX + 4];
     const char *why;
     unsigned before = c->errors;
@@ -776,6 +781,7 @@ cf_set_domains_file(struct cf_ctx *c, void *base, const struct cf_key *k,
         return cf_nomem(c);
     }
     r.limit = CF_FILE_MAX;
+    outer = cf_reading_start(c, val);
     while (cf_next_line(c, &r, val)) {
         char *hash = strchr(r.line, '#');
 
@@ -783,6 +789,7 @@ cf_set_domains_file(struct cf_ctx *c, void *base, const struct cf_key *k,
             *hash = '\0';
         cf_domains_items(c, k, l, r.line, val, (unsigned)r.lineno);
     }
+    c->reading = outer;
     lr_free(&r);
     fclose(fp);
     return c->errors == before;
@@ -802,6 +809,8 @@ cf_hosts_items(struct cf_ctx *c, struct ipl *l, const char *text,
     bool good = true;
 
     while ((item = cf_next_item(&p, &len)) != NULL) {
+        if (cf_file_stop(c, file, line))
+            return false;
         memcpy(entry, item, len);
         entry[len] = '\0';
         if (!ipl_add(l, entry, err, sizeof(err))) {
@@ -817,6 +826,7 @@ static bool
 cf_hosts_file(struct cf_ctx *c, struct ipl *l, const char *path)
 {
     struct lr_reader r;
+    struct cf_reading outer;
     char s[CF_SHOW_MAX + 4];
     const char *why;
     unsigned before = c->errors;
@@ -833,6 +843,7 @@ cf_hosts_file(struct cf_ctx *c, struct ipl *l, const char *path)
         return cf_nomem(c);
     }
     r.limit = CF_FILE_MAX;
+    outer = cf_reading_start(c, path);
     while (cf_next_line(c, &r, path)) {
         /* entries never contain '#', so it starts a comment anywhere */
         char *hash = strchr(r.line, '#');
@@ -840,6 +851,7 @@ cf_hosts_file(struct cf_ctx *c, struct ipl *l, const char *path)
             *hash = '\0';
         cf_hosts_items(c, l, r.line, path, (unsigned)r.lineno);
     }
+    c->reading = outer;
     lr_free(&r);
     fclose(fp);
     return c->errors == before;

@@ -15,6 +15,14 @@
 #define CF_LINE_MAX 4096                 /* bytes of a line, without EOL */
 #define CF_FILE_MAX (16L * 1024 * 1024)  /* stop a runaway file or device */
 #define CF_SHOW_MAX 80                   /* bytes of a value quoted back */
+#define CF_FILE_ERRORS 20   /* a file with more is the wrong file: stop */
+
+/* The file cf_next_line() is reading, and the errors reported in it. */
+struct cf_reading {
+    const char *file;
+    unsigned errors;
+    bool stopped;           /* at CF_FILE_ERRORS: the rest is not read */
+};
 
 struct cf_ctx {
     const char *file;       /* where the line being applied comes from */
@@ -22,6 +30,7 @@ struct cf_ctx {
     cf_report_fn report;
     void *arg;
     unsigned errors;
+    struct cf_reading reading;
 };
 
 /* "file:line: text" (line 0: "file: text") to the report function. */
@@ -36,8 +45,21 @@ const char *cf_show(char out[CF_SHOW_MAX + 4], const char *in);
 bool cf_nomem(struct cf_ctx *c);
 
 /*
- * The next usable line of a file being read (CF_LINE_MAX, CF_FILE_MAX);
- * a bad line is reported and skipped. False at the end or on a read error.
+ * Start reading the file at path (the same pointer its diagnostics name);
+ * returns what was being read, for the caller to put back in c->reading.
+ */
+struct cf_reading cf_reading_start(struct cf_ctx *c, const char *path);
+
+/*
+ * True once CF_FILE_ERRORS errors were reported in file, the one being
+ * read: stop there. The first call says so, at line.
+ */
+bool cf_file_stop(struct cf_ctx *c, const char *file, unsigned line);
+
+/*
+ * The next usable line of the file being read (CF_LINE_MAX, CF_FILE_MAX);
+ * a bad line is reported and skipped. False at the end, on a read error,
+ * or once CF_FILE_ERRORS errors were reported in the file.
  */
 bool cf_next_line(struct cf_ctx *c, struct lr_reader *r, const char *path);
 

@@ -401,6 +401,7 @@ cf_read_file(struct cf_ctx *c, struct dm_config *cf, unsigned *seen)
         return cf_nomem(c);
     }
     r.limit = CF_FILE_MAX;
+    (void)cf_reading_start(c, c->file);
     while (cf_next_line(c, &r, c->file)) {
         c->line = (unsigned)r.lineno;
         cf_apply_line(c, cf, r.line, seen);

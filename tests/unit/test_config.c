@@ -981,6 +981,89 @@ test_ignore_hosts(void)
     is_str(D.msg[1], want, "hosts file NUL byte");
 }
 
+/*
+ * A file with CF_FILE_ERRORS (20) errors is the wrong file: the reader
+ * says so once and stops, in that file only. The public suffix list
+ * named as an IgnoreHosts file gave thousands of lines before.
+ */
+static void
+test_error_cap(void)
+{
+    struct dm_config *cf;
+    char body[1024], want[512], *text;
+    size_t len = 0;
+
+    /* 30 bad lines, then a good one that is never reached */
+    text = malloc(64 * 40);
+    for (int i = 0; i < 30; i++)
+        len += (size_t)sprintf(text + len, "bad%d!\n", i);
+    write_file(tpath("manybad"), text, len);
+    snprintf(body, sizeof(body), SOCK "IgnoreHosts %s\nNoSuchKey 1\n",
+             tpath("manybad"));
+    cf = load(body);
+    ok(cf == NULL, "hosts file with 30 bad lines refused");
+    is_int(D.nerr, 22, "20 entries, the stop, and the main file's line 3");
+    snprintf(want, sizeof(want), "%s:20: bad IgnoreHosts entry 'bad19!': "
+             "not an IP address, network or host name", tpath("manybad"));
+    is_str(D.msg[19], want, "the 20th error is still shown");
+    snprintf(want, sizeof(want), "%s:21: 20 errors; the rest of this file is "
+             "not read", tpath("manybad"));
+    is_str(D.msg[20], want, "then the stop, at the first line not read");
+    is_str(D.msg[21], at(3, "unknown key 'NoSuchKey'"),
+           "the main file's own count is apart: its next error is shown");
+
+    /* one line with many bad items stops inside the line */
+    len = (size_t)sprintf(text, "10.0.0.1");
+    for (int i = 0; i < 30; i++)
+        len += (size_t)sprintf(text + len, " x%d!", i);
+    text[len++] = '\n';
+    write_file(tpath("oneline"), text, len);
+    snprintf(body, sizeof(body), SOCK "IgnoreHosts %s\n", tpath("oneline"));
+    cf = load(body);
+    ok(cf == NULL, "one line of 30 bad items refused");
+    is_int(D.nerr, 21, "20 items and the stop");
+    snprintf(want, sizeof(want), "%s:1: 20 errors; the rest of this file is "
+             "not read", tpath("oneline"));
+    is_str(D.msg[20], want, "stop after the 20th item, on its line");
+
+    /* 19 errors is under the cap: all shown, the file read to its end */
+    len = 0;
+    for (int i = 0; i < 19; i++)
+        len += (size_t)sprintf(text + len, "bad%d!\n", i);
+    len += (size_t)sprintf(text + len, "10.0.0.1/99\n");
+    write_file(tpath("nineteen"), text, len);
+    snprintf(body, sizeof(body), SOCK "IgnoreHosts %s\n", tpath("nineteen"));
+    cf = load(body);
+    is_int(D.nerr, 20, "19 bad lines and the 20th, no stop line");
+    ok(strstr(D.msg[19], "'10.0.0.1/99'") != NULL, "last line read: %s",
+       D.msg[19]);
+
+    /* the same cap in the configuration file itself */
+    len = (size_t)sprintf(text, SOCK);
+    for (int i = 0; i < 25; i++)
+        len += (size_t)sprintf(text + len, "Bogus%d yes\n", i);
+    cf = load_len(text, len);
+    ok(cf == NULL, "configuration with 25 unknown keys refused");
+    is_int(D.nerr, 21, "20 errors and the stop");
+    is_str(D.msg[20], at(22, "20 errors; the rest of this file is not read"),
+           "stop in the configuration file");
+
+    /* a domain list file: the same */
+    len = 0;
+    for (int i = 0; i < 30; i++)
+        len += (size_t)sprintf(text + len, "bad..domain%d\n", i);
+    write_file(tpath("baddomains"), text, len);
+    snprintf(body, sizeof(body), SOCK "DomainWhitelistFile %s\n",
+             tpath("baddomains"));
+    cf = load(body);
+    ok(cf == NULL, "domain list with 30 bad lines refused");
+    is_int(D.nerr, 21, "domain list: 20 errors and the stop");
+    ok(strstr(D.msg[20], "baddomains:21: 20 errors; the rest of this file "
+              "is not read") != NULL, "domain list stop: %s", D.msg[20]);
+    cf_free(cf);
+    free(text);
+}
+
 static void
 test_debian(void)
 {
@@ -1544,6 +1627,7 @@ main(void)
     test_hostname();
     test_mailfrom();
     test_ignore_hosts();
+    test_error_cap();
     test_debian();
     test_sample();
     test_manpage();
