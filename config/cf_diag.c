@@ -98,7 +98,7 @@ cf_reading_start(struct cf_ctx *c, const char *path)
 }
 
 /* The public suffix list named as an IgnoreHosts file gave ten thousand
-   errors, which hid the one line that mattered: the key that named it. */
+   errors, a log in which every other message was lost. */
 bool
 cf_file_stop(struct cf_ctx *c, const char *file, unsigned line)
 {
