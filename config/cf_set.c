@@ -34,17 +34,19 @@ cf_isws(int ch)
 }
 
 /*
- * The next item of a list separated by commas and/or white space; NULL at
- * the end. *pp advances past it.
+ * The next item of a list separated by commas and/or white space, on line
+ * of file; NULL at the end, or once the file has its CF_FILE_ERRORS
+ * errors (cf_file_stop). *pp advances past it.
  */
 static const char *
-cf_next_item(const char **pp, size_t *len)
+cf_next_item(struct cf_ctx *c, const char *file, unsigned line,
+             const char **pp, size_t *len)
 {
     const char *p = *pp, *start;
 
     while (*p == ',' || cf_isws((unsigned char)*p))
         p++;
-    if (*p == '\0') {
+    if (*p == '\0' || cf_file_stop(c, file, line)) {
         *pp = p;
         return NULL;
     }
@@ -446,7 +448,7 @@ cf_set_list(struct cf_ctx *c, const struct cf_key *k, const char *val,
 
     if (replace)
         cf_strv_free(v, n);
-    while ((item = cf_next_item(&p, &len)) != NULL) {
+    while ((item = cf_next_item(c, c->file, c->line, &p, &len)) != NULL) {
         char *s = conv(c, k, item, len);
 
         if (s == NULL) {
@@ -721,14 +723,10 @@ cf_domains_items(struct cf_ctx *c, const struct cf_key *k,
     size_t len;
     bool good = true;
 
-    while ((item = cf_next_item(&p, &len)) != NULL) {
+    while ((item = cf_next_item(c, file, line, &p, &len)) != NULL) {
         char dom[DM_DOMAIN_MAX], raw[CF_SHOW_MAX + 1], s[CF_SHOW_MAX + 4];
-        enum dn_status st;
+        enum dn_status st = dn_normalize(item, len, dom, sizeof(dom));
         char *d;
-
-        if (cf_file_stop(c, file, line))
-            return false;
-        st = dn_normalize(item, len, dom, sizeof(dom));
 
         if (st != DN_OK) {
             snprintf(raw, sizeof(raw), "%.*s", (int)len, item);
@@ -808,9 +806,7 @@ cf_hosts_items(struct cf_ctx *c, struct ipl *l, const char *text,
     size_t len;
     bool good = true;
 
-    while ((item = cf_next_item(&p, &len)) != NULL) {
-        if (cf_file_stop(c, file, line))
-            return false;
+    while ((item = cf_next_item(c, file, line, &p, &len)) != NULL) {
         memcpy(entry, item, len);
         entry[len] = '\0';
         if (!ipl_add(l, entry, err, sizeof(err))) {

@@ -1063,6 +1063,19 @@ test_error_cap(void)
     is_str(D.msg[20], at(22, "20 errors; the rest of this file is not read"),
            "stop in the configuration file");
 
+    /* one list line of the configuration: the stop ends the file too */
+    {
+        size_t len = numbered(text, sizeof(text), SOCK "IgnoreMailFrom",
+                              " bad..", 30, "", "");
+
+        len += (size_t)snprintf(text + len, sizeof(text) - len,
+                                "\nBogus yes\n");
+        ok(load_len(text, len) == NULL, "30 bad IgnoreMailFrom items refused");
+    }
+    is_int(D.nerr, 21, "20 items and the stop, line 3 not read");
+    is_str(D.msg[20], at(2, "20 errors; the rest of this file is not read"),
+           "stop on the list's line");
+
     /* a domain list file: the same */
     write_numbered("baddomains", "bad..domain", 30, "");
     ok(load_naming("DomainWhitelistFile", "baddomains", "") == NULL,
